@@ -1,0 +1,65 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "liqsync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "LiqSync", targets: ["LiqSync"]),
+        .library(name: "Sandbox", targets: ["Sandbox"]),
+        .executable(name: "liqsync", targets: ["liqsync"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Hummingbird's own lifecycle library; named so the sandbox can stop on SIGINT/SIGTERM.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // HTTP field names for the sandbox's headers; already part of Hummingbird's graph.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "LiqSync",
+            dependencies: [
+                "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .executableTarget(
+            name: "liqsync",
+            dependencies: [
+                "LiqSync",
+                "Sandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "SandboxTests",
+            dependencies: ["Sandbox"]
+        ),
+        .testTarget(
+            name: "LiqSyncTests",
+            dependencies: ["LiqSync"]
+        ),
+        .testTarget(
+            name: "liqsyncTests",
+            dependencies: ["liqsync", "Sandbox"]
+        ),
+    ]
+)
