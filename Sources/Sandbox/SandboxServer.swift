@@ -10,7 +10,7 @@ public enum SandboxServer {
     /// Starts a sandbox, runs `body` with it, and shuts it down on every path out.
     public static func withRunning<T: Sendable>(
         _ configuration: SandboxConfiguration = SandboxConfiguration(),
-        _ body: @Sendable (SandboxServices) async throws -> T
+        _ body: (SandboxServices) async throws -> T
     ) async throws -> T {
         var services = try await SandboxServices(configuration: configuration)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)

@@ -12,12 +12,12 @@ extension SandboxStore {
 
     // MARK: Tasks
 
-    func tasks(of contactId: String) throws(SandboxAPIError) -> [SandboxTask] {
+    public func tasks(of contactId: String) throws(SandboxAPIError) -> [SandboxTask] {
         _ = try contact(contactId)
         return tasks[contactId] ?? []
     }
 
-    func task(_ taskId: String, of contactId: String) throws(SandboxAPIError) -> SandboxTask {
+    public func task(_ taskId: String, of contactId: String) throws(SandboxAPIError) -> SandboxTask {
         guard let task = try tasks(of: contactId).first(where: { $0.id == taskId }) else {
             throw .notFound("Task not found")
         }
@@ -79,12 +79,12 @@ extension SandboxStore {
 
     // MARK: Notes
 
-    func notes(of contactId: String) throws(SandboxAPIError) -> [SandboxNote] {
+    public func notes(of contactId: String) throws(SandboxAPIError) -> [SandboxNote] {
         _ = try contact(contactId)
         return (notes[contactId] ?? []).sorted { $0.dateAdded > $1.dateAdded }
     }
 
-    func note(_ noteId: String, of contactId: String) throws(SandboxAPIError) -> SandboxNote {
+    public func note(_ noteId: String, of contactId: String) throws(SandboxAPIError) -> SandboxNote {
         guard let note = try notes(of: contactId).first(where: { $0.id == noteId }) else {
             throw .notFound("Note not found")
         }
@@ -124,7 +124,7 @@ extension SandboxStore {
 
     // MARK: Appointments and tags
 
-    func appointments(of contactId: String) throws(SandboxAPIError) -> [SandboxAppointment] {
+    public func appointments(of contactId: String) throws(SandboxAPIError) -> [SandboxAppointment] {
         _ = try contact(contactId)
         return appointments[contactId] ?? []
     }
