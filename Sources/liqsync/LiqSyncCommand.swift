@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LiqSync
 
 /// The `liqsync` command: keeps a HighLevel sub-account and a LocaliQ account in step.
@@ -20,4 +21,38 @@ struct LiqSyncCommand: AsyncParsableCommand {
         version: LiqSyncVersion.current,
         subcommands: [DemoCommand.self, SandboxCommand.self]
     )
+
+    /// Runs the command and maps failures to the documented exit codes: argument problems are 2
+    /// (not ArgumentParser's 64), and every other error prints one sentence and exits 1.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                Output.line(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            Output.error(fullMessage(for: error))
+            Foundation.exit(code == .validationFailure ? 2 : ExitCodes.code(for: error))
+        }
+    }
+}
+
+/// The exit codes documented in `liqsync --help`.
+enum ExitCodes {
+    static let failure: Int32 = 1
+    static let usage: Int32 = 2
+    static let partial: Int32 = 3
+    static let needsReview: Int32 = 4
+
+    static func code(for error: any Error) -> Int32 {
+        if let exit = error as? ExitCode { return exit.rawValue }
+        return failure
+    }
 }
