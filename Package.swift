@@ -55,7 +55,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LiqSyncTests",
-            dependencies: ["LiqSync"]
+            dependencies: ["LiqSync", "Sandbox"]
         ),
         .testTarget(
             name: "liqsyncTests",
