@@ -25,7 +25,8 @@ struct URLSessionTransportTests {
             let body = try JSONSerialization.jsonObject(with: reply.body) as? [String: Any]
             #expect((body?["total"] as? NSNumber)?.intValue == 3)
 
-            let refused = try await transport.send(HTTPRequestData(method: "GET", url: url))
+            let anyContact = try #require(URL(string: sandbox.info.baseURL + "/contacts/someContact"))
+            let refused = try await transport.send(HTTPRequestData(method: "GET", url: anyContact))
             #expect(refused.status == 401)
         }
     }
