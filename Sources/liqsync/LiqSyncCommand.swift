@@ -19,7 +19,9 @@ struct LiqSyncCommand: AsyncParsableCommand {
               liqsync demo
             """,
         version: LiqSyncVersion.current,
-        subcommands: [DemoCommand.self, SandboxCommand.self]
+        subcommands: [
+            InitCommand.self, AuthCommand.self, PullCommand.self, SearchCommand.self, SandboxCommand.self, DemoCommand.self,
+        ]
     )
 
     /// Runs the command and maps failures to the documented exit codes: argument problems are 2

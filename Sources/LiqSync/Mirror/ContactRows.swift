@@ -1,0 +1,166 @@
+import Foundation
+import GRDB
+
+/// How a record changed when written to the mirror.
+public enum RecordChange: Sendable {
+    case new, updated, unchanged
+}
+
+/// The statements that write and read mirrored contacts.
+enum ContactRows {
+    static let upsertSQL = """
+        INSERT INTO contacts (id, location_id, first_name, last_name, name, email, email_key, phone, phone_key,
+            phone_search, company, source, tags, tags_text, date_added, date_updated, deleted_at, raw, pulled_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET
+            location_id = excluded.location_id, first_name = excluded.first_name, last_name = excluded.last_name,
+            name = excluded.name, email = excluded.email, email_key = excluded.email_key, phone = excluded.phone,
+            phone_key = excluded.phone_key, phone_search = excluded.phone_search, company = excluded.company,
+            source = excluded.source, tags = excluded.tags, tags_text = excluded.tags_text,
+            date_added = excluded.date_added, date_updated = excluded.date_updated, deleted_at = NULL,
+            raw = excluded.raw, pulled_at = excluded.pulled_at
+        """
+
+    /// Writes one contact unless the stored raw JSON is identical; says what changed.
+    static func write(_ contact: Contact, pulledAt: String, in db: Database) throws -> RecordChange {
+        let raw = contact.raw.canonicalText
+        let existing = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT raw, deleted_at FROM contacts WHERE id = ?"), arguments: [contact.id])
+        if let existing, existing["raw"] as String? == raw, existing["deleted_at"] as String? == nil { return .unchanged }
+        let phoneKey = contact.phone.flatMap(PhoneNumber.e164)
+        let tagsJSON = JSON.array(contact.tags.map(JSON.string)).canonicalText
+        try db.cachedStatement(sql: upsertSQL).execute(arguments: [
+            contact.id, contact.locationId, contact.firstName, contact.lastName, contact.displayName, contact.email,
+            contact.email.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }, contact.phone, phoneKey,
+            phoneSearchText(phoneKey), contact.companyName, contact.source, tagsJSON, contact.tags.joined(separator: " "),
+            contact.dateAdded.map(Timestamp.format), contact.dateUpdated.map(Timestamp.format), raw, pulledAt,
+        ])
+        return existing == nil ? .new : .updated
+    }
+
+    /// The forms a person types a phone in: full E.164 digits, national number, local number,
+    /// last four — so "312-555-0142" finds "+13125550142".
+    static func phoneSearchText(_ e164: String?) -> String {
+        guard let e164 else { return "" }
+        let digits = String(e164.dropFirst())
+        var forms = [digits]
+        if digits.count == 11, digits.hasPrefix("1") {
+            let national = String(digits.dropFirst())
+            forms += [national, String(national.suffix(7)), String(national.suffix(4))]
+        }
+        return forms.joined(separator: " ")
+    }
+
+    /// Marks as deleted (kept, not erased) the live contacts absent from `pull_seen`.
+    static func markUnseenDeleted(at time: String, in db: Database) throws -> Int {
+        try db.execute(
+            sql: """
+                UPDATE contacts SET deleted_at = ?
+                WHERE deleted_at IS NULL AND id NOT IN (SELECT contact_id FROM pull_seen)
+                """, arguments: [time])
+        return db.changesCount
+    }
+
+    static func markDeleted(_ id: String, at time: String, in db: Database) throws -> Bool {
+        try db.execute(sql: "UPDATE contacts SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", arguments: [time, id])
+        return db.changesCount > 0
+    }
+}
+
+/// New, updated and deleted records of one kind.
+public struct RecordCounts: Sendable, Codable, Equatable {
+    public var new = 0
+    public var updated = 0
+    public var deleted = 0
+
+    public init() {}
+
+    mutating func add(_ other: RecordCounts) {
+        new += other.new
+        updated += other.updated
+        deleted += other.deleted
+    }
+}
+
+/// The statements for tasks, notes and appointments: each contact's set is replaced whole.
+enum ActivityRows {
+    typealias Counts = RecordCounts
+
+    static func replaceTasks(_ tasks: [ContactTask], of contactId: String, pulledAt: String, in db: Database) throws -> Counts {
+        try replace(
+            table: "tasks", contactId: contactId, rows: tasks.map { task in
+                (
+                    task.id, task.raw.canonicalText,
+                    [
+                        task.id, contactId, task.title, task.body, task.assignedTo, task.dueDate.map(Timestamp.format),
+                        task.completed ? 1 : 0, task.raw.canonicalText, pulledAt,
+                    ] as StatementArguments
+                )
+            },
+            columns: "id, contact_id, title, body, assigned_to, due_date, completed, raw, pulled_at", in: db)
+    }
+
+    static func replaceNotes(_ notes: [Note], of contactId: String, pulledAt: String, in db: Database) throws -> Counts {
+        try replace(
+            table: "notes", contactId: contactId, rows: notes.map { note in
+                (
+                    note.id, note.raw.canonicalText,
+                    [
+                        note.id, contactId, note.title, note.body, note.userId, note.dateAdded.map(Timestamp.format),
+                        note.raw.canonicalText, pulledAt,
+                    ] as StatementArguments
+                )
+            },
+            columns: "id, contact_id, title, body, user_id, date_added, raw, pulled_at", in: db)
+    }
+
+    static func replaceAppointments(_ appointments: [Appointment], of contactId: String, pulledAt: String, in db: Database) throws
+        -> Counts
+    {
+        try replace(
+            table: "appointments", contactId: contactId, rows: appointments.map { event in
+                (
+                    event.id, event.raw.canonicalText,
+                    [
+                        event.id, contactId, event.calendarId, event.title, event.notes, event.status,
+                        event.startTime.map(Timestamp.format), event.endTime.map(Timestamp.format), event.raw.canonicalText,
+                        pulledAt,
+                    ] as StatementArguments
+                )
+            },
+            columns: "id, contact_id, calendar_id, title, notes, status, start_time, end_time, raw, pulled_at", in: db)
+    }
+
+    /// `table` is one of the three fixed names above, never user input.
+    private static func replace(
+        table: String, contactId: String, rows: [(id: String, raw: String, arguments: StatementArguments)], columns: String,
+        in db: Database
+    ) throws -> Counts {
+        var counts = Counts()
+        var existing: [String: String] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, raw FROM \(table) WHERE contact_id = ?"), arguments: [contactId]) {
+            existing[row["id"]] = row["raw"]
+        }
+        let names = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
+        let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        let upsert = try db.cachedStatement(
+            sql: "INSERT INTO \(table) (\(columns)) VALUES (\(placeholders)) ON CONFLICT(id) DO UPDATE SET \(updates)")
+        var kept = Set<String>()
+        for row in rows {
+            kept.insert(row.id)
+            if let old = existing[row.id] {
+                if old == row.raw { continue }
+                counts.updated += 1
+            } else {
+                counts.new += 1
+            }
+            try upsert.execute(arguments: row.arguments)
+        }
+        for id in existing.keys where !kept.contains(id) {
+            try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [id])
+            counts.deleted += 1
+        }
+        return counts
+    }
+}

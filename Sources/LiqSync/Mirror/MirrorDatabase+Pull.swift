@@ -1,0 +1,184 @@
+import Foundation
+import GRDB
+
+/// The progress of a pull, saved in the same transaction as the rows it covers, so a pull
+/// killed at any point continues where it stopped.
+public struct PullState: Sendable, Codable, Equatable {
+    public enum Phase: String, Sendable, Codable {
+        case contacts, children
+    }
+
+    public var runId: Int64
+    public var full: Bool
+    public var entities: [String]
+    public var phase: Phase
+    /// The search cursor after the last page written, or nil before the first.
+    public var cursor: JSON?
+    /// The deprecated list's cursor, when the pull fell back to it.
+    public var listCursor: [String]?
+    public var usesDeprecatedList: Bool
+    /// `dateUpdated` checkpoint this pull started from (incremental), as ISO text.
+    public var since: String?
+    /// The newest `dateUpdated` seen so far; the next checkpoint.
+    public var newest: String?
+    public var counts: [String: RecordCounts]
+    public var seenCursors: [String]
+}
+
+extension MirrorDatabase {
+    static let activePullKey = "pull.active"
+    static let contactsCheckpointKey = "pull.contacts.dateUpdated"
+
+    public func activePull() throws -> PullState? {
+        try writer.read { db in try Self.checkpoint(Self.activePullKey, in: db) }
+    }
+
+    /// The `dateUpdated` every contact up to which the last completed pull covered.
+    public func contactsCheckpoint() throws -> String? {
+        try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM checkpoints WHERE name = ?", arguments: [Self.contactsCheckpointKey]) }
+    }
+
+    /// Starts a pull: a run record, an empty queue, and the saved state.
+    public func beginPull(full: Bool, entities: [String], since: String?) throws -> PullState {
+        try writer.write { db in
+            let runId = try RunRows.begin(kind: "pull", mode: full ? "full" : "incremental", in: db)
+            try db.execute(sql: "DELETE FROM pull_queue")
+            try db.execute(sql: "DELETE FROM pull_seen")
+            let state = PullState(
+                runId: runId, full: full, entities: entities, phase: .contacts, cursor: nil, listCursor: nil, usesDeprecatedList: false,
+                since: since, newest: nil, counts: [:], seenCursors: [])
+            try Self.saveCheckpoint(Self.activePullKey, state, in: db)
+            return state
+        }
+    }
+
+    /// Writes one page of contacts, queues the changed ones for their children, and saves the
+    /// state — all in one transaction.
+    public func commitContactPage(_ contacts: [Contact], state: PullState, pulledAt: Date) throws -> PullState {
+        try writer.write { db in
+            var state = state
+            let time = Timestamp.format(pulledAt)
+            var counts = state.counts["contacts"] ?? RecordCounts()
+            for contact in contacts {
+                let change = try ContactRows.write(contact, pulledAt: time, in: db)
+                switch change {
+                case .new: counts.new += 1
+                case .updated: counts.updated += 1
+                case .unchanged: break
+                }
+                if state.full || change != .unchanged {
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO pull_queue (contact_id) VALUES (?)").execute(arguments: [contact.id])
+                }
+                if state.full {
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO pull_seen (contact_id) VALUES (?)").execute(arguments: [contact.id])
+                }
+                if let updated = contact.dateUpdated.map(Timestamp.format), updated > (state.newest ?? "") { state.newest = updated }
+            }
+            state.counts["contacts"] = counts
+            try Self.saveCheckpoint(Self.activePullKey, state, in: db)
+            return state
+        }
+    }
+
+    /// Ends the contacts phase: on a full pull, contacts HighLevel no longer has are marked deleted.
+    public func finishContactPhase(_ state: PullState, at time: Date) throws -> PullState {
+        try writer.write { db in
+            var state = state
+            if state.full {
+                let deleted = try ContactRows.markUnseenDeleted(at: Timestamp.format(time), in: db)
+                state.counts["contacts", default: RecordCounts()].deleted += deleted
+                try db.execute(sql: "DELETE FROM pull_seen")
+            }
+            state.phase = .children
+            try Self.saveCheckpoint(Self.activePullKey, state, in: db)
+            return state
+        }
+    }
+
+    /// Contacts still waiting for their tasks, notes and appointments.
+    public func queuedContacts(limit: Int) throws -> [String] {
+        try writer.read { db in
+            try String.fetchAll(db, sql: "SELECT contact_id FROM pull_queue ORDER BY rowid LIMIT ?", arguments: [limit])
+        }
+    }
+
+    public func queuedCount() throws -> Int {
+        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pull_queue") ?? 0 }
+    }
+
+    /// The children fetched for one contact (nil for an entity not pulled); replaces the
+    /// contact's stored sets and takes it off the queue, in one transaction.
+    public struct Children: Sendable {
+        public var tasks: [ContactTask]?
+        public var notes: [Note]?
+        public var appointments: [Appointment]?
+        /// True when HighLevel answered 404 for the contact: it is marked deleted.
+        public var contactGone = false
+
+        public init(tasks: [ContactTask]? = nil, notes: [Note]? = nil, appointments: [Appointment]? = nil, contactGone: Bool = false) {
+            self.tasks = tasks
+            self.notes = notes
+            self.appointments = appointments
+            self.contactGone = contactGone
+        }
+    }
+
+    public func commitChildren(_ children: Children, of contactId: String, state: PullState, pulledAt: Date) throws -> PullState {
+        try writer.write { db in
+            var state = state
+            let time = Timestamp.format(pulledAt)
+            if children.contactGone {
+                if try ContactRows.markDeleted(contactId, at: time, in: db) {
+                    state.counts["contacts", default: RecordCounts()].deleted += 1
+                }
+            } else {
+                if let tasks = children.tasks {
+                    state.counts["tasks", default: RecordCounts()].add(try ActivityRows.replaceTasks(tasks, of: contactId, pulledAt: time, in: db))
+                }
+                if let notes = children.notes {
+                    state.counts["notes", default: RecordCounts()].add(try ActivityRows.replaceNotes(notes, of: contactId, pulledAt: time, in: db))
+                }
+                if let appointments = children.appointments {
+                    state.counts["appointments", default: RecordCounts()].add(
+                        try ActivityRows.replaceAppointments(appointments, of: contactId, pulledAt: time, in: db))
+                }
+            }
+            try db.cachedStatement(sql: "DELETE FROM pull_queue WHERE contact_id = ?").execute(arguments: [contactId])
+            try Self.saveCheckpoint(Self.activePullKey, state, in: db)
+            return state
+        }
+    }
+
+    /// Ends the pull: the new checkpoint, the run record, the active state cleared.
+    public func finishPull(_ state: PullState, stats: ClientStats, at time: Date) throws {
+        try writer.write { db in
+            if let newest = state.newest, newest > (try String.fetchOne(db, sql: "SELECT value FROM checkpoints WHERE name = ?", arguments: [Self.contactsCheckpointKey]) ?? "") {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO checkpoints (name, value, updated_at) VALUES (?, ?, ?)",
+                    arguments: [Self.contactsCheckpointKey, newest, Timestamp.format(time)])
+            }
+            try db.execute(sql: "DELETE FROM checkpoints WHERE name = ?", arguments: [Self.activePullKey])
+            try RunRows.finish(state.runId, status: "ok", stats: stats, counts: state.counts, message: nil, at: time, in: db)
+        }
+    }
+
+    /// Records a pull that stopped early; its state stays so the next pull resumes it.
+    public func recordStoppedPull(_ state: PullState, stats: ClientStats, message: String, at time: Date) throws {
+        try writer.write { db in
+            try RunRows.finish(state.runId, status: "stopped", stats: stats, counts: state.counts, message: message, at: time, in: db)
+        }
+    }
+
+    static func checkpoint<T: Decodable>(_ name: String, in db: Database) throws -> T? {
+        guard let text = try String.fetchOne(db, sql: "SELECT value FROM checkpoints WHERE name = ?", arguments: [name]) else { return nil }
+        return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+
+    static func saveCheckpoint<T: Encodable>(_ name: String, _ value: T, in db: Database) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let text = String(decoding: try encoder.encode(value), as: UTF8.self)
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO checkpoints (name, value, updated_at) VALUES (?, ?, ?)")
+            .execute(arguments: [name, text, Timestamp.format(Date())])
+    }
+}
