@@ -41,7 +41,15 @@ public protocol HTTPTransport: Sendable {
 
 /// The production transport: URLSession (FoundationNetworking on Linux).
 public struct URLSessionTransport: HTTPTransport {
-    private let session: URLSession
+    /// Owns the session and closes its connections when the last copy of the transport goes.
+    private final class SessionBox: Sendable {
+        let session: URLSession
+        init(_ session: URLSession) { self.session = session }
+        deinit { session.finishTasksAndInvalidate() }
+    }
+
+    private let box: SessionBox
+    private var session: URLSession { box.session }
 
     /// - Parameter timeout: seconds a request may take before it fails.
     public init(timeout: TimeInterval = 60) {
@@ -49,7 +57,7 @@ public struct URLSessionTransport: HTTPTransport {
         configuration.timeoutIntervalForRequest = timeout
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
-        session = URLSession(configuration: configuration)
+        box = SessionBox(URLSession(configuration: configuration))
     }
 
     public func send(_ request: HTTPRequestData) async throws -> HTTPResponseData {

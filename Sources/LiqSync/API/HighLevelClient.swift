@@ -73,7 +73,7 @@ public actor HighLevelClient {
         var attempt = 0
         while true {
             attempt += 1
-            try await pacer.acquire()
+            let ticket = try await pacer.acquire()
             let token = try await tokens.accessToken()
             headers["Authorization"] = "Bearer \(token)"
             let started = ContinuousClock.now
@@ -81,6 +81,7 @@ public actor HighLevelClient {
             do {
                 response = try await transport.send(HTTPRequestData(method: method, url: url, headers: headers, body: data))
             } catch {
+                await pacer.completed(ticket)
                 stats.requests += 1
                 await record(method, path, status: nil, started: started, attempt: attempt, error: "network")
                 if repeatable == .always, attempt < retry.maxAttempts {
@@ -89,6 +90,7 @@ public actor HighLevelClient {
                 }
                 throw APIError(kind: .network, method: method, endpoint: path, message: Self.describe(error))
             }
+            await pacer.completed(ticket)
             stats.requests += 1
             await pacer.observe(headers: response.headers)
             await record(method, path, status: response.status, started: started, attempt: attempt, headers: response.headers)

@@ -10,7 +10,10 @@ import Foundation
 public actor RequestPacer {
     private var maxRequests: Int
     private var interval: Double
-    private var sent: [Double] = []
+    /// When each request in the window was counted: its send time until its answer arrives, then
+    /// the arrival time.
+    private var sent: [(ticket: Int, time: Double)] = []
+    private var nextTicket = 0
     private var serverRemaining: Int?
     public private(set) var dailyRemaining: Int?
     /// Seconds added to the window so clock drift between client and server cannot cause a 429.
@@ -27,23 +30,33 @@ public actor RequestPacer {
         self.clock = clock
     }
 
-    /// Waits until one more request fits in the window, then records it as sent.
-    public func acquire() async throws {
+    /// Waits until one more request fits in the window, then records it as sent. Call
+    /// `completed()` when its answer arrives: the server counted it somewhere in between, so the
+    /// arrival time is the safe one to slide the window by.
+    @discardableResult
+    public func acquire() async throws -> Int {
         while true {
             let now = clock()
-            sent.removeAll { $0 <= now - interval - margin }
+            sent.removeAll { $0.time <= now - interval - margin }
             var capacity = maxRequests - sent.count
             if let remaining = serverRemaining { capacity = min(capacity, remaining) }
             if capacity > 0 {
-                sent.append(now)
+                nextTicket += 1
+                sent.append((nextTicket, now))
                 if let remaining = serverRemaining { serverRemaining = remaining - 1 }
-                return
+                return nextTicket
             }
-            let oldest = sent.first ?? now
+            let oldest = sent.map(\.time).min() ?? now
             let wait = max(0.005, oldest + interval + margin - now)
             serverRemaining = nil
             try await Task.sleep(for: .seconds(wait))
         }
+    }
+
+    /// Moves a request's time to now: its answer has arrived.
+    public func completed(_ ticket: Int) {
+        guard let index = sent.firstIndex(where: { $0.ticket == ticket }) else { return }
+        sent[index].time = max(sent[index].time, clock())
     }
 
     /// Learns the window and the budget left from a response's `X-RateLimit-*` headers.
@@ -51,7 +64,7 @@ public actor RequestPacer {
         if let max = headers["x-ratelimit-max"].flatMap(Int.init), max > 0 { maxRequests = max }
         if let ms = headers["x-ratelimit-interval-milliseconds"].flatMap(Double.init), ms > 0 { interval = ms / 1000 }
         if let remaining = headers["x-ratelimit-remaining"].flatMap(Int.init) {
-            let ownCount = maxRequests - sent.filter { $0 > clock() - interval }.count
+            let ownCount = maxRequests - sent.filter { $0.time > clock() - interval }.count
             serverRemaining = remaining < ownCount ? remaining : nil
         }
         if let daily = headers["x-ratelimit-daily-remaining"].flatMap(Int.init) { dailyRemaining = daily }
@@ -60,6 +73,9 @@ public actor RequestPacer {
     /// After a 429: the budget is gone until the oldest request leaves the window.
     public func observeThrottle() {
         serverRemaining = 0
-        if sent.isEmpty { sent.append(clock()) }
+        if sent.isEmpty {
+            nextTicket += 1
+            sent.append((nextTicket, clock()))
+        }
     }
 }

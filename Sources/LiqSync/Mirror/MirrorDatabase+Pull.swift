@@ -29,18 +29,18 @@ extension MirrorDatabase {
     static let activePullKey = "pull.active"
     static let contactsCheckpointKey = "pull.contacts.dateUpdated"
 
-    public func activePull() throws -> PullState? {
-        try writer.read { db in try Self.checkpoint(Self.activePullKey, in: db) }
+    public func activePull() async throws -> PullState? {
+        try await writer.read { db in try Self.checkpoint(Self.activePullKey, in: db) }
     }
 
     /// The `dateUpdated` every contact up to which the last completed pull covered.
-    public func contactsCheckpoint() throws -> String? {
-        try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM checkpoints WHERE name = ?", arguments: [Self.contactsCheckpointKey]) }
+    public func contactsCheckpoint() async throws -> String? {
+        try await writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM checkpoints WHERE name = ?", arguments: [Self.contactsCheckpointKey]) }
     }
 
     /// Starts a pull: a run record, an empty queue, and the saved state.
-    public func beginPull(full: Bool, entities: [String], since: String?) throws -> PullState {
-        try writer.write { db in
+    public func beginPull(full: Bool, entities: [String], since: String?) async throws -> PullState {
+        try await writer.write { db in
             let runId = try RunRows.begin(kind: "pull", mode: full ? "full" : "incremental", in: db)
             try db.execute(sql: "DELETE FROM pull_queue")
             try db.execute(sql: "DELETE FROM pull_seen")
@@ -54,8 +54,8 @@ extension MirrorDatabase {
 
     /// Writes one page of contacts, queues the changed ones for their children, and saves the
     /// state — all in one transaction.
-    public func commitContactPage(_ contacts: [Contact], state: PullState, pulledAt: Date) throws -> PullState {
-        try writer.write { db in
+    public func commitContactPage(_ contacts: [Contact], state: PullState, pulledAt: Date) async throws -> PullState {
+        try await writer.write { db in
             var state = state
             let time = Timestamp.format(pulledAt)
             var counts = state.counts["contacts"] ?? RecordCounts()
@@ -81,8 +81,8 @@ extension MirrorDatabase {
     }
 
     /// Ends the contacts phase: on a full pull, contacts HighLevel no longer has are marked deleted.
-    public func finishContactPhase(_ state: PullState, at time: Date) throws -> PullState {
-        try writer.write { db in
+    public func finishContactPhase(_ state: PullState, at time: Date) async throws -> PullState {
+        try await writer.write { db in
             var state = state
             if state.full {
                 let deleted = try ContactRows.markUnseenDeleted(at: Timestamp.format(time), in: db)
@@ -96,14 +96,14 @@ extension MirrorDatabase {
     }
 
     /// Contacts still waiting for their tasks, notes and appointments.
-    public func queuedContacts(limit: Int) throws -> [String] {
-        try writer.read { db in
+    public func queuedContacts(limit: Int) async throws -> [String] {
+        try await writer.read { db in
             try String.fetchAll(db, sql: "SELECT contact_id FROM pull_queue ORDER BY rowid LIMIT ?", arguments: [limit])
         }
     }
 
-    public func queuedCount() throws -> Int {
-        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pull_queue") ?? 0 }
+    public func queuedCount() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pull_queue") ?? 0 }
     }
 
     /// The children fetched for one contact (nil for an entity not pulled); replaces the
@@ -123,8 +123,8 @@ extension MirrorDatabase {
         }
     }
 
-    public func commitChildren(_ children: Children, of contactId: String, state: PullState, pulledAt: Date) throws -> PullState {
-        try writer.write { db in
+    public func commitChildren(_ children: Children, of contactId: String, state: PullState, pulledAt: Date) async throws -> PullState {
+        try await writer.write { db in
             var state = state
             let time = Timestamp.format(pulledAt)
             if children.contactGone {
@@ -150,8 +150,8 @@ extension MirrorDatabase {
     }
 
     /// Ends the pull: the new checkpoint, the run record, the active state cleared.
-    public func finishPull(_ state: PullState, stats: ClientStats, at time: Date) throws {
-        try writer.write { db in
+    public func finishPull(_ state: PullState, stats: ClientStats, at time: Date) async throws {
+        try await writer.write { db in
             if let newest = state.newest, newest > (try String.fetchOne(db, sql: "SELECT value FROM checkpoints WHERE name = ?", arguments: [Self.contactsCheckpointKey]) ?? "") {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO checkpoints (name, value, updated_at) VALUES (?, ?, ?)",
@@ -163,8 +163,8 @@ extension MirrorDatabase {
     }
 
     /// Records a pull that stopped early; its state stays so the next pull resumes it.
-    public func recordStoppedPull(_ state: PullState, stats: ClientStats, message: String, at time: Date) throws {
-        try writer.write { db in
+    public func recordStoppedPull(_ state: PullState, stats: ClientStats, message: String, at time: Date) async throws {
+        try await writer.write { db in
             try RunRows.finish(state.runId, status: "stopped", stats: stats, counts: state.counts, message: message, at: time, in: db)
         }
     }

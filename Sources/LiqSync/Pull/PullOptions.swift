@@ -15,6 +15,9 @@ public struct PullOptions: Sendable {
     /// Contacts updated up to this many seconds before the checkpoint are fetched again, in case
     /// HighLevel's search index lagged behind its writes.
     public var overlap: TimeInterval
+    /// Contacts whose children are fetched at the same time; the pacer still keeps the total
+    /// within the rate limit.
+    public var concurrency: Int = 4
 
     public init(full: Bool = false, entities: Set<PullEntity> = Set(PullEntity.allCases), pageLimit: Int = 500, overlap: TimeInterval = 300) {
         self.full = full

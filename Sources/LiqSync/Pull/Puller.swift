@@ -25,27 +25,27 @@ public struct Puller: Sendable {
         let started = ContinuousClock.now
         var state: PullState
         let resumed: Bool
-        if let active = try mirror.activePull() {
+        if let active = try await mirror.activePull() {
             state = active
             resumed = true
         } else {
-            let since = options.full ? nil : try mirror.contactsCheckpoint()
-            state = try mirror.beginPull(
+            let since = options.full ? nil : try await mirror.contactsCheckpoint()
+            state = try await mirror.beginPull(
                 full: options.full, entities: options.entities.map(\.rawValue).sorted(), since: since)
             resumed = false
         }
         do {
             if state.phase == .contacts {
                 state = try await pullContacts(state, options: options, progress: progress)
-                state = try mirror.finishContactPhase(state, at: now())
+                state = try await mirror.finishContactPhase(state, at: now())
             }
-            state = try await pullChildren(state, progress: progress)
+            state = try await pullChildren(state, concurrency: options.concurrency, progress: progress)
             let stats = await client.stats
-            try mirror.finishPull(state, stats: stats, at: now())
+            try await mirror.finishPull(state, stats: stats, at: now())
             return await summary(state, resumed: resumed, started: started)
         } catch {
             let stats = await client.stats
-            try? mirror.recordStoppedPull(state, stats: stats, message: error.localizedDescription, at: now())
+            try? await mirror.recordStoppedPull(state, stats: stats, message: error.localizedDescription, at: now())
             throw error
         }
     }
@@ -73,7 +73,7 @@ public struct Puller: Sendable {
                 if state.seenCursors.count > 8 { state.seenCursors.removeFirst() }
             }
             state.cursor = page.nextCursor
-            state = try mirror.commitContactPage(page.contacts, state: state, pulledAt: now())
+            state = try await mirror.commitContactPage(page.contacts, state: state, pulledAt: now())
             done += page.contacts.count
             progress(PullProgress(phase: .contacts, done: done, total: stopBefore == nil ? page.total : nil))
             let reachedCheckpoint = stopBefore.map { limit in page.contacts.contains { ($0.dateUpdated ?? .distantPast) < limit } } ?? false
@@ -94,27 +94,41 @@ public struct Puller: Sendable {
             if let startAfter = page.startAfter, let id = page.startAfterId { cursor = [String(Int64(startAfter)), id] }
             if let cursor, cursor == after { throw MirrorError.repeatingCursor("GET /contacts/") }
             state.listCursor = cursor
-            state = try mirror.commitContactPage(page.contacts, state: state, pulledAt: now())
+            state = try await mirror.commitContactPage(page.contacts, state: state, pulledAt: now())
             done += page.contacts.count
             progress(PullProgress(phase: .contacts, done: done, total: page.total))
             if page.contacts.count < limit || cursor == nil { return state }
         }
     }
 
-    private func pullChildren(_ start: PullState, progress: (PullProgress) -> Void) async throws -> PullState {
+    /// Fetches children for several contacts at once (`options.concurrency`), so the budget is
+    /// used even when each call takes a while to answer; each contact is committed as it arrives.
+    private func pullChildren(_ start: PullState, concurrency: Int, progress: (PullProgress) -> Void) async throws -> PullState {
         var state = start
         let entities = Set(state.entities.compactMap(PullEntity.init(rawValue:)))
-        let total = try mirror.queuedCount()
+        let total = try await mirror.queuedCount()
         var done = 0
         progress(PullProgress(phase: .children, done: 0, total: total))
         while true {
-            let batch = try mirror.queuedContacts(limit: 100)
+            let batch = try await mirror.queuedContacts(limit: 200)
             if batch.isEmpty { return state }
-            for contactId in batch {
-                let children = try await fetchChildren(of: contactId, entities: entities)
-                state = try mirror.commitChildren(children, of: contactId, state: state, pulledAt: now())
-                done += 1
-                progress(PullProgress(phase: .children, done: done, total: total))
+            try await withThrowingTaskGroup(of: (String, MirrorDatabase.Children).self) { group in
+                var inFlight = 0
+                for contactId in batch {
+                    if inFlight >= max(1, concurrency), let (id, children) = try await group.next() {
+                        state = try await mirror.commitChildren(children, of: id, state: state, pulledAt: now())
+                        inFlight -= 1
+                        done += 1
+                        progress(PullProgress(phase: .children, done: done, total: total))
+                    }
+                    group.addTask { (contactId, try await fetchChildren(of: contactId, entities: entities)) }
+                    inFlight += 1
+                }
+                while let (id, children) = try await group.next() {
+                    state = try await mirror.commitChildren(children, of: id, state: state, pulledAt: now())
+                    done += 1
+                    progress(PullProgress(phase: .children, done: done, total: total))
+                }
             }
         }
     }

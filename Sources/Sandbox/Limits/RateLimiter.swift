@@ -9,9 +9,11 @@ public actor RateLimiter {
         public var dailyRemaining: Int
         public var policy: RateLimitPolicy
 
-        /// The five headers HighLevel sends on every API response.
+        /// The five headers HighLevel sends on every API response; none when limits are off
+        /// (there is no budget to report).
         public var headers: [(String, String)] {
-            [
+            guard policy.enabled else { return [] }
+            return [
                 ("X-RateLimit-Limit-Daily", String(policy.daily)),
                 ("X-RateLimit-Daily-Remaining", String(max(0, dailyRemaining))),
                 ("X-RateLimit-Interval-Milliseconds", String(Int(policy.interval * 1000))),

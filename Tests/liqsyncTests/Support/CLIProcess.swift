@@ -19,9 +19,15 @@ final class CLIProcess: @unchecked Sendable {
         return directory.appendingPathComponent(".build/debug/liqsync")
     }
 
-    init(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:]) throws {
-        process.executableURL = Self.binary
-        process.arguments = arguments
+    /// Runs `liqsync ARGUMENTS`, or with `shell` the first argument as a program (`sh -c …`).
+    init(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:], shell: Bool = false) throws {
+        if shell {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = Array(arguments.dropFirst())
+        } else {
+            process.executableURL = Self.binary
+            process.arguments = arguments
+        }
         if let directory { process.currentDirectoryURL = directory }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardOutput = stdout
@@ -76,10 +82,10 @@ final class CLIProcess: @unchecked Sendable {
     }
 
     /// Runs to completion and returns exit code and output.
-    static func run(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:], timeout: Double = 300) async throws
-        -> (code: Int32?, stdout: String, stderr: String)
-    {
-        let process = try CLIProcess(arguments, directory: directory, environment: environment)
+    static func run(
+        _ arguments: [String], directory: URL? = nil, environment: [String: String] = [:], shell: Bool = false, timeout: Double = 300
+    ) async throws -> (code: Int32?, stdout: String, stderr: String) {
+        let process = try CLIProcess(arguments, directory: directory, environment: environment, shell: shell)
         let code = try await process.exitCode(timeout: timeout)
         try await Task.sleep(for: .milliseconds(50))
         return (code, process.standardOutput, process.standardError)
