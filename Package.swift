@@ -66,7 +66,7 @@ let package = Package(
         ),
         .testTarget(
             name: "liqsyncTests",
-            dependencies: ["liqsync", "Sandbox"]
+            dependencies: ["liqsync", "LiqSync", "Sandbox"]
         ),
     ]
 )

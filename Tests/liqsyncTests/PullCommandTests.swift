@@ -18,7 +18,7 @@ struct PullCommandTests {
 
     @Test("init, auth token, auth status, auth test, pull and search work and exit 0; nothing prints the token")
     func endToEnd() async throws {
-        let sandbox = try await SandboxProcess(["--contacts", "60", "--rate-limit", "off"])
+        let sandbox = try await SandboxProcess(["--contacts", "60", "--rate-limit", "100000/1"])
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let flags = try await Self.workspace(sandbox, token: sandbox.banner.token, in: directory)
@@ -65,7 +65,7 @@ struct PullCommandTests {
 
     @Test("a read-only token makes auth test report the missing write scope without failing")
     func readOnlyToken() async throws {
-        let sandbox = try await SandboxProcess(["--contacts", "5", "--rate-limit", "off"])
+        let sandbox = try await SandboxProcess(["--contacts", "5", "--rate-limit", "100000/1"])
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let flags = try await Self.workspace(sandbox, token: sandbox.banner.readOnlyToken, in: directory)
@@ -80,7 +80,7 @@ struct PullCommandTests {
 
     @Test("a bad token makes auth test and pull fail with exit 1 and one sentence")
     func badToken() async throws {
-        let sandbox = try await SandboxProcess(["--contacts", "5", "--rate-limit", "off"])
+        let sandbox = try await SandboxProcess(["--contacts", "5", "--rate-limit", "100000/1"])
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let flags = try await Self.workspace(sandbox, token: "pit-wrong", in: directory)
