@@ -1,12 +1,17 @@
 import Foundation
 
 /// Writes to standard output and error unbuffered, so a reader on a pipe sees each line at once.
+/// A reader that goes away (`liqsync … | head`) ends the command quietly instead of crashing it.
 enum Output {
     static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        do {
+            try FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
+        } catch {
+            exit(0)
+        }
     }
 
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
     }
 }

@@ -49,12 +49,12 @@ final class ProgressLine: @unchecked Sendable {
                 let filled = min(width, done * width / total)
                 line = "\r\(label) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total)"
             }
-            FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
+            try? FileHandle.standardError.write(contentsOf: Data((line + "\u{1B}[K").utf8))
         }
     }
 
     func finish() {
         guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8))
     }
 }
