@@ -56,6 +56,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "LiqSyncBench",
+            dependencies: ["LiqSync", "Sandbox"],
+            path: "bench/Sources/LiqSyncBench"
+        ),
         .testTarget(
             name: "SandboxTests",
             dependencies: ["Sandbox"]

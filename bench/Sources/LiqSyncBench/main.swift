@@ -1,0 +1,128 @@
+import Foundation
+import LiqSync
+import Sandbox
+
+// Measurements for bench/run, printed as Markdown table rows. Release build only.
+//   LiqSyncBench pull N        pull N contacts with children from an in-process sandbox (limits off)
+//   LiqSyncBench mirror N      write N contacts (raw JSON + FTS) into a fresh mirror
+//   LiqSyncBench search C N    search latency over C contacts and N notes
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+func temporaryMirror() throws -> (MirrorDatabase, URL) {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-bench-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return (try MirrorDatabase(file: directory.appendingPathComponent("mirror.sqlite")), directory)
+}
+
+/// Contacts as the API returns them, from the sandbox's generator.
+func apiContacts(_ count: Int) -> (contacts: [Contact], notes: [Note]) {
+    let data = SeedGenerator(seed: 99, contactCount: count).generate()
+    let encoder = JSONEncoder()
+    let contacts = data.contacts.compactMap { contact -> Contact? in
+        let object: [String: Any?] = [
+            "id": contact.id, "locationId": contact.locationId, "firstName": contact.firstName, "lastName": contact.lastName,
+            "email": contact.email, "phone": contact.phone, "companyName": contact.companyName, "source": contact.source,
+            "tags": contact.tags, "dateAdded": ISO8601DateFormatter().string(from: contact.dateAdded),
+            "dateUpdated": ISO8601DateFormatter().string(from: contact.dateUpdated), "city": contact.city, "state": contact.state,
+            "postalCode": contact.postalCode, "address1": contact.address1, "type": contact.type,
+        ]
+        guard let data = try? JSONSerialization.data(withJSONObject: object.compactMapValues { $0 }), let json = try? JSON.parse(data) else { return nil }
+        return Contact(json: json)
+    }
+    _ = encoder
+    let notes = data.notes.compactMap { note -> Note? in
+        let object: [String: Any] = ["id": note.id, "contactId": note.contactId, "body": note.body, "dateAdded": "2026-10-01T10:00:00.000Z"]
+        guard let data = try? JSONSerialization.data(withJSONObject: object), let json = try? JSON.parse(data) else { return nil }
+        return Note(json: json, contactId: note.contactId)
+    }
+    return (contacts, notes)
+}
+
+func benchMirror(_ count: Int) async throws {
+    let (contacts, _) = apiContacts(count)
+    let (mirror, directory) = try temporaryMirror()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var state = try await mirror.beginPull(full: false, entities: ["contacts"], since: nil)
+    let clock = ContinuousClock()
+    let start = clock.now
+    var index = 0
+    while index < contacts.count {
+        let page = Array(contacts[index..<min(index + 500, contacts.count)])
+        state = try await mirror.commitContactPage(page, state: state, pulledAt: Date())
+        index += 500
+    }
+    let elapsed = seconds(clock.now - start)
+    print("| mirror write, \(count) contacts in pages of 500 (raw JSON, key columns, FTS5, pull state) | \(String(format: "%.2f", elapsed)) s | \(Int(Double(count) / elapsed)) contacts/s |")
+}
+
+func benchSearch(_ contactCount: Int, _ noteCount: Int) async throws {
+    let (contacts, seededNotes) = apiContacts(contactCount)
+    let (mirror, directory) = try temporaryMirror()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var state = try await mirror.beginPull(full: false, entities: ["contacts", "notes"], since: nil)
+    var index = 0
+    while index < contacts.count {
+        state = try await mirror.commitContactPage(Array(contacts[index..<min(index + 500, contacts.count)]), state: state, pulledAt: Date())
+        index += 500
+    }
+    var notes = seededNotes
+    var extra = 0
+    while notes.count < noteCount, let template = seededNotes.isEmpty ? nil : seededNotes[extra % seededNotes.count] {
+        var copy = template
+        copy.id = "bench-note-\(extra)"
+        copy.contactId = contacts[extra % contacts.count].id
+        notes.append(copy)
+        extra += 1
+    }
+    let byContact = Dictionary(grouping: notes.prefix(noteCount), by: \.contactId)
+    for (contactId, list) in byContact {
+        state = try await mirror.commitChildren(MirrorDatabase.Children(notes: Array(list)), of: contactId, state: state, pulledAt: Date())
+    }
+    let queries = contacts.prefix(200).compactMap { $0.lastName } + ["voicemail", "pricing", "invoice", "maint"] + contacts.prefix(50).compactMap { $0.email }
+    var latencies: [Double] = []
+    let clock = ContinuousClock()
+    for query in queries {
+        let start = clock.now
+        _ = try mirror.search(query, limit: 20)
+        latencies.append(seconds(clock.now - start) * 1000)
+    }
+    latencies.sort()
+    let p50 = latencies[latencies.count / 2]
+    let p95 = latencies[latencies.count * 95 / 100]
+    print("| search over \(contactCount) contacts + \(byContact.values.map(\.count).reduce(0, +)) notes, \(latencies.count) queries, all scopes, top 20 | p50 \(String(format: "%.2f", p50)) ms | p95 \(String(format: "%.2f", p95)) ms |")
+}
+
+func benchPull(_ count: Int) async throws {
+    var configuration = SandboxConfiguration()
+    configuration.contactCount = count
+    configuration.rateLimit = .off
+    try await SandboxServer.withRunning(configuration) { sandbox in
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let workspace = Workspace(root: directory)
+        try workspace.initialize(config: WorkspaceConfig(baseURL: sandbox.info.baseURL, locationId: sandbox.info.locationId))
+        try workspace.credentialStore.save(.privateIntegration(token: sandbox.info.token, scopes: nil))
+        let settings = try ResolvedSettings.resolve(workspace: workspace, environment: [:])
+        let client = try workspace.makeClient(settings, pacer: RequestPacer(maxRequests: 1_000_000, interval: 1))
+        let mirror = try workspace.openMirror()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let summary = try await Puller(mirror: mirror, client: client).run(PullOptions())
+        let elapsed = seconds(clock.now - start)
+        let records = summary.counts.values.map(\.new).reduce(0, +)
+        print("| pull \(count) contacts with tasks, notes, appointments from the sandbox (limits off, 4 in flight) | \(String(format: "%.2f", elapsed)) s | \(Int(Double(records) / elapsed)) records/s, \(Int(Double(summary.requests) / elapsed)) requests/s (\(records) records, \(summary.requests) requests) |")
+    }
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+switch arguments.first {
+case "mirror": try await benchMirror(Int(arguments.dropFirst().first ?? "") ?? 100_000)
+case "search": try await benchSearch(Int(arguments.dropFirst().first ?? "") ?? 100_000, Int(arguments.dropFirst(2).first ?? "") ?? 200_000)
+case "pull": try await benchPull(Int(arguments.dropFirst().first ?? "") ?? 10_000)
+default:
+    FileHandle.standardError.write(Data("usage: LiqSyncBench mirror N | search CONTACTS NOTES | pull N\n".utf8))
+    exit(2)
+}
