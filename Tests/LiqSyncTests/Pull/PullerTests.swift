@@ -115,6 +115,33 @@ struct PullerTests {
         }
     }
 
+    @Test("a pull that meets the daily limit stops with a clear error at a checkpoint and resumes after the reset")
+    func dailyLimit() async throws {
+        try await SandboxServer.withRunning(.quick(contacts: 60, limits: RateLimitPolicy(burst: 1_000, interval: 1, daily: 50))) { sandbox async throws in
+            let test = try TestWorkspace(sandbox: sandbox.info)
+            defer { test.remove() }
+            let mirror = try test.workspace.openMirror()
+            await #expect(throws: APIError.self) {
+                _ = try await Puller(mirror: mirror, client: try test.client()).run(PullOptions())
+            }
+            do {
+                _ = try await Puller(mirror: mirror, client: try test.client()).run(PullOptions())
+            } catch let error as APIError {
+                #expect(error.kind == .dailyLimitReached)
+                #expect(error.localizedDescription.contains("continues where it stopped"))
+            }
+            #expect(try await mirror.activePull() != nil)
+            let stopped = try mirror.recentRuns().first
+            #expect(stopped?.status == "stopped")
+
+            await sandbox.limiter.setPolicy(RateLimitPolicy(burst: 1_000, interval: 1, daily: 200_000))
+            let summary = try await Puller(mirror: mirror, client: try test.client()).run(PullOptions())
+            #expect(summary.resumed)
+            #expect(try await MirrorComparison.differences(mirror, sandbox).isEmpty)
+            #expect(try await mirror.activePull() == nil)
+        }
+    }
+
     @Test("after a test pull the token appears nowhere in the mirror, the logs or the audit log")
     func noSecretsLeak() async throws {
         try await SandboxServer.withRunning(.quick(contacts: 25)) { sandbox async throws in

@@ -25,8 +25,8 @@ func apiContacts(_ count: Int) -> (contacts: [Contact], notes: [Note]) {
         let object: [String: Any?] = [
             "id": contact.id, "locationId": contact.locationId, "firstName": contact.firstName, "lastName": contact.lastName,
             "email": contact.email, "phone": contact.phone, "companyName": contact.companyName, "source": contact.source,
-            "tags": contact.tags, "dateAdded": ISO8601DateFormatter().string(from: contact.dateAdded),
-            "dateUpdated": ISO8601DateFormatter().string(from: contact.dateUpdated), "city": contact.city, "state": contact.state,
+            "tags": contact.tags, "dateAdded": Timestamp.format(contact.dateAdded),
+            "dateUpdated": Timestamp.format(contact.dateUpdated), "city": contact.city, "state": contact.state,
             "postalCode": contact.postalCode, "address1": contact.address1, "type": contact.type,
         ]
         guard let data = try? JSONSerialization.data(withJSONObject: object.compactMapValues { $0 }), let json = try? JSON.parse(data) else { return nil }
