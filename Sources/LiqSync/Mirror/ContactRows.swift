@@ -21,21 +21,66 @@ enum ContactRows {
             raw = excluded.raw, pulled_at = excluded.pulled_at
         """
 
-    /// Writes one contact unless the stored raw JSON is identical; says what changed.
-    static func write(_ contact: Contact, pulledAt: String, in db: Database) throws -> RecordChange {
-        let raw = contact.raw.canonicalText
-        let existing = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT raw, deleted_at FROM contacts WHERE id = ?"), arguments: [contact.id])
-        if let existing, existing["raw"] as String? == raw, existing["deleted_at"] as String? == nil { return .unchanged }
-        let phoneKey = contact.phone.flatMap(PhoneNumber.e164)
-        let tagsJSON = JSON.array(contact.tags.map(JSON.string)).canonicalText
-        try db.cachedStatement(sql: upsertSQL).execute(arguments: [
-            contact.id, contact.locationId, contact.firstName, contact.lastName, contact.displayName, contact.email,
-            contact.email.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }, contact.phone, phoneKey,
-            phoneSearchText(phoneKey), contact.companyName, contact.source, tagsJSON, contact.tags.joined(separator: " "),
-            contact.dateAdded.map(Timestamp.format), contact.dateUpdated.map(Timestamp.format), raw, pulledAt,
-        ])
-        return existing == nil ? .new : .updated
+    /// A contact's column values, computed before the write transaction so the writer holds
+    /// the database only for binding and stepping.
+    struct Prepared: Sendable {
+        var id: String
+        var raw: String
+        var dateUpdated: String?
+        var arguments: StatementArguments
+
+        init(_ contact: Contact, pulledAt: String) {
+            let raw = contact.raw.canonicalText
+            let phoneKey = contact.phone.flatMap(PhoneNumber.e164)
+            let dateUpdated = contact.dateUpdated.map(Timestamp.format)
+            self.id = contact.id
+            self.raw = raw
+            self.dateUpdated = dateUpdated
+            arguments = [
+                contact.id, contact.locationId, contact.firstName, contact.lastName, contact.displayName, contact.email,
+                contact.email.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }, contact.phone, phoneKey,
+                ContactRows.phoneSearchText(phoneKey), contact.companyName, contact.source,
+                JSON.array(contact.tags.map(JSON.string)).canonicalText, contact.tags.joined(separator: " "),
+                contact.dateAdded.map(Timestamp.format), dateUpdated, raw, pulledAt,
+            ]
+        }
+    }
+
+    /// The stored raw JSON of those ids that are live (not marked deleted), in one query.
+    static func liveRaw(ids: [String], in db: Database) throws -> [String: String] {
+        var result: [String: String] = [:]
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(start + 500, ids.count)])
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: "SELECT id, raw FROM contacts WHERE deleted_at IS NULL AND id IN (\(placeholders))"),
+                arguments: StatementArguments(chunk))
+            while let row = try rows.next() { result[row["id"]] = row["raw"] }
+            start += 500
+        }
+        return result
+    }
+
+    /// Writes one contact unless its live stored raw JSON is identical; says what changed.
+    static func write(_ row: Prepared, storedRaw: String?, exists: Bool, in db: Database) throws -> RecordChange {
+        if let storedRaw, storedRaw == row.raw { return .unchanged }
+        try db.cachedStatement(sql: upsertSQL).execute(arguments: row.arguments)
+        return exists ? .updated : .new
+    }
+
+    /// Which of those ids have a row at all (live or deleted).
+    static func existingIds(_ ids: [String], in db: Database) throws -> Set<String> {
+        var result = Set<String>()
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(start + 500, ids.count)])
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            result.formUnion(try String.fetchAll(
+                db.cachedStatement(sql: "SELECT id FROM contacts WHERE id IN (\(placeholders))"), arguments: StatementArguments(chunk)))
+            start += 500
+        }
+        return result
     }
 
     /// The forms a person types a phone in: full E.164 digits, national number, local number,

@@ -55,24 +55,26 @@ extension MirrorDatabase {
     /// Writes one page of contacts, queues the changed ones for their children, and saves the
     /// state — all in one transaction.
     public func commitContactPage(_ contacts: [Contact], state: PullState, pulledAt: Date) async throws -> PullState {
-        try await writer.write { db in
+        let time = Timestamp.format(pulledAt)
+        let rows = contacts.map { ContactRows.Prepared($0, pulledAt: time) }
+        return try await writer.write { db in
             var state = state
-            let time = Timestamp.format(pulledAt)
+            let ids = rows.map(\.id)
+            let stored = try ContactRows.liveRaw(ids: ids, in: db)
+            let existing = stored.count == ids.count ? Set(ids) : try ContactRows.existingIds(ids, in: db)
             var counts = state.counts["contacts"] ?? RecordCounts()
-            for contact in contacts {
-                let change = try ContactRows.write(contact, pulledAt: time, in: db)
+            let enqueue = try db.cachedStatement(sql: "INSERT OR IGNORE INTO pull_queue (contact_id) VALUES (?)")
+            let markSeen = try db.cachedStatement(sql: "INSERT OR IGNORE INTO pull_seen (contact_id) VALUES (?)")
+            for row in rows {
+                let change = try ContactRows.write(row, storedRaw: stored[row.id], exists: existing.contains(row.id), in: db)
                 switch change {
                 case .new: counts.new += 1
                 case .updated: counts.updated += 1
                 case .unchanged: break
                 }
-                if state.full || change != .unchanged {
-                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO pull_queue (contact_id) VALUES (?)").execute(arguments: [contact.id])
-                }
-                if state.full {
-                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO pull_seen (contact_id) VALUES (?)").execute(arguments: [contact.id])
-                }
-                if let updated = contact.dateUpdated.map(Timestamp.format), updated > (state.newest ?? "") { state.newest = updated }
+                if state.full || change != .unchanged { try enqueue.execute(arguments: [row.id]) }
+                if state.full { try markSeen.execute(arguments: [row.id]) }
+                if let updated = row.dateUpdated, updated > (state.newest ?? "") { state.newest = updated }
             }
             state.counts["contacts"] = counts
             try Self.saveCheckpoint(Self.activePullKey, state, in: db)

@@ -28,8 +28,7 @@ extension MirrorDatabase {
         return try writer.read { db in
             var hits: [SearchHit] = []
             for scope in scopes {
-                let (sql, weights) = Self.searchSQL(scope)
-                for row in try Row.fetchAll(db, sql: sql.replacingOccurrences(of: "$WEIGHTS", with: weights), arguments: [pattern, limit]) {
+                for row in try Row.fetchAll(db, sql: Self.searchSQL(scope), arguments: [pattern, limit]) {
                     hits.append(
                         SearchHit(
                             kind: scope, id: row["id"], contactId: row["contact_id"], title: row["title"] ?? "",
@@ -40,45 +39,38 @@ extension MirrorDatabase {
         }
     }
 
-    /// Fixed statements per scope; name matches weigh most for contacts.
-    private static func searchSQL(_ scope: SearchScope) -> (String, String) {
+    /// Fixed statements per scope. `rank` is each index's own column, weighted by the
+    /// `v2-fts-rank-weights` migration (names weigh most for contacts).
+    private static func searchSQL(_ scope: SearchScope) -> String {
         switch scope {
         case .contacts:
-            return (
-                """
-                SELECT c.id, c.id AS contact_id, COALESCE(c.name, c.email, c.phone, c.id) AS title,
-                    snippet(contacts_fts, -1, '[', ']', '…', 10) AS snippet, bm25(contacts_fts, $WEIGHTS) AS rank
-                FROM contacts_fts JOIN contacts c ON c.rowid = contacts_fts.rowid
-                WHERE contacts_fts MATCH ? AND c.deleted_at IS NULL ORDER BY rank LIMIT ?
-                """, "10.0, 5.0, 5.0, 2.0, 1.0"
-            )
+            """
+            SELECT c.id, c.id AS contact_id, COALESCE(c.name, c.email, c.phone, c.id) AS title,
+                snippet(contacts_fts, -1, '[', ']', '…', 10) AS snippet, contacts_fts.rank AS rank
+            FROM contacts_fts JOIN contacts c ON c.rowid = contacts_fts.rowid
+            WHERE contacts_fts MATCH ? AND c.deleted_at IS NULL ORDER BY contacts_fts.rank LIMIT ?
+            """
         case .notes:
-            return (
-                """
-                SELECT n.id, n.contact_id, COALESCE(n.title, 'Note') AS title,
-                    snippet(notes_fts, -1, '[', ']', '…', 12) AS snippet, bm25(notes_fts, $WEIGHTS) AS rank
-                FROM notes_fts JOIN notes n ON n.rowid = notes_fts.rowid
-                WHERE notes_fts MATCH ? ORDER BY rank LIMIT ?
-                """, "3.0, 1.0"
-            )
+            """
+            SELECT n.id, n.contact_id, COALESCE(n.title, 'Note') AS title,
+                snippet(notes_fts, -1, '[', ']', '…', 12) AS snippet, notes_fts.rank AS rank
+            FROM notes_fts JOIN notes n ON n.rowid = notes_fts.rowid
+            WHERE notes_fts MATCH ? ORDER BY notes_fts.rank LIMIT ?
+            """
         case .tasks:
-            return (
-                """
-                SELECT t.id, t.contact_id, COALESCE(t.title, 'Task') AS title,
-                    snippet(tasks_fts, -1, '[', ']', '…', 12) AS snippet, bm25(tasks_fts, $WEIGHTS) AS rank
-                FROM tasks_fts JOIN tasks t ON t.rowid = tasks_fts.rowid
-                WHERE tasks_fts MATCH ? ORDER BY rank LIMIT ?
-                """, "3.0, 1.0"
-            )
+            """
+            SELECT t.id, t.contact_id, COALESCE(t.title, 'Task') AS title,
+                snippet(tasks_fts, -1, '[', ']', '…', 12) AS snippet, tasks_fts.rank AS rank
+            FROM tasks_fts JOIN tasks t ON t.rowid = tasks_fts.rowid
+            WHERE tasks_fts MATCH ? ORDER BY tasks_fts.rank LIMIT ?
+            """
         case .appointments:
-            return (
-                """
-                SELECT a.id, a.contact_id, COALESCE(a.title, 'Appointment') AS title,
-                    snippet(appointments_fts, -1, '[', ']', '…', 12) AS snippet, bm25(appointments_fts, $WEIGHTS) AS rank
-                FROM appointments_fts JOIN appointments a ON a.rowid = appointments_fts.rowid
-                WHERE appointments_fts MATCH ? ORDER BY rank LIMIT ?
-                """, "3.0, 1.0"
-            )
+            """
+            SELECT a.id, a.contact_id, COALESCE(a.title, 'Appointment') AS title,
+                snippet(appointments_fts, -1, '[', ']', '…', 12) AS snippet, appointments_fts.rank AS rank
+            FROM appointments_fts JOIN appointments a ON a.rowid = appointments_fts.rowid
+            WHERE appointments_fts MATCH ? ORDER BY appointments_fts.rank LIMIT ?
+            """
         }
     }
 }

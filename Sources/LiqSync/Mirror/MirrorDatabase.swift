@@ -144,6 +144,14 @@ public struct MirrorDatabase: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v2-fts-rank-weights") { db in
+            // Stored in each index so `ORDER BY rank` is ranked inside FTS5, which can then stop
+            // at the LIMIT instead of handing every match to SQLite's sorter.
+            try db.execute(sql: "INSERT INTO contacts_fts(contacts_fts, rank) VALUES('rank', 'bm25(10.0, 5.0, 5.0, 2.0, 1.0)')")
+            for table in ["notes_fts", "tasks_fts", "appointments_fts"] {
+                try db.execute(sql: "INSERT INTO \(table)(\(table), rank) VALUES('rank', 'bm25(3.0, 1.0)')")
+            }
+        }
         return migrator
     }
 }
