@@ -14,6 +14,8 @@ public struct MirrorDatabase: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // 64 MiB of page cache: FTS5 merges and the key indexes stay in memory during a pull.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         do {
             writer = try DatabasePool(path: file.path, configuration: configuration)

@@ -41,7 +41,7 @@ func apiContacts(_ count: Int) -> (contacts: [Contact], notes: [Note]) {
     return (contacts, notes)
 }
 
-func benchMirror(_ count: Int) async throws {
+func benchMirror(_ count: Int, pageSize: Int = 500) async throws {
     let (contacts, _) = apiContacts(count)
     let (mirror, directory) = try temporaryMirror()
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -50,12 +50,12 @@ func benchMirror(_ count: Int) async throws {
     let start = clock.now
     var index = 0
     while index < contacts.count {
-        let page = Array(contacts[index..<min(index + 500, contacts.count)])
+        let page = Array(contacts[index..<min(index + pageSize, contacts.count)])
         state = try await mirror.commitContactPage(page, state: state, pulledAt: Date())
-        index += 500
+        index += pageSize
     }
     let elapsed = seconds(clock.now - start)
-    print("| mirror write, \(count) contacts in pages of 500 (raw JSON, key columns, FTS5, pull state) | \(String(format: "%.2f", elapsed)) s | \(Int(Double(count) / elapsed)) contacts/s |")
+    print("| mirror write, \(count) contacts in transactions of \(pageSize) (raw JSON, key columns, FTS5, pull state) | \(String(format: "%.2f", elapsed)) s | \(Int(Double(count) / elapsed)) contacts/s |")
 }
 
 func benchSearch(_ contactCount: Int, _ noteCount: Int) async throws {
@@ -119,7 +119,7 @@ func benchPull(_ count: Int) async throws {
 
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
-case "mirror": try await benchMirror(Int(arguments.dropFirst().first ?? "") ?? 100_000)
+case "mirror": try await benchMirror(Int(arguments.dropFirst().first ?? "") ?? 100_000, pageSize: Int(arguments.dropFirst(2).first ?? "") ?? 500)
 case "search": try await benchSearch(Int(arguments.dropFirst().first ?? "") ?? 100_000, Int(arguments.dropFirst(2).first ?? "") ?? 200_000)
 case "pull": try await benchPull(Int(arguments.dropFirst().first ?? "") ?? 10_000)
 default:
