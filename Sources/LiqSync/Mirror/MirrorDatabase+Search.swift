@@ -28,7 +28,7 @@ extension MirrorDatabase {
         return try writer.read { db in
             var hits: [SearchHit] = []
             for scope in scopes {
-                for row in try Row.fetchAll(db, sql: Self.searchSQL(scope), arguments: [pattern, limit]) {
+                for row in try Row.fetchAll(db.cachedStatement(sql: Self.searchSQL(scope)), arguments: [pattern, limit]) {
                     hits.append(
                         SearchHit(
                             kind: scope, id: row["id"], contactId: row["contact_id"], title: row["title"] ?? "",
