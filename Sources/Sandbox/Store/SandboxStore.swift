@@ -114,7 +114,8 @@ public actor SandboxStore {
 
     /// `GET /contacts/search/duplicate`: the contact the location's rules would treat as the same.
     func duplicate(email: String?, phone: String?) -> SandboxContact? {
-        var probe = newContact()
+        // A probe, not a contact: an empty id, so looking up spends no id from the seeded sequence.
+        var probe = newContact(id: "")
         probe.email = email
         probe.phone = phone.map(ContactNormalizer.phone)
         return findDuplicate(of: probe)?.0
@@ -139,10 +140,10 @@ public actor SandboxStore {
 
     func newIdentifier() -> String { random.identifier() }
 
-    private func newContact() -> SandboxContact {
+    private func newContact(id: String? = nil) -> SandboxContact {
         let time = now()
         return SandboxContact(
-            id: newIdentifier(), locationId: locationId, dnd: false, type: "lead", tags: [],
+            id: id ?? newIdentifier(), locationId: locationId, dnd: false, type: "lead", tags: [],
             dateAdded: time, dateUpdated: time, customFields: [], followers: [], deleted: false)
     }
 
