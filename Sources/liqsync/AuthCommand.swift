@@ -182,6 +182,12 @@ struct AuthTestCommand: AsyncParsableCommand {
         let workspace = options.resolvedWorkspace
         let client = try workspace.makeClient(try options.settings(), retry: RetryPolicy(maxAttempts: 3))
         let results = await CredentialCheck(client: client).run()
+        // What the check learned is kept with a stored token, so 'auth status' can show its scopes.
+        if ProcessInfo.processInfo.environment["LIQSYNC_TOKEN"]?.isEmpty ?? true,
+            case .privateIntegration(let token, _)? = try? workspace.credentialStore.load(), results.first?.outcome == .ok
+        {
+            try? workspace.credentialStore.save(.privateIntegration(token: token, scopes: CredentialCheck.grantedScopes(results)))
+        }
         if json {
             Output.line(JSONOutput.render(results))
         } else {

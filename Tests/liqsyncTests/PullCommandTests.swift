@@ -36,6 +36,8 @@ struct PullCommandTests {
         }
         #expect(!check.stdout.contains("missing scope"))
         outputs.append(check.stdout + check.stderr)
+        let scopes = try await CLIProcess.run(["auth", "status"] + flags)
+        #expect(scopes.stdout.contains("contacts.readonly contacts.write"), "\(scopes.stdout)")
 
         let pull = try await CLIProcess.run(["pull", "--json"] + flags)
         #expect(pull.code == 0, "\(pull.stderr)")
@@ -73,6 +75,9 @@ struct PullCommandTests {
         #expect(check.code == 0, "\(check.stderr)")
         let writeLine = check.stdout.split(separator: "\n").first { $0.hasPrefix("write") }
         #expect(writeLine?.contains("missing scope") == true, "\(check.stdout)")
+        let status = try await CLIProcess.run(["auth", "status", "--json"] + flags)
+        #expect(status.stdout.contains("contacts.readonly"))
+        #expect(!status.stdout.contains("contacts.write"))
         let requests = try await sandbox.requests()
         #expect(!requests.contains { $0.status >= 200 && $0.status < 300 && $0.method != "GET" && $0.path != "/contacts/search" })
         await sandbox.stop()

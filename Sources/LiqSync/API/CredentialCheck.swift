@@ -51,6 +51,16 @@ public struct CredentialCheck: Sendable {
         return results
     }
 
+    /// The contacts scopes the results show the credential has.
+    public static func grantedScopes(_ results: [ResourceCheck]) -> [String] {
+        var scopes: [String] = []
+        if results.first(where: { $0.resource == "contacts" })?.outcome == .ok { scopes.append("contacts.readonly") }
+        if results.first(where: { $0.resource == "write" })?.outcome == .ok, results.contains(where: { $0.resource == "write" && !$0.detail.hasPrefix("not checked") }) {
+            scopes.append("contacts.write")
+        }
+        return scopes
+    }
+
     private func check(_ resource: String, _ call: () async throws -> String) async -> ResourceCheck {
         do {
             return ResourceCheck(resource: resource, outcome: .ok, detail: try await call())

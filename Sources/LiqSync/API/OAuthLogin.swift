@@ -42,15 +42,19 @@ public struct OAuthLogin: Sendable {
             for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
             let redirect = "http://\(request.head.authority ?? "127.0.0.1")/callback"
             if query["state"] != state {
-                continuation.yield(.failure(.stateMismatch))
-                return Self.page("The sign-in answer did not match this login; close this window and run 'liqsync auth login' again.")
+                return Self.page("The sign-in answer did not match this login; close this window and run 'liqsync auth login' again.") {
+                    continuation.yield(.failure(.stateMismatch))
+                }
             }
             guard let code = query["code"], !code.isEmpty else {
-                continuation.yield(.failure(.denied(query["error"] ?? "no code")))
-                return Self.page("HighLevel did not grant access. You can close this window.")
+                let reason = query["error"] ?? "no code"
+                return Self.page("HighLevel did not grant access. You can close this window.") {
+                    continuation.yield(.failure(.denied(reason)))
+                }
             }
-            continuation.yield(.success((code, redirect)))
-            return Self.page("liqsync is signed in to HighLevel. You can close this window.")
+            return Self.page("liqsync is signed in to HighLevel. You can close this window.") {
+                continuation.yield(.success((code, redirect)))
+            }
         }
         let login = self
         let app = Application(
@@ -102,11 +106,20 @@ public struct OAuthLogin: Sendable {
         return components?.url
     }
 
-    private static func page(_ message: String) -> Response {
+    /// The page for the browser; `then` runs once the page is written, so the listener is not
+    /// closed under it.
+    private static func page(_ message: String, then: @escaping @Sendable () -> Void) -> Response {
         let html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>liqsync</title></head><body><p>\(message)</p></body></html>"
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+        let buffer = ByteBuffer(string: html)
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody(contentLength: buffer.readableBytes) { writer in
+                try await writer.write(buffer)
+                try await writer.finish(nil)
+                then()
+            })
     }
 
     private static let quiet: Logger = {
