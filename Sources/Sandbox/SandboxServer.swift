@@ -48,13 +48,11 @@ public enum SandboxServer {
     public static func runUntilSignalled(
         _ configuration: SandboxConfiguration, onReady: @escaping @Sendable (SandboxInfo) -> Void
     ) async throws {
-        var services = try await SandboxServices(configuration: configuration)
-        let ready = services
+        let services = try await SandboxServices(configuration: configuration)
         let app = makeApplication(services: services, configuration: configuration) { port in
-            onReady(ready.info.withPort(port, host: configuration.host))
+            onReady(services.info.withPort(port, host: configuration.host))
         }
         try await serviceGroup(app, signals: [.sigterm, .sigint]).run()
-        services.info = ready.info
         try await save(services)
     }
 

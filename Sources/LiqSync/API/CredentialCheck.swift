@@ -55,7 +55,7 @@ public struct CredentialCheck: Sendable {
     public static func grantedScopes(_ results: [ResourceCheck]) -> [String] {
         var scopes: [String] = []
         if results.first(where: { $0.resource == "contacts" })?.outcome == .ok { scopes.append("contacts.readonly") }
-        if results.first(where: { $0.resource == "write" })?.outcome == .ok, results.contains(where: { $0.resource == "write" && !$0.detail.hasPrefix("not checked") }) {
+        if let write = results.first(where: { $0.resource == "write" }), write.outcome == .ok, !write.detail.hasPrefix("not checked") {
             scopes.append("contacts.write")
         }
         return scopes

@@ -12,7 +12,6 @@ public actor TokenProvider {
     private let now: @Sendable () -> Date
     /// Refresh when the access token has less than this many seconds left.
     private let refreshMargin: TimeInterval
-    public private(set) var refreshCount = 0
 
     public init(
         credential: Credential, store: CredentialStore?, transport: any HTTPTransport, refreshMargin: TimeInterval = 300,
@@ -53,7 +52,6 @@ public actor TokenProvider {
         ], clientSecret: grant.clientSecret, previous: grant)
         try store?.save(.oauth(fresh))
         credential = .oauth(fresh)
-        refreshCount += 1
         return fresh
     }
 }

@@ -38,10 +38,13 @@ struct MirrorSearchTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("search-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let mirror = try MirrorDatabase(file: directory.appendingPathComponent("mirror.sqlite"))
+        let hasWords = text.unicodeScalars.contains { CharacterSet.alphanumerics.contains($0) }
         do {
             _ = try mirror.search(text)
+            #expect(hasWords, "text without words should be refused as an empty query")
         } catch let error as MirrorError {
             #expect(error == .emptyQuery)
+            #expect(!hasWords, "text with words was refused as empty")
         }
         #expect(try mirror.integrityCheck() == "ok")
     }

@@ -20,7 +20,6 @@ func temporaryMirror() throws -> (MirrorDatabase, URL) {
 /// Contacts as the API returns them, from the sandbox's generator.
 func apiContacts(_ count: Int) -> (contacts: [Contact], notes: [Note]) {
     let data = SeedGenerator(seed: 99, contactCount: count).generate()
-    let encoder = JSONEncoder()
     let contacts = data.contacts.compactMap { contact -> Contact? in
         let object: [String: Any?] = [
             "id": contact.id, "locationId": contact.locationId, "firstName": contact.firstName, "lastName": contact.lastName,
@@ -32,7 +31,6 @@ func apiContacts(_ count: Int) -> (contacts: [Contact], notes: [Note]) {
         guard let data = try? JSONSerialization.data(withJSONObject: object.compactMapValues { $0 }), let json = try? JSON.parse(data) else { return nil }
         return Contact(json: json)
     }
-    _ = encoder
     let notes = data.notes.compactMap { note -> Note? in
         let object: [String: Any] = ["id": note.id, "contactId": note.contactId, "body": note.body, "dateAdded": "2026-10-01T10:00:00.000Z"]
         guard let data = try? JSONSerialization.data(withJSONObject: object), let json = try? JSON.parse(data) else { return nil }
