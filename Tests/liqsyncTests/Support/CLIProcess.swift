@@ -2,13 +2,13 @@ import Foundation
 
 /// Runs the built `liqsync` binary as a user would, reading its output as it comes.
 final class CLIProcess: @unchecked Sendable {
-    // `output` is appended on the reader's queue and read under `lock`.
+    // Output goes to files rather than pipes: Foundation's `readabilityHandler` on Linux can crash
+    // inside libdispatch when a handler is torn down while data arrives, and a full pipe would
+    // block the child. Files cost nothing and can be read at any moment.
     private let process = Process()
-    private let stdout = Pipe()
-    private let stderr = Pipe()
-    private let lock = NSLock()
-    private var output = Data()
-    private var errorOutput = Data()
+    private let outputFolder: URL
+    private let stdoutURL: URL
+    private let stderrURL: URL
 
     /// The binary SwiftPM built beside the test bundle.
     static var binary: URL {
@@ -30,22 +30,30 @@ final class CLIProcess: @unchecked Sendable {
         }
         if let directory { process.currentDirectoryURL = directory }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.standardOutput = stdout
-        process.standardError = stderr
+        outputFolder = FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
+        stdoutURL = outputFolder.appendingPathComponent("stdout")
+        stderrURL = outputFolder.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        let stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
+        let stderrHandle = try FileHandle(forWritingTo: stderrURL)
+        defer {
+            try? stdoutHandle.close()
+            try? stderrHandle.close()
+        }
+        process.standardOutput = stdoutHandle
+        process.standardError = stderrHandle
         process.standardInput = FileHandle.nullDevice
-        stdout.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.lock.withLock { self?.output.append(data) }
-        }
-        stderr.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.lock.withLock { self?.errorOutput.append(data) }
-        }
         try process.run()
     }
 
-    var standardOutput: String { lock.withLock { String(decoding: output, as: UTF8.self) } }
-    var standardError: String { lock.withLock { String(decoding: errorOutput, as: UTF8.self) } }
+    deinit {
+        try? FileManager.default.removeItem(at: outputFolder)
+    }
+
+    var standardOutput: String { String(decoding: (try? Data(contentsOf: stdoutURL)) ?? Data(), as: UTF8.self) }
+    var standardError: String { String(decoding: (try? Data(contentsOf: stderrURL)) ?? Data(), as: UTF8.self) }
     var processIdentifier: Int32 { process.processIdentifier }
     var isRunning: Bool { process.isRunning }
 
@@ -76,8 +84,7 @@ final class CLIProcess: @unchecked Sendable {
             process.terminate()
             return nil
         }
-        stdout.fileHandleForReading.readabilityHandler = nil
-        stderr.fileHandleForReading.readabilityHandler = nil
+        process.waitUntilExit()
         return process.terminationStatus
     }
 
@@ -87,7 +94,6 @@ final class CLIProcess: @unchecked Sendable {
     ) async throws -> (code: Int32?, stdout: String, stderr: String) {
         let process = try CLIProcess(arguments, directory: directory, environment: environment, shell: shell)
         let code = try await process.exitCode(timeout: timeout)
-        try await Task.sleep(for: .milliseconds(50))
         return (code, process.standardOutput, process.standardError)
     }
 }
