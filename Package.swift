@@ -19,6 +19,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // HTTP field names for the sandbox's headers; already part of Hummingbird's graph.
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // SHA-256 of imported files and change sets; Ed25519/RSA webhook signatures (DESIGN §10).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Random-input round-trip tests of the CSV reader and writer.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -32,6 +36,9 @@ let package = Package(
                 "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The C API, for the staging bulk insert that binds text without copies.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -67,7 +74,10 @@ let package = Package(
         ),
         .testTarget(
             name: "LiqSyncTests",
-            dependencies: ["LiqSync", "Sandbox"]
+            dependencies: [
+                "LiqSync", "Sandbox",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .testTarget(
             name: "liqsyncTests",

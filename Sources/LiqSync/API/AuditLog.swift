@@ -37,7 +37,7 @@ public actor AuditLog {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                 let file = directory.appendingPathComponent("api-\(day).jsonl")
                 if !FileManager.default.fileExists(atPath: file.path) {
-                    FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
+                    _ = FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
                 }
                 handle = try FileHandle(forWritingTo: file)
                 try handle?.seekToEnd()

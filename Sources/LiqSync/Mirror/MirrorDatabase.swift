@@ -154,6 +154,7 @@ public struct MirrorDatabase: Sendable {
                 try db.execute(sql: "INSERT INTO \(table)(\(table), rank) VALUES('rank', 'bm25(3.0, 1.0)')")
             }
         }
+        registerStagingMigrations(&migrator)
         return migrator
     }
 }

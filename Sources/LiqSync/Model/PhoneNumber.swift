@@ -2,24 +2,77 @@ import Foundation
 
 /// A phone number in E.164, the key liqsync matches phones by.
 public enum PhoneNumber {
+    /// A phone as read: the E.164 key and the extension written after it, if any.
+    public struct Parsed: Sendable, Equatable {
+        public var e164: String
+        public var extensionDigits: String?
+    }
+
     /// E.164 for a number written any common way: NANP first (10 digits → `+1…`, 11 starting
-    /// with 1), `+` kept, `00` read as `+`. An extension (`x123`, `ext. 123`) is dropped from the
-    /// key. Nil for anything that is not a plausible number.
+    /// with 1), `+` kept, `00` read as `+`. An extension (`x123`, `ext. 123`, `#123`) is dropped
+    /// from the key. Nil for anything that is not a plausible number.
     public static func e164(_ raw: String) -> String? {
-        var text = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        for marker in ["ext.", "ext", "x", "#"] {
-            if let range = text.range(of: marker), range.lowerBound > text.startIndex {
-                text = String(text[..<range.lowerBound])
-                break
+        parse(raw)?.e164
+    }
+
+    /// The number and its extension, or nil when the text is not a plausible phone number.
+    /// Works on the UTF-8 bytes: it runs for every phone cell of every import.
+    public static func parse(_ raw: String) -> Parsed? {
+        var digits: [UInt8] = []
+        digits.reserveCapacity(16)
+        var plus = false
+        var extensionDigits: [UInt8] = []
+        var inExtension = false
+        var sawDigit = false
+        let bytes = Array(raw.utf8)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case 0x30...0x39:
+                sawDigit = true
+                if inExtension { extensionDigits.append(byte) } else { digits.append(byte) }
+            case 0x2B:
+                // `+` only before the first digit.
+                guard !sawDigit, !plus, !inExtension else { return nil }
+                plus = true
+            case 0x20, 0x2D, 0x28, 0x29, 0x2E, 0x2F, 0x09, 0xA0:
+                continue
+            case 0x78, 0x58, 0x23, 0x65, 0x45:
+                // `x`, `#`, or `ext`/`ext.`/`extension` after the number starts the extension.
+                guard sawDigit, !inExtension else { return nil }
+                if byte == 0x65 || byte == 0x45 {
+                    var word: [UInt8] = [byte | 0x20]
+                    while index < bytes.count, (bytes[index] | 0x20) >= 0x61, (bytes[index] | 0x20) <= 0x7A {
+                        word.append(bytes[index] | 0x20)
+                        index += 1
+                    }
+                    guard word == Array("ext".utf8) || word == Array("extension".utf8) else { return nil }
+                }
+                inExtension = true
+            case 0x3A:
+                // `ext: 12`
+                guard inExtension else { return nil }
+            case 0xC2:
+                // A UTF-8 no-break space (C2 A0).
+                guard index < bytes.count, bytes[index] == 0xA0 else { return nil }
+                index += 1
+            default:
+                return nil
             }
         }
-        let allowed = Set("0123456789+-(). /")
-        guard !text.isEmpty, text.allSatisfy({ allowed.contains($0) }) else { return nil }
-        let digits = text.filter(\.isNumber)
-        if text.hasPrefix("+") { return (8...15).contains(digits.count) ? "+" + digits : nil }
-        if digits.hasPrefix("00") { return (10...17).contains(digits.count) ? "+" + digits.dropFirst(2) : nil }
-        if digits.count == 10, let first = digits.first, first != "0", first != "1" { return "+1" + digits }
-        if digits.count == 11, digits.hasPrefix("1") { return "+" + digits }
+        guard !digits.isEmpty, !(inExtension && extensionDigits.isEmpty) else { return nil }
+        let ext = extensionDigits.isEmpty ? nil : String(decoding: extensionDigits, as: UTF8.self)
+        func result(_ digits: ArraySlice<UInt8>, country: String = "") -> Parsed {
+            Parsed(e164: "+" + country + String(decoding: digits, as: UTF8.self), extensionDigits: ext)
+        }
+        if plus { return (8...15).contains(digits.count) ? result(digits[...]) : nil }
+        if digits.count >= 2, digits[0] == 0x30, digits[1] == 0x30 {
+            return (10...17).contains(digits.count) ? result(digits.dropFirst(2)) : nil
+        }
+        if digits.count == 10, digits[0] != 0x30, digits[0] != 0x31 { return result(digits[...], country: "1") }
+        if digits.count == 11, digits[0] == 0x31, digits[1] != 0x30, digits[1] != 0x31 { return result(digits[...]) }
         return nil
     }
 }

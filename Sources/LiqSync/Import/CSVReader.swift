@@ -1,0 +1,302 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One CSV record as read: its cells' bytes, the line it starts on, and what was odd about it.
+/// The buffers are reused by the reader; copy what must outlive the next `next()` call.
+public struct CSVRecord: Sendable {
+    /// The physical line (1-based) the record starts on.
+    public internal(set) var line = 0
+    /// The physical line the record ends on (greater than `line` when a quoted cell spans lines).
+    public internal(set) var endLine = 0
+    var bytes: [UInt8] = []
+    var ends: [Int] = []
+    /// NUL bytes were found and removed.
+    public internal(set) var hadNUL = false
+    /// The first cell (0-based) that was longer than the reader's limit; its text is cut there.
+    public internal(set) var oversizedCell: Int?
+    /// A cell was not UTF-8 and was decoded as Windows-1252 (set when the cell is read).
+    public private(set) var usedWindows1252 = false
+
+    public var count: Int { ends.count }
+
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        line = 0
+        endLine = 0
+        hadNUL = false
+        oversizedCell = nil
+        usedWindows1252 = false
+    }
+
+    /// The raw bytes of cell `index` (empty past the end of the record).
+    public func cellBytes(_ index: Int) -> ArraySlice<UInt8> {
+        guard index < ends.count else { return [] }
+        let start = index == 0 ? 0 : ends[index - 1]
+        return bytes[start..<ends[index]]
+    }
+
+    /// Whether cell `index` is empty or missing, without decoding it.
+    public func isEmpty(_ index: Int) -> Bool {
+        guard index < ends.count else { return true }
+        return (index == 0 ? 0 : ends[index - 1]) == ends[index]
+    }
+
+    /// Cell `index` as text: UTF-8 when the bytes are UTF-8, Windows-1252 otherwise.
+    public mutating func cell(_ index: Int) -> String {
+        let slice = cellBytes(index)
+        if let text = TextDecoding.utf8(slice) { return text }
+        usedWindows1252 = true
+        return TextDecoding.windows1252(slice)
+    }
+
+    /// Every cell as text.
+    public mutating func cells() -> [String] {
+        (0..<count).map { cell($0) }
+    }
+}
+
+/// A streaming, byte-level CSV reader: RFC 4180 plus what real exports contain — a UTF-8 BOM,
+/// CRLF, LF or CR line ends, quoted newlines, doubled quotes, `,` `;` tab or `|` delimiters
+/// (sniffed from the header line), NUL bytes, blank lines. Reads the file in fixed-size chunks, so
+/// memory stays flat whatever its size; a cell longer than `maxCellBytes` is cut and reported.
+public struct CSVReader {
+    public private(set) var delimiter: UInt8
+    /// The file started with a UTF-8 byte-order mark (skipped).
+    public private(set) var hadBOM = false
+    /// Bytes consumed so far (for progress).
+    public private(set) var bytesRead: Int64 = 0
+
+    private let descriptor: Int32
+    private let path: String
+    private let maxCellBytes: Int
+    private var buffer: [UInt8]
+    private var position = 0
+    private var available = 0
+    private var atEOF = false
+    private var line = 1
+    private var skipLineFeed = false
+    private var record = CSVRecord()
+    private var closed = false
+
+    /// Opens `url`. `delimiter` nil sniffs it from the header line.
+    public init(url: URL, delimiter: UInt8? = nil, maxCellBytes: Int = 1 << 20, chunkSize: Int = 1 << 18) throws {
+        path = url.path
+        let descriptor = open(url.path, O_RDONLY)
+        guard descriptor >= 0 else { throw ImportError.unreadable(url.path, String(cString: strerror(errno))) }
+        self.descriptor = descriptor
+        self.maxCellBytes = maxCellBytes
+        buffer = [UInt8](repeating: 0, count: max(chunkSize, 4096))
+        self.delimiter = 0
+        try fill()
+        if available >= 2, (buffer[0] == 0xFF && buffer[1] == 0xFE) || (buffer[0] == 0xFE && buffer[1] == 0xFF) {
+            close()
+            throw ImportError.unsupportedEncoding(url.path, "UTF-16")
+        }
+        if available >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF {
+            hadBOM = true
+            position = 3
+        }
+        self.delimiter = delimiter ?? Self.sniffDelimiter(buffer[position..<available])
+    }
+
+    /// Closes the file (also done at the end of input).
+    public mutating func close() {
+        guard !closed else { return }
+        closed = true
+        _ = Glibc.close(descriptor)
+    }
+
+    /// The delimiter of the first line: the most frequent of `,` `;` tab `|` outside quotes
+    /// (a comma when none occurs).
+    static func sniffDelimiter(_ bytes: ArraySlice<UInt8>) -> UInt8 {
+        var counts: [UInt8: Int] = [0x2C: 0, 0x3B: 0, 0x09: 0, 0x7C: 0]
+        var quoted = false
+        for byte in bytes {
+            if byte == 0x22 {
+                quoted.toggle()
+            } else if !quoted {
+                if byte == 0x0A || byte == 0x0D { break }
+                if counts[byte] != nil { counts[byte, default: 0] += 1 }
+            }
+        }
+        let order: [UInt8] = [0x2C, 0x3B, 0x09, 0x7C]
+        var best: UInt8 = 0x2C
+        for candidate in order where counts[candidate, default: 0] > counts[best, default: 0] { best = candidate }
+        return best
+    }
+
+    private mutating func fill() throws {
+        guard !atEOF else { return }
+        let count = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress, raw.count) }
+        if count < 0 { throw ImportError.unreadable(path, String(cString: strerror(errno))) }
+        if count == 0 { atEOF = true }
+        available = count
+        position = 0
+        bytesRead += Int64(count)
+    }
+
+    private enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
+
+    /// The next record, or nil at the end of the file. Blank lines are skipped. Throws
+    /// `ImportError.unclosedQuote` naming the line where a quote opened and never closed.
+    public mutating func next() throws -> CSVRecord? {
+        record.reset()
+        var state = State.fieldStart
+        var cellStart = 0
+        var quoteLine = 0
+        var started = false
+        let delimiter = self.delimiter
+        let limit = maxCellBytes
+
+        while true {
+            if position >= available {
+                try fill()
+                if atEOF {
+                    close()
+                    if state == .quoted { throw ImportError.unclosedQuote(path, quoteLine) }
+                    guard started else { return nil }
+                    record.ends.append(record.bytes.count)
+                    record.endLine = line
+                    return record
+                }
+            }
+            // The hot loop works on local copies; they are written back before leaving it.
+            var index = position
+            let end = available
+            var finished = false
+            let chunk = buffer
+            chunk.withUnsafeBufferPointer { input in
+                while index < end {
+                    let byte = input[index]
+                    index += 1
+                    if skipLineFeed {
+                        skipLineFeed = false
+                        if byte == 0x0A { continue }
+                    }
+                    if !started {
+                        if byte == 0x0A || byte == 0x0D {
+                            // A blank line between records.
+                            line += 1
+                            skipLineFeed = byte == 0x0D
+                            continue
+                        }
+                        started = true
+                        record.line = line
+                    }
+                    switch state {
+                    case .fieldStart, .unquoted:
+                        if byte == delimiter {
+                            record.ends.append(record.bytes.count)
+                            cellStart = record.bytes.count
+                            state = .fieldStart
+                        } else if byte == 0x0A || byte == 0x0D {
+                            record.ends.append(record.bytes.count)
+                            record.endLine = line
+                            line += 1
+                            skipLineFeed = byte == 0x0D
+                            finished = true
+                            return
+                        } else if byte == 0x22 && state == .fieldStart {
+                            state = .quoted
+                            quoteLine = line
+                        } else {
+                            state = .unquoted
+                            append(byte, cellStart: cellStart, limit: limit)
+                        }
+                    case .quoted:
+                        if byte == 0x22 {
+                            state = .quoteInQuoted
+                        } else {
+                            if byte == 0x0A {
+                                line += 1
+                            } else if byte == 0x0D {
+                                line += 1
+                                // CRLF inside quotes is one line end; the LF is kept as text.
+                                if index < end, input[index] == 0x0A {
+                                    append(byte, cellStart: cellStart, limit: limit)
+                                    append(0x0A, cellStart: cellStart, limit: limit)
+                                    index += 1
+                                    continue
+                                }
+                            }
+                            append(byte, cellStart: cellStart, limit: limit)
+                        }
+                    case .quoteInQuoted:
+                        if byte == 0x22 {
+                            append(0x22, cellStart: cellStart, limit: limit)
+                            state = .quoted
+                        } else if byte == delimiter {
+                            record.ends.append(record.bytes.count)
+                            cellStart = record.bytes.count
+                            state = .fieldStart
+                        } else if byte == 0x0A || byte == 0x0D {
+                            record.ends.append(record.bytes.count)
+                            record.endLine = line
+                            line += 1
+                            skipLineFeed = byte == 0x0D
+                            finished = true
+                            return
+                        } else {
+                            // `"abc"def`: lenient, the text after the closing quote is kept.
+                            state = .unquoted
+                            append(byte, cellStart: cellStart, limit: limit)
+                        }
+                    }
+                }
+            }
+            position = index
+            if finished { return record }
+        }
+    }
+
+    @inline(__always)
+    private mutating func append(_ byte: UInt8, cellStart: Int, limit: Int) {
+        if byte == 0 {
+            record.hadNUL = true
+            return
+        }
+        if record.bytes.count - cellStart >= limit {
+            if record.oversizedCell == nil { record.oversizedCell = record.ends.count }
+            return
+        }
+        record.bytes.append(byte)
+    }
+}
+
+/// Turning cell bytes into text.
+enum TextDecoding {
+    /// The text when the bytes are valid UTF-8, else nil.
+    @inline(__always)
+    static func utf8(_ bytes: ArraySlice<UInt8>) -> String? {
+        var ascii = true
+        for byte in bytes where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return String(decoding: bytes, as: UTF8.self) }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Windows-1252 as the WHATWG Encoding Standard maps it (the five unassigned bytes become the
+    /// C1 controls of the same value).
+    static func windows1252(_ bytes: ArraySlice<UInt8>) -> String {
+        var scalars = String.UnicodeScalarView()
+        for byte in bytes {
+            if byte >= 0x80 && byte < 0xA0 {
+                scalars.append(Unicode.Scalar(windows1252High[Int(byte - 0x80)]) ?? "\u{FFFD}")
+            } else {
+                scalars.append(Unicode.Scalar(byte))
+            }
+        }
+        return String(scalars)
+    }
+
+    private static let windows1252High: [UInt32] = [
+        0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+        0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+    ]
+}

@@ -1,0 +1,149 @@
+import Foundation
+
+/// Email addresses as LocaliQ and spreadsheet exports write them.
+public enum EmailAddress {
+    /// The address with white space, `mailto:` and `<…>` (or `Name <…>`) removed; the case is kept.
+    public static func cleaned(_ raw: String) -> String {
+        var text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close {
+            text = String(text[text.index(after: open)..<close]).trimmingCharacters(in: .whitespaces)
+        }
+        if text.utf8.count >= 7, text.prefix(7).lowercased() == "mailto:" { text = String(text.dropFirst(7)) }
+        return text.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The matching key (lower-cased) when the cleaned text is a plausible address, else nil.
+    public static func key(_ cleaned: String) -> String? {
+        var at = 0
+        var atIndex = 0
+        var dotAfterAt = false
+        var index = 0
+        for byte in cleaned.utf8 {
+            switch byte {
+            case 0x40:
+                at += 1
+                atIndex = index
+            case 0x2E where at == 1 && index > atIndex + 1:
+                dotAfterAt = true
+            case 0x00...0x20, 0x22, 0x28, 0x29, 0x2C, 0x3A, 0x3B, 0x3C, 0x3E, 0x5B, 0x5C, 0x5D, 0x7F:
+                return nil
+            default:
+                break
+            }
+            index += 1
+        }
+        guard at == 1, atIndex > 0, dotAfterAt, cleaned.utf8.last != 0x2E else { return nil }
+        return cleaned.lowercased()
+    }
+}
+
+/// Names: the explicit first/last columns, else a split of LocaliQ's `display_name`.
+public enum PersonName {
+    /// "Last, First" or "First Last" split into (first, last); nil for text that is an email
+    /// address or a phone number rather than a name.
+    public static func split(displayName raw: String) -> (first: String, last: String)? {
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty, !text.contains("@"), PhoneNumber.e164(text) == nil, text.contains(where: \.isLetter) else { return nil }
+        if let comma = text.firstIndex(of: ",") {
+            let last = text[..<comma].trimmingCharacters(in: .whitespaces)
+            let first = text[text.index(after: comma)...].trimmingCharacters(in: .whitespaces)
+            return (first, last)
+        }
+        let parts = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        return (String(parts[0]), parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
+    }
+}
+
+/// Tags from a JSON array or a `,`/`;` list.
+public enum TagList {
+    /// Trimmed, empty ones dropped, de-duplicated case-insensitively (the first spelling wins).
+    public static func parse(_ raw: String) -> [String] {
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        var items: [String] = []
+        if text.hasPrefix("["), let value = try? JSON.parse(Data(text.utf8)), let array = value.array {
+            items = array.compactMap { $0.string ?? $0.number.map { JSONCell.numberText($0) } }
+        } else {
+            items = text.split(whereSeparator: { $0 == "," || $0 == ";" }).map(String.init)
+        }
+        return unique(items)
+    }
+
+    /// Trimmed, non-empty, de-duplicated case-insensitively in order.
+    public static func unique(_ items: [String]) -> [String] {
+        var seen = Set<String>()
+        var result: [String] = []
+        for item in items {
+            let tag = item.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !tag.isEmpty, seen.insert(tag.lowercased()).inserted else { continue }
+            result.append(tag)
+        }
+        return result
+    }
+}
+
+/// LocaliQ's two contact status vocabularies mapped to one canonical set.
+public enum ContactStatus {
+    /// The canonical values.
+    public static let canonical = ["new", "open", "customer", "closed", "other"]
+
+    private static let table: [String: String] = [
+        "pending_contact": "new", "new": "new",
+        "active_lead": "open", "open": "open", "in_progress": "open", "connected": "open", "attempted_contact": "open",
+        "prospect": "open",
+        "client": "customer", "customer": "customer", "converted": "customer",
+        "unqualified": "closed", "closed": "closed",
+        "none": "other", "other": "other",
+    ]
+
+    /// The canonical status, or nil when the value is in neither vocabulary.
+    public static func canonical(_ raw: String) -> String? {
+        let key = raw.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: " ", with: "_")
+            .replacingOccurrences(of: "-", with: "_")
+        return table[key]
+    }
+}
+
+/// Call durations written as seconds, `MM:SS` or `HH:MM:SS`.
+public enum CallDuration {
+    /// Whole seconds, or nil when the text is not a duration.
+    public static func seconds(_ raw: String) -> Int? {
+        let text = raw.trimmingCharacters(in: .whitespaces)
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard (1...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigitCharacter) }) else {
+            if let value = Double(text), value >= 0, value < 1e9 { return Int(value.rounded()) }
+            return nil
+        }
+        let numbers = parts.compactMap { Int($0) }
+        guard numbers.count == parts.count else { return nil }
+        switch numbers.count {
+        case 1: return numbers[0]
+        case 2: return numbers[1] < 60 ? numbers[0] * 60 + numbers[1] : nil
+        default: return numbers[1] < 60 && numbers[2] < 60 ? numbers[0] * 3600 + numbers[1] * 60 + numbers[2] : nil
+        }
+    }
+}
+
+extension Character {
+    var isASCIIDigitCharacter: Bool { asciiValue.map { $0 >= 0x30 && $0 <= 0x39 } ?? false }
+}
+
+/// Text for JSON values placed in a cell.
+enum JSONCell {
+    /// A number as an export would write it: integers without `.0` (ids of 10+ digits stay exact).
+    static func numberText(_ value: Double) -> String {
+        if value.rounded() == value, abs(value) < 9.007e15 { return String(Int64(value)) }
+        return String(value)
+    }
+
+    /// The cell text of a JSON value: strings as they are, numbers and booleans as text, arrays
+    /// and objects as compact JSON, null as empty.
+    static func text(_ value: JSON) -> String {
+        switch value {
+        case .null: ""
+        case .string(let text): text
+        case .number(let number): numberText(number)
+        case .bool(let flag): flag ? "true" : "false"
+        case .array, .object: value.canonicalText
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+
+/// The state of one import while it reads: the batch being staged, the counts, the keys seen
+/// (for duplicates inside the file) and the errors file.
+struct ImportRun {
+    let importId: Int64
+    let url: URL
+    let mapping: FieldMapping
+    let options: ImportOptions
+    let database: MirrorDatabase
+    let errorsURL: URL
+
+    private var batch: [ImportedRow] = []
+    private var errors: CSVWriter?
+    private var read = 0
+    private var staged = 0
+    private var rejected = 0
+    private var excluded = 0
+    private var warnings: [String: Int] = [:]
+    private var rejections: [String: Int] = [:]
+    private var unmapped: [String] = []
+    private var duplicateHeaders: [String] = []
+    private var firstWindows1252Line: Int?
+    private var delimiter: String?
+    private var collapsed = 0
+    /// 64-bit hashes of the keys seen → the first line that had them. A hash match is only a
+    /// candidate: `finish()` compares the real keys before collapsing anything.
+    private var seenKeys: [UInt64: Int32] = [:]
+    private var candidatePairs: [(Int, Int)] = []
+
+    init(importId: Int64, url: URL, mapping: FieldMapping, options: ImportOptions, database: MirrorDatabase, errorsURL: URL) {
+        self.importId = importId
+        self.url = url
+        self.mapping = mapping
+        self.options = options
+        self.database = database
+        self.errorsURL = errorsURL
+        batch.reserveCapacity(options.batchSize)
+        // An errors file from an earlier run of this input would describe rows that are now fine.
+        try? FileManager.default.removeItem(at: errorsURL)
+    }
+
+    mutating func readCSV(progress: (@Sendable (Int64) -> Void)?) throws {
+        var reader = try CSVReader(url: url)
+        defer { reader.close() }
+        delimiter = [0x2C: ",", 0x3B: ";", 0x09: "tab", 0x7C: "|"][reader.delimiter]
+        guard var headerRecord = try reader.next() else { return }
+        var mapper = RecordMapper(mapping: mapping, workspaceZone: options.zone)
+        let header = headerRecord.cells()
+        if headerRecord.usedWindows1252 { firstWindows1252Line = headerRecord.line }
+        let bound = mapper.bind(header: header)
+        unmapped = bound.unmapped
+        duplicateHeaders = bound.duplicates
+        let missing = mapping.requiredAnyOf.filter { group in group.allSatisfy { mapper.unboundFields().contains($0) || mapping.rule(for: $0) == nil } }
+        if !missing.isEmpty, header.count > 0 {
+            throw ImportError.missingRequiredColumns(url.path, missing.map { $0.joined(separator: " or ") })
+        }
+        var lastReport = Int64(0)
+        while var record = try reader.next() {
+            var row = mapper.map(&record)
+            if record.usedWindows1252, firstWindows1252Line == nil { firstWindows1252Line = record.line }
+            try accept(&row)
+            if let progress, reader.bytesRead - lastReport > 1 << 22 {
+                lastReport = reader.bytesRead
+                progress(reader.bytesRead)
+            }
+        }
+        try flush()
+    }
+
+    mutating func readJSON(progress: (@Sendable (Int64) -> Void)?) throws {
+        var reader = try JSONRecordReader(url: url)
+        defer { reader.close() }
+        let mapper = RecordMapper(mapping: mapping, workspaceZone: options.zone)
+        var keysSeen = Set<String>()
+        var lastReport = Int64(0)
+        while let record = try reader.next() {
+            var row = mapper.map(json: record.value, line: record.line)
+            for key in row.extras.keys where keysSeen.insert(key).inserted { unmapped.append(key) }
+            try accept(&row)
+            if let progress, reader.bytesRead - lastReport > 1 << 22 {
+                lastReport = reader.bytesRead
+                progress(reader.bytesRead)
+            }
+        }
+        try flush()
+    }
+
+    /// Counts, strict mode, duplicate candidates, errors file, batch.
+    private mutating func accept(_ row: inout ImportedRow) throws {
+        read += 1
+        if options.strict, row.status != .rejected, row.findings.contains(where: { !$0.rejects && Self.isWarning($0.kind) }) {
+            for index in row.findings.indices where Self.isWarning(row.findings[index].kind) { row.findings[index].rejects = true }
+            row.status = .rejected
+        }
+        for finding in row.findings {
+            if finding.rejects {
+                rejections[finding.kind.rawValue, default: 0] += 1
+            } else if Self.isWarning(finding.kind) {
+                warnings[finding.kind.rawValue, default: 0] += 1
+            }
+        }
+        switch row.status {
+        case .rejected: rejected += 1
+        case .excluded:
+            excluded += 1
+            staged += 1
+        case .staged, .duplicate:
+            staged += 1
+            noteKeys(row)
+        }
+        if row.findings.contains(where: { $0.rejects || Self.isWarning($0.kind) }) { try writeErrors(row) }
+        batch.append(row)
+        if batch.count >= options.batchSize { try flush() }
+    }
+
+    /// Placeholders and key-less rows are noted as excluded, not counted as warnings.
+    static func isWarning(_ kind: Finding.Kind) -> Bool { kind != .placeholder && kind != .noContactKey }
+
+    private mutating func flush() throws {
+        guard !batch.isEmpty else { return }
+        try database.stage(batch, importId: importId)
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func noteKeys(_ row: ImportedRow) {
+        for (tag, key) in [(UInt8(1), row.sourceId), (2, row.emailKey), (3, row.phoneKey)] {
+            guard let key else { continue }
+            let hash = Self.fnv1a(tag, key)
+            if let first = seenKeys[hash] {
+                if candidatePairs.last.map({ $0 != (Int(first), row.line) }) ?? true { candidatePairs.append((Int(first), row.line)) }
+            } else {
+                seenKeys[hash] = Int32(truncatingIfNeeded: row.line)
+            }
+        }
+    }
+
+    static func fnv1a(_ tag: UInt8, _ key: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        hash = (hash ^ UInt64(tag)) &* 0x100_0000_01b3
+        for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
+
+    private mutating func writeErrors(_ row: ImportedRow) throws {
+        if errors == nil {
+            errors = try CSVWriter(
+                url: errorsURL, header: ["file", "line", "column", "value", "outcome", "kind", "reason"], formulaGuard: .prefixApostrophe)
+        }
+        for finding in row.findings where finding.rejects || Self.isWarning(finding.kind) {
+            try errors?.write([
+                url.lastPathComponent, String(row.line), finding.column ?? "", finding.value ?? "", finding.rejects ? "rejected" : "warning",
+                finding.kind.rawValue, finding.reason,
+            ])
+        }
+    }
+
+    /// Resolves duplicate groups and closes the errors file.
+    ///
+    /// The rule: rows of one file that share a LocaliQ id, an email key or a phone key are one
+    /// person. The row with the latest `updated` time (the last in the file when times tie or are
+    /// missing) keeps the person's data; its empty fields are filled from the others, newest
+    /// first; the others are staged as `duplicate` of it, their activities kept.
+    mutating func finish() throws {
+        try errors?.close()
+        guard !candidatePairs.isEmpty else { return }
+        let lines = Set(candidatePairs.flatMap { [$0.0, $0.1] })
+        let stored = try database.stagedFields(importId: importId, lines: Array(lines))
+        var parent: [Int: Int] = [:]
+        func root(_ line: Int) -> Int {
+            var current = line
+            while let next = parent[current], next != current { current = next }
+            return current
+        }
+        for (first, second) in candidatePairs {
+            guard let a = stored[first], let b = stored[second] else { continue }
+            let shares =
+                (a.sourceId != nil && a.sourceId == b.sourceId) || (a.emailKey != nil && a.emailKey == b.emailKey)
+                || (a.phoneKey != nil && a.phoneKey == b.phoneKey)
+            guard shares else { continue }
+            let (ra, rb) = (root(first), root(second))
+            if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
+            if parent[ra] == nil { parent[ra] = ra }
+        }
+        var groups: [Int: [Int]] = [:]
+        for line in parent.keys { groups[root(line), default: []].append(line) }
+        for members in groups.values where members.count > 1 {
+            let ordered = members.sorted { left, right in
+                let l = stored[left]?.fields["updated"]?.string ?? ""
+                let r = stored[right]?.fields["updated"]?.string ?? ""
+                return l == r ? left > right : l > r
+            }
+            guard let survivor = ordered.first, var fields = stored[survivor]?.fields else { continue }
+            for other in ordered.dropFirst() {
+                for (name, value) in stored[other]?.fields ?? [:] where fields[name] == nil { fields[name] = value }
+            }
+            let duplicates = Array(ordered.dropFirst())
+            let keys = (
+                email: ordered.lazy.compactMap { stored[$0]?.emailKey }.first, phone: ordered.lazy.compactMap { stored[$0]?.phoneKey }.first
+            )
+            try database.collapse(
+                importId: importId, survivor: survivor, fields: fields, emailKey: keys.email, phoneKey: keys.phone, duplicates: duplicates)
+            collapsed += duplicates.count
+        }
+    }
+
+    func summary(base: ImportSummary) -> ImportSummary {
+        var summary = base
+        summary.rowsRead = read
+        summary.rowsRejected = rejected
+        summary.rowsStaged = staged
+        summary.rowsExcluded = excluded
+        summary.duplicatesCollapsed = collapsed
+        summary.warnings = warnings
+        summary.rejections = rejections
+        summary.unmappedColumns = unmapped
+        summary.duplicateHeaders = duplicateHeaders
+        summary.firstWindows1252Line = firstWindows1252Line
+        summary.delimiter = delimiter
+        summary.errorsFile = errors == nil ? nil : errorsURL.path
+        return summary
+    }
+}

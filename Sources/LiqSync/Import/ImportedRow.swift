@@ -1,0 +1,88 @@
+import Foundation
+
+/// Something noticed about one row: a warning (the row is staged) or a rejection (it is not).
+public struct Finding: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case invalidPhone = "invalid-phone"
+        case invalidEmail = "invalid-email"
+        case invalidDate = "invalid-date"
+        case unknownStatus = "unknown-status"
+        case invalidDuration = "invalid-duration"
+        case shortRow = "short-row"
+        case longRow = "long-row"
+        case nulBytes = "nul-bytes"
+        case oversizedCell = "oversized-cell"
+        case missingRequired = "missing-required"
+        case invalidRecord = "invalid-record"
+        case placeholder = "placeholder"
+        case noContactKey = "no-contact-key"
+    }
+
+    public var kind: Kind
+    /// The source column (CSV header or JSON key), when one is to blame.
+    public var column: String?
+    /// The offending value, cut to 80 characters.
+    public var value: String?
+    /// What happened, as a sentence part ("not a phone number; kept as text, not used to match").
+    public var reason: String
+    public var rejects: Bool
+
+    public init(_ kind: Kind, column: String? = nil, value: String? = nil, reason: String, rejects: Bool = false) {
+        self.kind = kind
+        self.column = column
+        self.value = value.map { $0.count > 80 ? String($0.prefix(77)) + "..." : $0 }
+        self.reason = reason
+        self.rejects = rejects
+    }
+}
+
+/// One input row after mapping: canonical fields, keys to match by, what was noticed.
+public struct ImportedRow: Sendable {
+    /// What the row is for the sync.
+    public enum Status: String, Sendable, Codable {
+        /// Staged and used.
+        case staged
+        /// Not staged: a finding rejects it (listed in the errors file).
+        case rejected
+        /// Staged but not synced (a placeholder contact, no contact key).
+        case excluded
+        /// Staged, but the same person as another row of the file, which carries its data.
+        case duplicate
+    }
+
+    public var line: Int
+    public var status: Status = .staged
+    /// The cells as read (CSV), or the record's JSON text.
+    public var raw: JSON
+    /// Canonical contact fields (`first_name`, `email`, `tags` as an array, …). Empty values are left out.
+    public var fields: [String: JSON] = [:]
+    /// Columns no rule reads, by header.
+    public var extras: [String: String] = [:]
+    /// For interaction rows: the activity (call, form, chat) with its canonical fields.
+    public var activity: [String: JSON]?
+    public var findings: [Finding] = []
+    /// LocaliQ's id of the contact.
+    public var sourceId: String?
+    /// The lower-cased email, when the email is valid.
+    public var emailKey: String?
+    /// The E.164 phone, when the phone is valid.
+    public var phoneKey: String?
+    /// For a duplicate: the line of the row that carries the person's data.
+    public var duplicateOf: Int?
+
+    public init(line: Int, raw: JSON) {
+        self.line = line
+        self.raw = raw
+    }
+
+    public var isRejected: Bool { findings.contains { $0.rejects } }
+
+    /// The canonical text of a field (arrays joined with `, `).
+    public func text(_ field: String) -> String? {
+        switch fields[field] {
+        case .string(let value)?: value
+        case .array(let items)?: items.compactMap(\.string).joined(separator: ", ")
+        default: nil
+        }
+    }
+}

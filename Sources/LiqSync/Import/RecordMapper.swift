@@ -1,0 +1,288 @@
+import Foundation
+
+/// Turns rows of one file into `ImportedRow`s through a mapping: finds each rule's columns once,
+/// then per row reads, transforms, normalises and validates the cells.
+public struct RecordMapper: Sendable {
+    public let mapping: FieldMapping
+    private let dates: ImportDate
+    private let zone: TimeZone
+
+    /// Column positions per rule (CSV), resolved from the header.
+    private var ruleColumns: [[Int]] = []
+    private var activityColumns: [[Int]] = []
+    private var concatColumns: [String: [Int]] = [:]
+    /// Header text per position, after duplicate names got `#2`, `#3`.
+    public private(set) var header: [String] = []
+    /// Positions no rule reads: kept as extras.
+    private var unmapped: [Int] = []
+    private var readJSONKeys: Set<String> = []
+
+    public init(mapping: FieldMapping, workspaceZone: TimeZone) {
+        self.mapping = mapping
+        zone = mapping.timezone.flatMap(TimeZone.init(identifier:)) ?? workspaceZone
+        dates = ImportDate(zone: zone, dayFirst: mapping.dayFirst)
+        for rule in mapping.fields + mapping.activity {
+            for column in rule.columns { readJSONKeys.insert(Self.firstKey(column)) }
+            for transform in rule.transforms {
+                if case .concat(let columns, _) = transform { columns.forEach { readJSONKeys.insert(Self.firstKey($0)) } }
+            }
+        }
+    }
+
+    /// Header matching: case-folded, BOM and spaces trimmed, `_` `-` and spaces removed.
+    public static func headerKey(_ text: String) -> String {
+        String(
+            text.lowercased().unicodeScalars.filter { $0 != "\u{FEFF}" && $0 != "_" && $0 != "-" && $0 != " " && $0 != "\t" }
+                .map(Character.init))
+    }
+
+    private static func firstKey(_ path: String) -> String {
+        String(path.split(separator: ".", maxSplits: 1).first ?? Substring(path))
+    }
+
+    // MARK: CSV
+
+    /// Reads the header: duplicate names get `#2`…; returns the duplicates and the unmapped columns.
+    public mutating func bind(header raw: [String]) -> (duplicates: [String], unmapped: [String]) {
+        var seen: [String: Int] = [:]
+        var duplicates: [String] = []
+        header = raw.map { name in
+            let trimmed = name.replacingOccurrences(of: "\u{FEFF}", with: "").trimmingCharacters(in: .whitespaces)
+            let key = Self.headerKey(trimmed)
+            seen[key, default: 0] += 1
+            if let count = seen[key], count > 1 {
+                duplicates.append(trimmed)
+                return "\(trimmed)#\(count)"
+            }
+            return trimmed
+        }
+        var positions: [String: Int] = [:]
+        for (index, name) in header.enumerated() where positions[Self.headerKey(name)] == nil { positions[Self.headerKey(name)] = index }
+        func resolve(_ columns: [String]) -> [Int] { columns.compactMap { positions[Self.headerKey($0)] } }
+        ruleColumns = mapping.fields.map { resolve($0.columns) }
+        activityColumns = mapping.activity.map { resolve($0.columns) }
+        for rule in mapping.fields + mapping.activity {
+            for transform in rule.transforms {
+                if case .concat(let columns, _) = transform { concatColumns[rule.field] = resolve(columns) }
+            }
+        }
+        var used = Set((ruleColumns + activityColumns).flatMap { $0 })
+        concatColumns.values.forEach { used.formUnion($0) }
+        unmapped = header.indices.filter { !used.contains($0) }
+        return (duplicates, unmapped.map { header[$0] })
+    }
+
+    /// The canonical fields the header cannot fill (for `--detect` and the required check).
+    public func unboundFields() -> [String] {
+        mapping.fields.indices.filter { ruleColumns[$0].isEmpty && concatColumns[mapping.fields[$0].field] == nil }.map { mapping.fields[$0].field }
+    }
+
+    /// Maps one CSV record.
+    public func map(_ record: inout CSVRecord) -> ImportedRow {
+        let cells = record.cells()
+        var row = ImportedRow(line: record.line, raw: .array(cells.map(JSON.string)))
+        if record.hadNUL { row.findings.append(Finding(.nulBytes, reason: "NUL bytes were removed from the row")) }
+        if let oversized = record.oversizedCell {
+            row.findings.append(
+                Finding(.oversizedCell, column: oversized < header.count ? header[oversized] : nil, reason: "a cell is longer than 1 MB", rejects: true))
+        }
+        if cells.count < header.count {
+            row.findings.append(Finding(.shortRow, reason: "the row has \(cells.count) cells, the header \(header.count); the missing cells are empty"))
+        } else if cells.count > header.count {
+            let extra = cells[header.count...].filter { !$0.isEmpty }
+            if !extra.isEmpty {
+                if mapping.allowExtraCells {
+                    for (offset, value) in cells[header.count...].enumerated() where !value.isEmpty { row.extras["_extra_\(offset + 1)"] = value }
+                } else {
+                    row.findings.append(
+                        Finding(
+                            .longRow, value: extra.first,
+                            reason: "the row has \(cells.count) cells, the header \(header.count); a delimiter or quote is probably missing",
+                            rejects: true))
+                }
+            }
+        }
+        for index in unmapped where index < cells.count && !cells[index].isEmpty { row.extras[header[index]] = cells[index] }
+        func values(_ positions: [Int]) -> [(String, String)] {
+            positions.compactMap { position in
+                guard position < cells.count else { return nil }
+                let value = Self.unguarded(cells[position])
+                return value.trimmingCharacters(in: .whitespaces).isEmpty ? nil : (header[position], value)
+            }
+        }
+        for (index, rule) in mapping.fields.enumerated() {
+            let concat = concatColumns[rule.field].map(values) ?? []
+            apply(rule, values(ruleColumns[index]), concat: concat, to: &row, activity: false)
+        }
+        if !mapping.activity.isEmpty {
+            row.activity = [:]
+            for (index, rule) in mapping.activity.enumerated() {
+                apply(rule, values(activityColumns[index]), concat: concatColumns[rule.field].map(values) ?? [], to: &row, activity: true)
+            }
+        }
+        finish(&row)
+        return row
+    }
+
+    /// A leading `'` that a spreadsheet-safe export put before `=`, `+`, `-` or `@` is removed.
+    static func unguarded(_ value: String) -> String {
+        guard value.utf8.count >= 2, value.utf8.first == 0x27 else { return value }
+        let second = value.utf8[value.utf8.index(after: value.utf8.startIndex)]
+        return [0x3D, 0x2B, 0x2D, 0x40].contains(second) ? String(value.dropFirst()) : value
+    }
+
+    // MARK: JSON
+
+    /// Maps one JSON record (an object).
+    public func map(json value: JSON, line: Int) -> ImportedRow {
+        var row = ImportedRow(line: line, raw: value)
+        guard let object = value.object else {
+            row.findings.append(Finding(.invalidRecord, reason: "the record is not a JSON object", rejects: true))
+            return row
+        }
+        for (key, member) in object where !readJSONKeys.contains(key) {
+            let text = JSONCell.text(member)
+            if !text.isEmpty { row.extras[key] = text }
+        }
+        if !mapping.activity.isEmpty { row.activity = [:] }
+        func values(_ columns: [String]) -> [(String, String)] {
+            columns.flatMap { column in Self.lookup(column, in: value).map { (column, $0) } }
+        }
+        for rule in mapping.fields + mapping.activity {
+            var concat: [(String, String)] = []
+            for transform in rule.transforms {
+                if case .concat(let columns, _) = transform { concat = values(columns) }
+            }
+            apply(rule, values(rule.columns), concat: concat, to: &row, activity: rule.field.hasPrefix("activity."))
+        }
+        finish(&row)
+        return row
+    }
+
+    /// Non-empty texts at a dotted path; arrays of objects are searched element by element.
+    static func lookup(_ path: String, in value: JSON) -> [String] {
+        var current = [value]
+        for key in path.split(separator: ".") {
+            current = current.flatMap { node -> [JSON] in
+                if let array = node.array { return array.compactMap { $0[String(key)] } }
+                return node[String(key)].map { [$0] } ?? []
+            }
+        }
+        return current.map(JSONCell.text).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    }
+
+    // MARK: Rules
+
+    private func apply(_ rule: FieldRule, _ found: [(String, String)], concat: [(String, String)], to row: inout ImportedRow, activity: Bool) {
+        var column = found.first?.0
+        var value = found.first?.1
+        var date = dates
+        for transform in rule.transforms {
+            switch transform {
+            case .trim: value = value?.trimmingCharacters(in: .whitespacesAndNewlines)
+            case .lower: value = value?.lowercased()
+            case .upper: value = value?.uppercased()
+            case .concat(_, let separator):
+                let parts = concat.map { $0.1.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                value = parts.isEmpty ? nil : parts.joined(separator: separator)
+                column = concat.first?.0
+            case .constant(let text): value = text
+            case .prefix(let text): value = value.map { $0.isEmpty ? $0 : text + $0 }
+            case .map(let table): value = value.map { table[$0.trimmingCharacters(in: .whitespaces).lowercased()] ?? $0 }
+            case .date(let format, let zoneName):
+                date = ImportDate(zone: zoneName.flatMap(TimeZone.init(identifier:)) ?? zone, dayFirst: mapping.dayFirst, format: format)
+            }
+        }
+        if value.map({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) ?? true { value = rule.defaultValue }
+        guard let text = value else { return }
+        let field = activity ? String(rule.field.dropFirst("activity.".count)) : rule.field
+        func set(_ json: JSON) {
+            if activity { row.activity?[field] = json } else { row.fields[field] = json }
+        }
+        switch FieldMapping.kind(of: rule.field) {
+        case .text:
+            set(.string(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        case .email:
+            let cleaned = EmailAddress.cleaned(text)
+            guard !cleaned.isEmpty else { return }
+            set(.string(cleaned))
+            if let key = EmailAddress.key(cleaned) {
+                row.emailKey = key
+            } else {
+                row.findings.append(Finding(.invalidEmail, column: column, value: text, reason: "not an email address; kept as text, not used to match"))
+            }
+        case .phone, .phones:
+            var phones: [String] = []
+            let candidates = FieldMapping.kind(of: rule.field) == .phones ? found.flatMap { $0.1.split(separator: ",").map { (found[0].0, String($0)) } } : found
+            for (index, (source, raw)) in candidates.enumerated() {
+                if let parsed = PhoneNumber.parse(raw) {
+                    if index == 0, FieldMapping.kind(of: rule.field) == .phone {
+                        row.phoneKey = parsed.e164
+                        set(.string(parsed.e164))
+                        if let ext = parsed.extensionDigits { row.fields["phone_extension"] = .string(ext) }
+                    } else if !phones.contains(parsed.e164), parsed.e164 != row.phoneKey {
+                        phones.append(parsed.e164)
+                    }
+                } else if !raw.trimmingCharacters(in: .whitespaces).isEmpty {
+                    if index == 0, FieldMapping.kind(of: rule.field) == .phone { set(.string(raw.trimmingCharacters(in: .whitespaces))) }
+                    row.findings.append(Finding(.invalidPhone, column: source, value: raw, reason: "not a phone number; kept as text, not used to match"))
+                }
+            }
+            if !phones.isEmpty {
+                let existing = row.fields["additional_phones"]?.array ?? []
+                row.fields["additional_phones"] = .array(existing + phones.map(JSON.string))
+            }
+        case .date:
+            if let instant = date.parse(text) {
+                set(.string(Timestamp.format(instant)))
+            } else {
+                row.findings.append(Finding(.invalidDate, column: column, value: text, reason: "not a date liqsync reads; left empty"))
+            }
+        case .tags:
+            let tags = TagList.parse(text)
+            if !tags.isEmpty { set(.array(tags.map(JSON.string))) }
+        case .status:
+            if let status = ContactStatus.canonical(text) {
+                set(.string(status))
+            } else {
+                set(.string(text.trimmingCharacters(in: .whitespaces)))
+                row.findings.append(Finding(.unknownStatus, column: column, value: text, reason: "not a LocaliQ status; kept as it is"))
+            }
+        case .duration:
+            if let seconds = CallDuration.seconds(text) {
+                set(.number(Double(seconds)))
+            } else {
+                row.findings.append(Finding(.invalidDuration, column: column, value: text, reason: "not a duration (seconds, MM:SS or HH:MM:SS); left empty"))
+            }
+        case .channel:
+            set(.string(text.trimmingCharacters(in: .whitespaces).lowercased()))
+        }
+    }
+
+    /// Rules that need the whole row: names from `display_name`, keys, required fields, placeholders.
+    private func finish(_ row: inout ImportedRow) {
+        if row.fields["first_name"] == nil, row.fields["last_name"] == nil, let display = row.text("display_name"),
+            let (first, last) = PersonName.split(displayName: display)
+        {
+            if !first.isEmpty { row.fields["first_name"] = .string(first) }
+            if !last.isEmpty { row.fields["last_name"] = .string(last) }
+        }
+        row.sourceId = row.text("id").flatMap { $0.isEmpty ? nil : $0 }
+        for group in mapping.requiredAnyOf where !group.contains(where: { row.fields[$0] != nil }) {
+            row.findings.append(
+                Finding(
+                    .missingRequired, column: group.joined(separator: "|"),
+                    reason: group.count == 1 ? "\(group[0]) is required and empty" : "one of \(group.joined(separator: ", ")) is required; all are empty",
+                    rejects: true))
+        }
+        if row.isRejected {
+            row.status = .rejected
+        } else if let key = row.emailKey, mapping.placeholderEmails.contains(key) {
+            row.status = .excluded
+            row.findings.append(Finding(.placeholder, column: "email", value: key, reason: "a LocaliQ placeholder contact; staged but not synced"))
+        } else if row.sourceId == nil, row.emailKey == nil, row.phoneKey == nil, !mapping.activity.isEmpty {
+            row.status = .excluded
+            row.findings.append(Finding(.noContactKey, reason: "no contact id, email or phone; kept for reports, not synced"))
+        }
+    }
+}

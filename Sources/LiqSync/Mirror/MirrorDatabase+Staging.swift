@@ -1,0 +1,261 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// One import run as recorded in the mirror.
+public struct ImportRecord: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var file: String
+    public var sha256: String
+    public var profile: String
+    public var status: String
+    public var startedAt: String
+    public var finishedAt: String?
+    public var rowsRead: Int
+    public var rowsStaged: Int
+    public var rowsRejected: Int
+}
+
+/// Staging: LocaliQ rows as imported (file, line, raw cells, canonical fields, findings).
+///
+/// `staged_rows.row_id` is `import_id << 32 | line`: rows are appended in key order (the fastest
+/// insert SQLite has) and a row is found by import and line without a second index.
+extension MirrorDatabase {
+    static func registerStagingMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v3-staging") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE imports (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        file TEXT NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        profile TEXT NOT NULL,
+                        mapping_digest TEXT NOT NULL,
+                        started_at TEXT NOT NULL,
+                        finished_at TEXT,
+                        status TEXT NOT NULL,
+                        rows_read INTEGER NOT NULL DEFAULT 0,
+                        rows_staged INTEGER NOT NULL DEFAULT 0,
+                        rows_rejected INTEGER NOT NULL DEFAULT 0,
+                        summary TEXT NOT NULL DEFAULT '{}',
+                        message TEXT
+                    );
+                    CREATE INDEX imports_sha256 ON imports(sha256, mapping_digest);
+                    CREATE TABLE staged_rows (
+                        row_id INTEGER PRIMARY KEY,
+                        import_id INTEGER NOT NULL,
+                        line INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        source_id TEXT,
+                        email_key TEXT,
+                        phone_key TEXT,
+                        fields TEXT NOT NULL,
+                        extras TEXT,
+                        activity TEXT,
+                        raw TEXT NOT NULL,
+                        findings TEXT,
+                        duplicate_of INTEGER
+                    );
+                    """)
+        }
+    }
+
+    /// The finished import of the same bytes through the same mapping, if any.
+    public func finishedImport(sha256: String, mappingDigest: String) throws -> ImportRecord? {
+        try writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM imports WHERE sha256 = ? AND mapping_digest = ? AND status = 'done' ORDER BY id DESC LIMIT 1",
+                arguments: [sha256, mappingDigest]
+            ).map(Self.importRecord)
+        }
+    }
+
+    /// Every import, newest first.
+    public func imports(limit: Int = 50) throws -> [ImportRecord] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM imports ORDER BY id DESC LIMIT ?", arguments: [limit]).map(Self.importRecord)
+        }
+    }
+
+    private static func importRecord(_ row: Row) -> ImportRecord {
+        ImportRecord(
+            id: row["id"], file: row["file"], sha256: row["sha256"], profile: row["profile"], status: row["status"], startedAt: row["started_at"],
+            finishedAt: row["finished_at"], rowsRead: row["rows_read"], rowsStaged: row["rows_staged"], rowsRejected: row["rows_rejected"])
+    }
+
+    /// Records a new import as running; rows of earlier runs of the same file that never finished
+    /// are removed first, so a rerun after a crash starts clean.
+    public func beginImport(file: String, sha256: String, size: Int64, profile: String, mappingDigest: String) throws -> Int64 {
+        try writer.write { db in
+            let stale = try Int64.fetchAll(
+                db, sql: "SELECT id FROM imports WHERE sha256 = ? AND mapping_digest = ? AND status = 'running'", arguments: [sha256, mappingDigest])
+            for id in stale {
+                try Self.deleteRows(db, importId: id)
+                try db.execute(sql: "UPDATE imports SET status = 'failed', message = 'interrupted; imported again' WHERE id = ?", arguments: [id])
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO imports (file, sha256, size, profile, mapping_digest, started_at, status)
+                    VALUES (?, ?, ?, ?, ?, ?, 'running')
+                    """, arguments: [file, sha256, size, profile, mappingDigest, Timestamp.format(Date())])
+            return db.lastInsertedRowID
+        }
+    }
+
+    private static func deleteRows(_ db: Database, importId: Int64) throws {
+        try db.execute(sql: "DELETE FROM staged_rows WHERE row_id BETWEEN ? AND ?", arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF])
+    }
+
+    /// Appends rows in one transaction. Text is bound straight from the encoded buffers.
+    public func stage(_ rows: [ImportedRow], importId: Int64) throws {
+        try writer.write { db in
+            let sql = """
+                INSERT INTO staged_rows (row_id, import_id, line, status, source_id, email_key, phone_key, fields, extras, activity, raw, findings, duplicate_of)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            let statement = try db.cachedStatement(sql: sql)
+            let handle = statement.sqliteStatement
+            for row in rows {
+                sqlite3_reset(handle)
+                sqlite3_clear_bindings(handle)
+                sqlite3_bind_int64(handle, 1, importId << 32 | Int64(row.line))
+                sqlite3_bind_int64(handle, 2, importId)
+                sqlite3_bind_int64(handle, 3, Int64(row.line))
+                Self.bind(handle, 4, row.status.rawValue)
+                Self.bind(handle, 5, row.sourceId)
+                Self.bind(handle, 6, row.emailKey)
+                Self.bind(handle, 7, row.phoneKey)
+                Self.bind(handle, 8, JSON.object(row.fields).canonicalText)
+                Self.bind(handle, 9, row.extras.isEmpty ? nil : JSON.object(row.extras.mapValues(JSON.string)).canonicalText)
+                Self.bind(handle, 10, row.activity.map { JSON.object($0).canonicalText })
+                Self.bind(handle, 11, row.raw.canonicalText)
+                Self.bind(handle, 12, row.findings.isEmpty ? nil : Self.findingsText(row.findings))
+                if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, 13, Int64(duplicate)) }
+                let code = sqlite3_step(handle)
+                guard code == SQLITE_DONE else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+            }
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    @inline(__always)
+    private static func bind(_ handle: OpaquePointer, _ index: Int32, _ text: String?) {
+        guard var text else { return }
+        text.withUTF8 { bytes in
+            _ = sqlite3_bind_text(handle, index, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count), transient)
+        }
+    }
+
+    static func findingsText(_ findings: [Finding]) -> String {
+        JSON.array(
+            findings.map { finding in
+                var object: [String: JSON] = ["kind": .string(finding.kind.rawValue), "reason": .string(finding.reason)]
+                if let column = finding.column { object["column"] = .string(column) }
+                if let value = finding.value { object["value"] = .string(value) }
+                if finding.rejects { object["rejects"] = .bool(true) }
+                return .object(object)
+            }
+        ).canonicalText
+    }
+
+    /// Fields and `updated` of chosen lines of an import (duplicate resolution).
+    public func stagedFields(importId: Int64, lines: [Int]) throws -> [Int: (fields: [String: JSON], sourceId: String?, emailKey: String?, phoneKey: String?)] {
+        try writer.read { db in
+            var result: [Int: (fields: [String: JSON], sourceId: String?, emailKey: String?, phoneKey: String?)] = [:]
+            let statement = try db.makeStatement(sql: "SELECT line, fields, source_id, email_key, phone_key FROM staged_rows WHERE row_id = ?")
+            for line in lines {
+                guard let row = try Row.fetchOne(statement, arguments: [importId << 32 | Int64(line)]) else { continue }
+                let text: String = row["fields"]
+                let fields = (try? JSON.parse(Data(text.utf8)))?.object ?? [:]
+                result[line] = (fields, row["source_id"], row["email_key"], row["phone_key"])
+            }
+            return result
+        }
+    }
+
+    /// Marks rows as duplicates of a survivor and gives the survivor its merged fields.
+    public func collapse(importId: Int64, survivor: Int, fields: [String: JSON], emailKey: String?, phoneKey: String?, duplicates: [Int]) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE staged_rows SET fields = ?, email_key = ?, phone_key = ? WHERE row_id = ?",
+                arguments: [JSON.object(fields).canonicalText, emailKey, phoneKey, importId << 32 | Int64(survivor)])
+            for line in duplicates {
+                try db.execute(
+                    sql: "UPDATE staged_rows SET status = 'duplicate', duplicate_of = ? WHERE row_id = ? AND status = 'staged'",
+                    arguments: [survivor, importId << 32 | Int64(line)])
+            }
+        }
+    }
+
+    /// Rows per status of an import, counted in the database (the accounting check reads these).
+    public func stagedCounts(importId: Int64) throws -> [String: Int] {
+        try writer.read { db in
+            var counts: [String: Int] = [:]
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT status, count(*) AS n FROM staged_rows WHERE row_id BETWEEN ? AND ? GROUP BY status",
+                arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF])
+            for row in rows { counts[row["status"]] = row["n"] }
+            return counts
+        }
+    }
+
+    /// Marks the import done with its counts and summary.
+    public func finishImport(id: Int64, read: Int, staged: Int, rejected: Int, summary: String) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE imports SET status = 'done', finished_at = ?, rows_read = ?, rows_staged = ?, rows_rejected = ?, summary = ?
+                    WHERE id = ?
+                    """, arguments: [Timestamp.format(Date()), read, staged, rejected, summary, id])
+        }
+    }
+
+    /// Marks the import failed and removes whatever it staged, so nothing half-read is used.
+    public func failImport(id: Int64, message: String) throws {
+        try writer.write { db in
+            try Self.deleteRows(db, importId: id)
+            try db.execute(
+                sql: "UPDATE imports SET status = 'failed', finished_at = ?, message = ? WHERE id = ?", arguments: [Timestamp.format(Date()), message, id])
+        }
+    }
+
+    /// The staged rows of an import in line order (for tests, `liqsync import --show`, and the plan).
+    public func stagedRows(importId: Int64) throws -> [StagedRowRecord] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM staged_rows WHERE row_id BETWEEN ? AND ? ORDER BY row_id",
+                arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF]
+            ).map { row in
+                func json(_ column: String) -> JSON? {
+                    guard let text: String = row[column] else { return nil }
+                    return try? JSON.parse(Data(text.utf8))
+                }
+                return StagedRowRecord(
+                    line: row["line"], status: row["status"], sourceId: row["source_id"], emailKey: row["email_key"], phoneKey: row["phone_key"],
+                    fields: json("fields")?.object ?? [:], extras: json("extras")?.object ?? [:], activity: json("activity")?.object,
+                    raw: json("raw") ?? .null, findings: json("findings")?.array ?? [], duplicateOf: row["duplicate_of"])
+            }
+        }
+    }
+}
+
+/// A staged row as stored.
+public struct StagedRowRecord: Sendable, Equatable {
+    public var line: Int
+    public var status: String
+    public var sourceId: String?
+    public var emailKey: String?
+    public var phoneKey: String?
+    public var fields: [String: JSON]
+    public var extras: [String: JSON]
+    public var activity: [String: JSON]?
+    public var raw: JSON
+    public var findings: [JSON]
+    public var duplicateOf: Int?
+}
