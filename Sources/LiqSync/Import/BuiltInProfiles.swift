@@ -22,7 +22,7 @@ public enum BuiltInProfiles {
             name: localiq-contacts
             description: LocaliQ contact exports (CSV or JSON), with the API's snake_case names or Title-Case / Zapier labels.
             format: any
-            signature: [first_name, last_name, phone_mobile, phone_work, phone_home, created_at, archived_at, postal, company]
+            signature: [first_name, last_name, phone_mobile, phone_work, phone_home, created_at, updated_at, archived_at, postal, company, display_name]
             required:
               - any: [email, phone, first_name, last_name]
             fields:
@@ -98,8 +98,6 @@ public enum BuiltInProfiles {
             format: csv
             signature: [type, visitor_id, sub_type, referrer_source, occurrence_time, channel, master_campaign_id, WPCID, influencing_CID, page_url, referrer_type]
             allow_extra_cells: true
-            required:
-              - any: [email, phone]
             fields:
               - first_name: [first_name]
               - last_name: [last_name]
@@ -112,7 +110,7 @@ public enum BuiltInProfiles {
               - source: [campaign_name]
               - campaign: [campaign_name]
               - attribution_source: [referrer_source]
-              - attribution_medium: [referrer_type]
+              - attribution_medium: [channel, referrer_type]
               - updated: [occurrence_time]
             activity:
               - channel: [type]
@@ -127,7 +125,7 @@ public enum BuiltInProfiles {
             name: ghl-export
             description: HighLevel's contact CSV export (Contacts, Smart Lists, Export).
             format: csv
-            signature: [Contact Id, First Name, Last Name, Phone, Email, Business Name, Created, Last Activity, Tags, Additional Emails, Additional Phones]
+            signature: [Contact Id, Business Name, Last Activity, Additional Emails, Additional Phones, Date Added, Contact Source]
             required:
               - any: [email, phone, first_name, last_name]
             fields:

@@ -72,6 +72,7 @@ public enum ProfileDetector {
     /// The best profile, or an error saying why none fits.
     public static func detect(_ url: URL, profiles: [FieldMapping]) throws -> (FieldMapping, Fit) {
         let fits = try rank(url, profiles: profiles)
+        if fits.allSatisfy({ $0.columnsTotal == 0 }) { throw ImportError.noHeader(url.path) }
         guard let best = fits.first, best.score > 0, best.excludedBecause == nil, best.signatureMatched.count + best.columnsMapped >= 2,
             let profile = profiles.first(where: { $0.name == best.profile })
         else {

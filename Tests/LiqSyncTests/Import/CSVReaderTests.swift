@@ -1,0 +1,119 @@
+import Foundation
+import LiqSync
+import PropertyBased
+import Testing
+
+@Suite("CSV reader and writer")
+struct CSVReaderTests {
+    private func records(_ bytes: [UInt8], chunkSize: Int = 4096) throws -> [[String]] {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID().uuidString).csv")
+        try Data(bytes).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        var reader = try CSVReader(url: url, chunkSize: chunkSize)
+        var result: [[String]] = []
+        while var record = try reader.next() { result.append(record.cells()) }
+        return result
+    }
+
+    private func records(_ text: String) throws -> [[String]] { try records(Array(text.utf8)) }
+
+    @Test("RFC 4180: quotes, doubled quotes, quoted delimiters and newlines")
+    func rfc4180() throws {
+        #expect(try records("a,b\r\n\"x,1\",\"say \"\"hi\"\"\"\r\n\"multi\r\nline\",\r\n") == [["a", "b"], ["x,1", "say \"hi\""], ["multi\r\nline", ""]])
+    }
+
+    @Test("LF, CR and CRLF line ends; blank lines skipped; no final newline")
+    func lineEnds() throws {
+        #expect(try records("a,b\nc,d\re,f\r\n\r\ng,h") == [["a", "b"], ["c", "d"], ["e", "f"], ["g", "h"]])
+    }
+
+    @Test("delimiters are sniffed from the header line", arguments: [(";", 0x3B), ("\t", 0x09), ("|", 0x7C), (",", 0x2C)] as [(String, UInt8)])
+    func delimiters(symbol: String, byte: UInt8) throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID().uuidString).csv")
+        try Data("\"a\(symbol)x\"\(symbol)b\(symbol)c\n1\(symbol)2\(symbol)3\n".utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        var reader = try CSVReader(url: url)
+        #expect(reader.delimiter == byte)
+        var header = try #require(try reader.next())
+        #expect(header.cells() == ["a\(symbol)x", "b", "c"])
+    }
+
+    @Test("a UTF-8 BOM is skipped; UTF-16 is refused with a sentence")
+    func byteOrderMarks() throws {
+        #expect(try records([0xEF, 0xBB, 0xBF] + Array("Contact Id,Email\n1,a@example.com\n".utf8)) == [["Contact Id", "Email"], ["1", "a@example.com"]])
+        #expect(throws: ImportError.self) { try records([0xFF, 0xFE, 0x61, 0x00]) }
+    }
+
+    @Test("bytes that are not UTF-8 are read as Windows-1252")
+    func windows1252() throws {
+        #expect(try records([0x43, 0x61, 0x66, 0xE9, 0x2C, 0x93, 0x71, 0x94, 0x0A]) == [["Café", "“q”"]])
+    }
+
+    @Test("an unclosed quote names the line it opened on")
+    func unclosedQuote() throws {
+        #expect(throws: ImportError.unclosedQuote("", 3)) {
+            do {
+                _ = try records("a,b\n1,2\n3,\"open\nmore\n")
+            } catch ImportError.unclosedQuote(_, let line) {
+                throw ImportError.unclosedQuote("", line)
+            }
+        }
+    }
+
+    @Test("records that span buffer refills are read whole", arguments: [4096, 4099])
+    func chunkBoundaries(chunk: Int) throws {
+        let long = String(repeating: "x", count: 5000)
+        let text = "a,b\r\n\"\(long)\"\"y\",\"z\r\n\"\r\n1,2\r\n"
+        #expect(try records(Array(text.utf8), chunkSize: chunk) == [["a", "b"], [long + "\"y", "z\r\n"], ["1", "2"]])
+    }
+
+    @Test("NUL bytes are removed and reported; an oversized cell is cut and reported")
+    func nulAndOversized() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID().uuidString).csv")
+        try Data(Array("a,b\n".utf8) + [0x78, 0x00, 0x79] + Array(",\(String(repeating: "z", count: 100))\n".utf8)).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        var reader = try CSVReader(url: url, maxCellBytes: 10)
+        _ = try reader.next()
+        var record = try #require(try reader.next())
+        #expect(record.hadNUL)
+        #expect(record.oversizedCell == 1)
+        #expect(record.cells() == ["xy", String(repeating: "z", count: 10)])
+    }
+
+    @Test("the writer quotes what needs quoting and guards formulas in files for people")
+    func writer() {
+        #expect(CSVWriter.field("plain") == "plain")
+        #expect(CSVWriter.field("a,b") == "\"a,b\"")
+        #expect(CSVWriter.field("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(CSVWriter.field(" padded") == "\" padded\"")
+        #expect(CSVWriter.field("=SUM(A1)", formulaGuard: .prefixApostrophe) == "'=SUM(A1)")
+        #expect(CSVWriter.field("+15550100", formulaGuard: .none) == "+15550100")
+        #expect(CSVWriter.field("@cmd", formulaGuard: .prefixApostrophe) == "'@cmd")
+    }
+
+    /// Cells drawn from an alphabet heavy in the characters CSV must escape.
+    static let cellAlphabet: [Character] = ["a", "Z", "0", " ", ",", ";", "\t", "|", "\"", "\n", "\r", "é", "€", "🙂", "ß", "'", "="]
+
+    @Test("any table written by the writer reads back the same")
+    func roundTrip() async {
+        let cell = Gen<Character?>.element(of: Self.cellAlphabet).map { $0 ?? "a" }.string(of: 0...12)
+        let row = cell.array(of: 3...3)
+        let table = row.array(of: 1...8)
+        await propertyCheck(count: 200, input: table) { rows in
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("prop-\(UUID().uuidString).csv")
+            defer { try? FileManager.default.removeItem(at: url) }
+            do {
+                let writer = try CSVWriter(url: url, header: ["h1", "h2", "h3"])
+                for row in rows { try writer.write(row) }
+                try writer.close()
+                var reader = try CSVReader(url: url, delimiter: 0x2C)
+                var read: [[String]] = []
+                while var record = try reader.next() { read.append(record.cells()) }
+                // A row of three empty cells is written as ",," and read back as such.
+                #expect(read == [["h1", "h2", "h3"]] + rows)
+            } catch {
+                Issue.record("round trip failed: \(error)")
+            }
+        }
+    }
+}

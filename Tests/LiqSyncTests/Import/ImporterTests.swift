@@ -1,0 +1,265 @@
+import Foundation
+import LiqSync
+import Testing
+
+/// A temporary folder with a mirror, for import tests.
+struct ImportWorkspace {
+    let root: URL
+    let database: MirrorDatabase
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-import-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        database = try MirrorDatabase(file: root.appendingPathComponent("mirror.sqlite"))
+    }
+
+    /// Writes `contents` to a file in the folder.
+    func file(_ name: String, _ contents: String) throws -> URL {
+        let url = root.appendingPathComponent(name)
+        try Data(contents.utf8).write(to: url)
+        return url
+    }
+
+    /// Copies a committed fixture into the folder (so its errors file lands here, not in the repo).
+    func fixture(_ name: String) throws -> URL {
+        let url = root.appendingPathComponent(name)
+        try FileManager.default.copyItem(at: Fixtures.localiq.appendingPathComponent(name), to: url)
+        return url
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: root)
+    }
+}
+
+enum Fixtures {
+    static var localiq: URL {
+        var directory = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { directory.deleteLastPathComponent() }
+        return directory.appendingPathComponent("fixtures/localiq")
+    }
+}
+
+@Suite("Importer: the committed fixtures")
+struct FixtureImportTests {
+    static var fixtureNames: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: Fixtures.localiq.path)) ?? [])
+            .filter { !$0.hasSuffix(".expected.json") && !$0.hasPrefix(".") }.sorted()
+    }
+
+    @Test("every fixture has its expected outcome", arguments: fixtureNames)
+    func hasExpectation(name: String) {
+        let base = (name as NSString).deletingPathExtension
+        #expect(FileManager.default.fileExists(atPath: Fixtures.localiq.appendingPathComponent("\(base).expected.json").path))
+    }
+
+    @Test("each fixture imports with exactly the expected accounting and values", arguments: fixtureNames)
+    func fixture(name: String) throws {
+        let base = (name as NSString).deletingPathExtension
+        let expectationData = try Data(contentsOf: Fixtures.localiq.appendingPathComponent("\(base).expected.json"))
+        let expected = try #require(try JSON.parse(expectationData).object)
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let url = try workspace.fixture(name)
+        let profiles = try BuiltInProfiles.all()
+        let mapping: FieldMapping
+        do {
+            if let profile = expected["profile"]?.string {
+                let (detected, _) = try ProfileDetector.detect(url, profiles: profiles)
+                #expect(detected.name == profile, "detection of \(name)")
+                mapping = try BuiltInProfiles.profile(named: profile)
+            } else {
+                mapping = try ProfileDetector.detect(url, profiles: profiles).0
+            }
+            let summary = try Importer(database: workspace.database).run(url, mapping: mapping)
+            #expect(expected["error"] == nil, "\(name) should have failed")
+            try check(summary, expected, workspace: workspace, name: name)
+        } catch let error as ImportError {
+            let message = error.errorDescription ?? ""
+            let wanted = try #require(expected["error"]?.string, "\(name) failed: \(message)")
+            #expect(message.contains(wanted))
+        }
+    }
+
+    private func check(_ summary: ImportSummary, _ expected: [String: JSON], workspace: ImportWorkspace, name: String) throws {
+        #expect(summary.rowsRead == Int(expected["read"]?.number ?? -1))
+        #expect(summary.rowsStaged == Int(expected["staged"]?.number ?? -1))
+        #expect(summary.rowsRejected == Int(expected["rejected"]?.number ?? -1))
+        #expect(summary.rowsRead == summary.rowsStaged + summary.rowsRejected)
+        #expect(summary.rowsExcluded == Int(expected["excluded"]?.number ?? 0))
+        #expect(summary.duplicatesCollapsed == Int(expected["duplicates"]?.number ?? 0))
+        let warnings = (expected["warnings"]?.object ?? [:]).mapValues { Int($0.number ?? 0) }
+        #expect(summary.warnings == warnings)
+        let rejections = (expected["rejections"]?.object ?? [:]).mapValues { Int($0.number ?? 0) }
+        #expect(summary.rejections.filter { $0.key != "missing-required" || rejections[$0.key] != nil } == rejections)
+        #expect(summary.firstWindows1252Line == expected["windows1252Line"]?.number.map { Int($0) })
+        #expect(summary.duplicateHeaders == (expected["duplicateHeaders"]?.array ?? []).compactMap(\.string))
+        if summary.rowsRejected + summary.warningCount > 0 {
+            let errors = try String(contentsOf: URL(fileURLWithPath: try #require(summary.errorsFile)), encoding: .utf8)
+            let lines = errors.split(separator: "\r\n")
+            #expect(lines.first == "file,line,column,value,outcome,kind,reason")
+            #expect(lines.count - 1 == summary.rowsRejected + summary.warningCount)
+        } else {
+            #expect(summary.errorsFile == nil)
+        }
+        let rows = try workspace.database.stagedRows(importId: summary.importId)
+        #expect(rows.count == summary.rowsRead)
+        for wanted in expected["rows"]?.array ?? [] {
+            let line = Int(wanted["line"]?.number ?? 0)
+            let row = try #require(rows.first { $0.line == line }, "\(name): no row at line \(line)")
+            if let status = wanted["status"]?.string { #expect(row.status == status, "\(name) line \(line)") }
+            if let duplicateOf = wanted["duplicateOf"]?.number { #expect(row.duplicateOf == Int(duplicateOf)) }
+            if let sourceId = wanted["sourceId"]?.string { #expect(row.sourceId == sourceId) }
+            for (field, value) in wanted["fields"]?.object ?? [:] {
+                #expect(row.fields[field] == value, "\(name) line \(line) field \(field)")
+            }
+            for (field, value) in wanted["activity"]?.object ?? [:] {
+                #expect(row.activity?[field] == value, "\(name) line \(line) activity \(field)")
+            }
+            for field in wanted["absent"]?.array ?? [] { #expect(row.fields[field.string ?? ""] == nil) }
+            for field in wanted["absentActivity"]?.array ?? [] { #expect(row.activity?[field.string ?? ""] == nil) }
+            for (field, value) in wanted["extras"]?.object ?? [:] { #expect(row.extras[field] == value) }
+        }
+    }
+}
+
+@Suite("Importer: re-import, force, strict, accounting")
+struct ImporterBehaviourTests {
+    let messy = """
+        id,first_name,email,phone_mobile,created_at
+        1,Ann,ann@example.com,312-555-0120,2024-01-01
+        2,Bob,bob@example,312-555-0121,2024-01-02
+        3,,,,
+        4,Cat,cat@example.com,call me,2024-01-04
+        """
+
+    @Test("the same file twice is a no-op; --force imports it again")
+    func reimport() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let url = try workspace.file("contacts.csv", messy)
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        let importer = Importer(database: workspace.database)
+        let first = try importer.run(url, mapping: mapping)
+        #expect(first.alreadyImportedAs == nil)
+        let second = try importer.run(url, mapping: mapping)
+        #expect(second.alreadyImportedAs == first.importId)
+        #expect(try workspace.database.imports().count == 1)
+        let forced = try importer.run(url, mapping: mapping, options: ImportOptions(force: true))
+        #expect(forced.alreadyImportedAs == nil)
+        #expect(forced.importId != first.importId)
+        #expect(try workspace.database.stagedRows(importId: forced.importId).count == 4)
+        // A changed file is a new import.
+        try Data((messy + "\n5,Dan,dan@example.com,,\n").utf8).write(to: url)
+        #expect(try importer.run(url, mapping: mapping).alreadyImportedAs == nil)
+    }
+
+    @Test("--strict turns warnings into rejections")
+    func strict() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let url = try workspace.file("contacts.csv", messy)
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        let lenient = try Importer(database: workspace.database).run(url, mapping: mapping)
+        #expect((lenient.rowsStaged, lenient.rowsRejected) == (3, 1))
+        #expect(lenient.warnings == ["invalid-email": 1, "invalid-phone": 1])
+        let strict = try Importer(database: workspace.database).run(url, mapping: mapping, options: ImportOptions(force: true, strict: true))
+        #expect((strict.rowsStaged, strict.rowsRejected) == (1, 3))
+        #expect(strict.rejections["invalid-email"] == 1)
+        #expect(strict.rejections["invalid-phone"] == 1)
+    }
+
+    @Test("a file that cannot be read to the end stages nothing, and the fixed file imports cleanly")
+    func failedImportLeavesNothing() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let url = try workspace.file("broken.csv", "id,first_name,email\n1,Ann,ann@example.com\n2,\"Bob,bob@example.com\n")
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        #expect(throws: ImportError.unclosedQuote(url.path, 3)) { try Importer(database: workspace.database).run(url, mapping: mapping) }
+        let failed = try #require(try workspace.database.imports().first)
+        #expect(failed.status == "failed")
+        #expect(try workspace.database.stagedRows(importId: failed.id).isEmpty)
+        try Data("id,first_name,email\n1,Ann,ann@example.com\n2,Bob,bob@example.com\n".utf8).write(to: url)
+        let fixed = try Importer(database: workspace.database).run(url, mapping: mapping)
+        #expect(fixed.rowsStaged == 2)
+    }
+
+    @Test("a user mapping: aliases, transforms, defaults, required, value maps")
+    func userMapping() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let mapping = try FieldMapping.parse(
+            """
+            name: my-crm
+            format: csv
+            day_first: true
+            timezone: Europe/Berlin
+            required: [email]
+            fields:
+              - email:
+                  columns: [E-Mail]
+                  transforms: [trim, lower]
+              - first_name: [Vorname]
+              - status:
+                  columns: [Stufe]
+                  map: {heiss: open, gewonnen: customer}
+              - source:
+                  constant: Messe 2024
+              - created:
+                  columns: [Angelegt]
+              - tags:
+                  concat: {columns: [Tag1, Tag2], separator: ";"}
+              - custom.Lead Score:
+                  columns: [Punkte]
+                  default: "0"
+            """, path: "my-crm.yaml")
+        let url = try workspace.file(
+            "crm.csv",
+            """
+            Vorname;E-Mail;Stufe;Angelegt;Tag1;Tag2;Punkte
+            Jörg; JOERG@Example.com ;heiss;31.12.2023;a;b;7
+            Uwe;;gewonnen;01.02.2024;;;
+            """)
+        let summary = try Importer(database: workspace.database).run(url, mapping: mapping)
+        #expect((summary.rowsStaged, summary.rowsRejected) == (1, 1))
+        let rows = try workspace.database.stagedRows(importId: summary.importId)
+        let first = try #require(rows.first)
+        #expect(first.fields["email"] == .string("joerg@example.com"))
+        #expect(first.fields["status"] == .string("open"))
+        #expect(first.fields["source"] == .string("Messe 2024"))
+        #expect(first.fields["created"] == .string("2023-12-30T23:00:00.000Z"))
+        #expect(first.fields["tags"] == .array([.string("a"), .string("b")]))
+        #expect(first.fields["custom.Lead Score"] == .string("7"))
+        #expect(rows[1].status == "rejected")
+    }
+
+    @Test("mapping files with mistakes are refused with the reason", arguments: [
+        ("fields: {}", "needs a 'name'"),
+        ("name: x\nfields:\n  - emial: [Email]", "'emial' is not a canonical field"),
+        ("name: x\nfields:\n  - email: {columns: [E], transforms: [shout]}", "'shout' is not a transform"),
+        ("name: x\ntimezone: Mars/Olympus\nfields:\n  - email: [E]", "not a time zone"),
+        ("name: x\nformat: xlsx\nfields:\n  - email: [E]", "'format' must be csv, json or any"),
+        ("name: [x", "not valid YAML"),
+    ])
+    func badMappings(text: String, reason: String) {
+        #expect {
+            try FieldMapping.parse(text, path: "m.yaml")
+        } throws: { error in
+            (error as? ImportError)?.errorDescription?.contains(reason) ?? false
+        }
+    }
+
+    @Test("--detect names the right profile for each kind of export")
+    func detection() throws {
+        let profiles = try BuiltInProfiles.all()
+        let expectations = [
+            ("bom-crlf.csv", "localiq-contacts"), ("ghl-export.csv", "ghl-export"), ("etl-attribution.csv", "localiq-etl"),
+            ("interactions-chat.json", "localiq-interactions"),
+        ]
+        for (file, profile) in expectations {
+            let fits = try ProfileDetector.rank(Fixtures.localiq.appendingPathComponent(file), profiles: profiles)
+            #expect(fits.first?.profile == profile, "\(file)")
+            #expect(fits.first?.reason.contains("signature columns") == true)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+@Suite("liqsync import (the built binary)")
+struct ImportCommandTests {
+    @Test("a messy file: the accounting is printed, the errors CSV written, the exit code is 3")
+    func messyFile() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let initRun = try await CLIProcess.run(["init", "--workspace", folder.url.path])
+        #expect(initRun.code == 0)
+        let input = folder.url.appendingPathComponent("leads.csv")
+        try Data(
+            """
+            id;first_name;last_name;email;phone_mobile;status;created_at
+            1;Ana;Lopez;ANA@example.com;(312) 555-0101;active_lead;2024-01-02
+            2;Bo;;bo-at-example.com;555;client;1/2/2024 9:00 AM
+            3;;;;;;
+            4;Cy;Dee;cy@example.com;312-555-0102;none;2024-13-45;surplus
+            """.utf8
+        ).write(to: input)
+        let run = try await CLIProcess.run(["import", input.path, "--workspace", folder.url.path])
+        #expect(run.code == 3)
+        #expect(run.stdout.contains("leads.csv: profile localiq-contacts"))
+        #expect(run.stdout.contains("4 rows read = 2 staged + 2 rejected"))
+        #expect(run.stdout.contains("rejected: long-row 1, missing-required 1"))
+        #expect(run.stdout.contains("warnings: invalid-date 1, invalid-email 1, invalid-phone 1"))
+        let errorsFile = folder.url.appendingPathComponent("leads.errors.csv")
+        #expect(run.stdout.contains(errorsFile.path))
+        let errors = try String(contentsOf: errorsFile, encoding: .utf8)
+        #expect(errors.hasPrefix("file,line,column,value,outcome,kind,reason\r\n"))
+        #expect(errors.contains("leads.csv,3,email,bo-at-example.com,warning,invalid-email,"))
+        #expect(errors.contains("leads.csv,4,"))
+        #expect(errors.contains(",rejected,missing-required,"))
+        #expect(errors.contains("leads.csv,5,,surplus,rejected,long-row,"))
+
+        let again = try await CLIProcess.run(["import", input.path, "--workspace", folder.url.path, "--json"])
+        #expect(again.code == 0)
+        #expect(again.stdout.contains("\"alreadyImportedAs\""))
+
+        let strict = try await CLIProcess.run(["import", input.path, "--workspace", folder.url.path, "--force", "--strict"])
+        #expect(strict.code == 3)
+        #expect(strict.stdout.contains("4 rows read = 1 staged + 3 rejected"))
+    }
+
+    @Test("--detect says which profile fits and why; an unreadable file is one sentence and exit 1")
+    func detectAndErrors() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        _ = try await CLIProcess.run(["init", "--workspace", folder.url.path])
+        let input = folder.url.appendingPathComponent("export.csv")
+        try Data("\"Contact Id\",\"First Name\",\"Email\",\"Business Name\",\"Last Activity\"\n\"abc\",\"Eve\",\"eve@example.com\",\"Frost\",\"\"\n".utf8)
+            .write(to: input)
+        let detect = try await CLIProcess.run(["import", "--detect", input.path, "--workspace", folder.url.path])
+        #expect(detect.code == 0)
+        #expect(detect.stdout.contains("export.csv: ghl-export fits best — 3 of its 7 signature columns"))
+
+        let missing = try await CLIProcess.run(["import", folder.url.appendingPathComponent("nope.csv").path, "--workspace", folder.url.path])
+        #expect(missing.code == 1)
+        #expect(missing.stderr.contains("cannot be read"))
+        #expect(missing.stderr.split(separator: "\n").count == 1)
+
+        let unknown = try await CLIProcess.run(["import", input.path, "--profile", "salesforce", "--workspace", folder.url.path])
+        #expect(unknown.code == 1)
+        #expect(unknown.stderr.contains("There is no mapping profile called 'salesforce'"))
+    }
+}
