@@ -74,8 +74,12 @@ struct ImportRun {
         let mapper = RecordMapper(mapping: mapping, workspaceZone: options.zone)
         var keysSeen = Set<String>()
         var lastReport = Int64(0)
+        var ordinal = 0
         while let record = try reader.next() {
-            var row = mapper.map(json: record.value, line: record.line)
+            // JSON rows are numbered by record (a whole page can sit on one line); for JSON Lines
+            // files the record number is the line number.
+            ordinal += 1
+            var row = mapper.map(json: record.value, line: ordinal)
             for key in row.extras.keys where keysSeen.insert(key).inserted { unmapped.append(key) }
             try accept(&row)
             if let progress, reader.bytesRead - lastReport > 1 << 22 {
