@@ -4,12 +4,14 @@ import Foundation
 public enum EmailAddress {
     /// The address with white space, `mailto:` and `<…>` (or `Name <…>`) removed; the case is kept.
     public static func cleaned(_ raw: String) -> String {
-        var text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        var text = raw.trimmed
+        // Nearly every address needs nothing more.
+        if !text.utf8.contains(0x3C), text.utf8.first != 0x6D, text.utf8.first != 0x4D { return text }
         if let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close {
-            text = String(text[text.index(after: open)..<close]).trimmingCharacters(in: .whitespaces)
+            text = String(text[text.index(after: open)..<close]).trimmed
         }
         if text.utf8.count >= 7, text.prefix(7).lowercased() == "mailto:" { text = String(text.dropFirst(7)) }
-        return text.trimmingCharacters(in: .whitespaces)
+        return text.trimmed
     }
 
     /// The matching key (lower-cased) when the cleaned text is a plausible address, else nil.
@@ -42,15 +44,15 @@ public enum PersonName {
     /// "Last, First" or "First Last" split into (first, last); nil for text that is an email
     /// address or a phone number rather than a name.
     public static func split(displayName raw: String) -> (first: String, last: String)? {
-        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = raw.trimmed
         guard !text.isEmpty, !text.contains("@"), PhoneNumber.e164(text) == nil, text.contains(where: \.isLetter) else { return nil }
         if let comma = text.firstIndex(of: ",") {
-            let last = text[..<comma].trimmingCharacters(in: .whitespaces)
-            let first = text[text.index(after: comma)...].trimmingCharacters(in: .whitespaces)
+            let last = String(text[..<comma]).trimmed
+            let first = String(text[text.index(after: comma)...]).trimmed
             return (first, last)
         }
         let parts = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        return (String(parts[0]), parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
+        return (String(parts[0]), parts.count > 1 ? String(parts[1]).trimmed : "")
     }
 }
 
@@ -58,7 +60,7 @@ public enum PersonName {
 public enum TagList {
     /// Trimmed, empty ones dropped, de-duplicated case-insensitively (the first spelling wins).
     public static func parse(_ raw: String) -> [String] {
-        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = raw.trimmed
         var items: [String] = []
         if text.hasPrefix("["), let value = try? JSON.parse(Data(text.utf8)), let array = value.array {
             items = array.compactMap { $0.string ?? $0.number.map { JSONCell.numberText($0) } }
@@ -73,7 +75,7 @@ public enum TagList {
         var seen = Set<String>()
         var result: [String] = []
         for item in items {
-            let tag = item.trimmingCharacters(in: .whitespacesAndNewlines)
+            let tag = item.trimmed
             guard !tag.isEmpty, seen.insert(tag.lowercased()).inserted else { continue }
             result.append(tag)
         }
@@ -97,9 +99,9 @@ public enum ContactStatus {
 
     /// The canonical status, or nil when the value is in neither vocabulary.
     public static func canonical(_ raw: String) -> String? {
-        let key = raw.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: " ", with: "_")
-            .replacingOccurrences(of: "-", with: "_")
-        return table[key]
+        let lowered = raw.trimmed.lowercased()
+        if let status = table[lowered] { return status }
+        return table[String(lowered.map { $0 == " " || $0 == "-" ? "_" : $0 })]
     }
 }
 
@@ -107,7 +109,7 @@ public enum ContactStatus {
 public enum CallDuration {
     /// Whole seconds, or nil when the text is not a duration.
     public static func seconds(_ raw: String) -> Int? {
-        let text = raw.trimmingCharacters(in: .whitespaces)
+        let text = raw.trimmed
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard (1...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigitCharacter) }) else {
             if let value = Double(text), value >= 0, value < 1e9 { return Int(value.rounded()) }
@@ -145,5 +147,31 @@ enum JSONCell {
         case .bool(let flag): flag ? "true" : "false"
         case .array, .object: value.canonicalText
         }
+    }
+}
+
+extension String {
+    /// Without leading and trailing white space (spaces, tabs, line ends, no-break spaces). Cheap
+    /// when there is none, which is nearly every cell: it runs for every field of every row.
+    var trimmed: String {
+        let utf8 = self.utf8
+        guard let first = utf8.first, let last = utf8.last else { return "" }
+        if !Self.isSpaceByte(first) && !Self.isSpaceByte(last) { return self }
+        return trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Empty or only white space.
+    var isBlank: Bool {
+        for byte in utf8 where !Self.isSpaceByte(byte) {
+            // A multi-byte character might still be white space (U+3000); let Foundation decide.
+            return byte < 0x80 ? false : trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        }
+        return true
+    }
+
+    @inline(__always)
+    private static func isSpaceByte(_ byte: UInt8) -> Bool {
+        // ASCII white space, or the lead byte of a multi-byte character that may be white space.
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C || byte >= 0xC2 && byte <= 0xE3
     }
 }

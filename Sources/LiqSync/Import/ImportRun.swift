@@ -168,44 +168,91 @@ struct ImportRun {
     mutating func finish() throws {
         try errors?.close()
         guard !candidatePairs.isEmpty else { return }
-        let lines = Set(candidatePairs.flatMap { [$0.0, $0.1] })
-        let stored = try database.stagedFields(importId: importId, lines: Array(lines))
+        // Candidate groups from the hashed keys, in memory: integers only.
         var parent: [Int: Int] = [:]
+        func root(_ line: Int) -> Int {
+            var current = line
+            while let next = parent[current], next != current { current = next }
+            var walk = line
+            while let next = parent[walk], next != current {
+                parent[walk] = current
+                walk = next
+            }
+            return current
+        }
+        for (first, second) in candidatePairs {
+            if parent[first] == nil { parent[first] = first }
+            if parent[second] == nil { parent[second] = second }
+            let (a, b) = (root(first), root(second))
+            if a != b { parent[max(a, b)] = min(a, b) }
+        }
+        candidatePairs = []
+        var groups: [Int: [Int]] = [:]
+        for line in parent.keys { groups[root(line), default: []].append(line) }
+        parent = [:]
+        // Then group by group, in chunks, against the stored keys: a hash collision never merges people.
+        var chunk: [[Int]] = []
+        var chunkRows = 0
+        for members in groups.values {
+            chunk.append(members)
+            chunkRows += members.count
+            if chunkRows >= 20_000 {
+                try collapse(chunk)
+                chunk.removeAll(keepingCapacity: true)
+                chunkRows = 0
+            }
+        }
+        try collapse(chunk)
+    }
+
+    private mutating func collapse(_ candidateGroups: [[Int]]) throws {
+        guard !candidateGroups.isEmpty else { return }
+        let stored = try database.stagedFields(importId: importId, lines: candidateGroups.flatMap { $0 })
+        var merges: [StagingMerge] = []
+        for candidates in candidateGroups {
+            for members in Self.exactGroups(candidates.filter { stored[$0] != nil }, stored: stored) where members.count > 1 {
+                let ordered = members.sorted { left, right in
+                    let l = stored[left]?.fields["updated"]?.string ?? ""
+                    let r = stored[right]?.fields["updated"]?.string ?? ""
+                    return l == r ? left > right : l > r
+                }
+                guard let survivor = ordered.first, var fields = stored[survivor]?.fields else { continue }
+                for other in ordered.dropFirst() {
+                    for (name, value) in stored[other]?.fields ?? [:] where fields[name] == nil { fields[name] = value }
+                }
+                merges.append(
+                    StagingMerge(
+                        survivor: survivor, fields: fields, emailKey: ordered.lazy.compactMap { stored[$0]?.emailKey }.first,
+                        phoneKey: ordered.lazy.compactMap { stored[$0]?.phoneKey }.first, duplicates: Array(ordered.dropFirst())))
+                collapsed += ordered.count - 1
+            }
+        }
+        try database.collapse(importId: importId, merges)
+    }
+
+    /// The lines that really share a key (id, email or phone), transitively.
+    private static func exactGroups(_ lines: [Int], stored: [Int: StagedKeys]) -> [[Int]] {
+        var parent = Dictionary(uniqueKeysWithValues: lines.map { ($0, $0) })
         func root(_ line: Int) -> Int {
             var current = line
             while let next = parent[current], next != current { current = next }
             return current
         }
-        for (first, second) in candidatePairs {
-            guard let a = stored[first], let b = stored[second] else { continue }
-            let shares =
-                (a.sourceId != nil && a.sourceId == b.sourceId) || (a.emailKey != nil && a.emailKey == b.emailKey)
-                || (a.phoneKey != nil && a.phoneKey == b.phoneKey)
-            guard shares else { continue }
-            let (ra, rb) = (root(first), root(second))
-            if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
-            if parent[ra] == nil { parent[ra] = ra }
+        var owner: [String: Int] = [:]
+        for line in lines {
+            guard let keys = stored[line] else { continue }
+            for key in [keys.sourceId.map { "i:" + $0 }, keys.emailKey.map { "e:" + $0 }, keys.phoneKey.map { "p:" + $0 }].compactMap({ $0 }) {
+                if let other = owner[key] {
+                    let (a, b) = (root(line), root(other))
+                    if a != b { parent[max(a, b)] = min(a, b) }
+                } else {
+                    owner[key] = line
+                }
+            }
         }
         var groups: [Int: [Int]] = [:]
-        for line in parent.keys { groups[root(line), default: []].append(line) }
-        for members in groups.values where members.count > 1 {
-            let ordered = members.sorted { left, right in
-                let l = stored[left]?.fields["updated"]?.string ?? ""
-                let r = stored[right]?.fields["updated"]?.string ?? ""
-                return l == r ? left > right : l > r
-            }
-            guard let survivor = ordered.first, var fields = stored[survivor]?.fields else { continue }
-            for other in ordered.dropFirst() {
-                for (name, value) in stored[other]?.fields ?? [:] where fields[name] == nil { fields[name] = value }
-            }
-            let duplicates = Array(ordered.dropFirst())
-            let keys = (
-                email: ordered.lazy.compactMap { stored[$0]?.emailKey }.first, phone: ordered.lazy.compactMap { stored[$0]?.phoneKey }.first
-            )
-            try database.collapse(
-                importId: importId, survivor: survivor, fields: fields, emailKey: keys.email, phoneKey: keys.phone, duplicates: duplicates)
-            collapsed += duplicates.count
-        }
+        for line in lines { groups[root(line), default: []].append(line) }
+        return Array(groups.values)
     }
 
     func summary(base: ImportSummary) -> ImportSummary {

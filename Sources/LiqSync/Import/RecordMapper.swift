@@ -47,7 +47,7 @@ public struct RecordMapper: Sendable {
         var seen: [String: Int] = [:]
         var duplicates: [String] = []
         header = raw.map { name in
-            let trimmed = name.replacingOccurrences(of: "\u{FEFF}", with: "").trimmingCharacters(in: .whitespaces)
+            let trimmed = name.replacingOccurrences(of: "\u{FEFF}", with: "").trimmed
             let key = Self.headerKey(trimmed)
             seen[key, default: 0] += 1
             if let count = seen[key], count > 1 {
@@ -107,7 +107,7 @@ public struct RecordMapper: Sendable {
             positions.compactMap { position in
                 guard position < cells.count else { return nil }
                 let value = Self.unguarded(cells[position])
-                return value.trimmingCharacters(in: .whitespaces).isEmpty ? nil : (header[position], value)
+                return value.trimmed.isEmpty ? nil : (header[position], value)
             }
         }
         for (index, rule) in mapping.fields.enumerated() {
@@ -168,7 +168,7 @@ public struct RecordMapper: Sendable {
                 return node[String(key)].map { [$0] } ?? []
             }
         }
-        return current.map(JSONCell.text).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        return current.map(JSONCell.text).filter { !$0.trimmed.isEmpty }
     }
 
     // MARK: Rules
@@ -179,21 +179,21 @@ public struct RecordMapper: Sendable {
         var date = dates
         for transform in rule.transforms {
             switch transform {
-            case .trim: value = value?.trimmingCharacters(in: .whitespacesAndNewlines)
+            case .trim: value = value?.trimmed
             case .lower: value = value?.lowercased()
             case .upper: value = value?.uppercased()
             case .concat(_, let separator):
-                let parts = concat.map { $0.1.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                let parts = concat.map { $0.1.trimmed }.filter { !$0.isEmpty }
                 value = parts.isEmpty ? nil : parts.joined(separator: separator)
                 column = concat.first?.0
             case .constant(let text): value = text
             case .prefix(let text): value = value.map { $0.isEmpty ? $0 : text + $0 }
-            case .map(let table): value = value.map { table[$0.trimmingCharacters(in: .whitespaces).lowercased()] ?? $0 }
+            case .map(let table): value = value.map { table[$0.trimmed.lowercased()] ?? $0 }
             case .date(let format, let zoneName):
                 date = ImportDate(zone: zoneName.flatMap(TimeZone.init(identifier:)) ?? zone, dayFirst: mapping.dayFirst, format: format)
             }
         }
-        if value.map({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) ?? true { value = rule.defaultValue }
+        if value.map({ $0.trimmed.isEmpty }) ?? true { value = rule.defaultValue }
         guard let text = value else { return }
         let field = activity ? String(rule.field.dropFirst("activity.".count)) : rule.field
         func set(_ json: JSON) {
@@ -201,7 +201,7 @@ public struct RecordMapper: Sendable {
         }
         switch FieldMapping.kind(of: rule.field) {
         case .text:
-            set(.string(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+            set(.string(text.trimmed))
         case .email:
             let cleaned = EmailAddress.cleaned(text)
             guard !cleaned.isEmpty else { return }
@@ -223,8 +223,8 @@ public struct RecordMapper: Sendable {
                     } else if !phones.contains(parsed.e164), parsed.e164 != row.phoneKey {
                         phones.append(parsed.e164)
                     }
-                } else if !raw.trimmingCharacters(in: .whitespaces).isEmpty {
-                    if index == 0, FieldMapping.kind(of: rule.field) == .phone { set(.string(raw.trimmingCharacters(in: .whitespaces))) }
+                } else if !raw.trimmed.isEmpty {
+                    if index == 0, FieldMapping.kind(of: rule.field) == .phone { set(.string(raw.trimmed)) }
                     row.findings.append(Finding(.invalidPhone, column: source, value: raw, reason: "not a phone number; kept as text, not used to match"))
                 }
             }
@@ -245,7 +245,7 @@ public struct RecordMapper: Sendable {
             if let status = ContactStatus.canonical(text) {
                 set(.string(status))
             } else {
-                set(.string(text.trimmingCharacters(in: .whitespaces)))
+                set(.string(text.trimmed))
                 row.findings.append(Finding(.unknownStatus, column: column, value: text, reason: "not a LocaliQ status; kept as it is"))
             }
         case .duration:
@@ -255,7 +255,7 @@ public struct RecordMapper: Sendable {
                 row.findings.append(Finding(.invalidDuration, column: column, value: text, reason: "not a duration (seconds, MM:SS or HH:MM:SS); left empty"))
             }
         case .channel:
-            set(.string(text.trimmingCharacters(in: .whitespaces).lowercased()))
+            set(.string(text.trimmed.lowercased()))
         }
     }
 

@@ -164,31 +164,32 @@ extension MirrorDatabase {
         ).canonicalText
     }
 
-    /// Fields and `updated` of chosen lines of an import (duplicate resolution).
-    public func stagedFields(importId: Int64, lines: [Int]) throws -> [Int: (fields: [String: JSON], sourceId: String?, emailKey: String?, phoneKey: String?)] {
+    /// Fields and keys of chosen lines of an import (duplicate resolution).
+    func stagedFields(importId: Int64, lines: [Int]) throws -> [Int: StagedKeys] {
         try writer.read { db in
-            var result: [Int: (fields: [String: JSON], sourceId: String?, emailKey: String?, phoneKey: String?)] = [:]
-            let statement = try db.makeStatement(sql: "SELECT line, fields, source_id, email_key, phone_key FROM staged_rows WHERE row_id = ?")
+            var result: [Int: StagedKeys] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT fields, source_id, email_key, phone_key FROM staged_rows WHERE row_id = ?")
             for line in lines {
                 guard let row = try Row.fetchOne(statement, arguments: [importId << 32 | Int64(line)]) else { continue }
                 let text: String = row["fields"]
                 let fields = (try? JSON.parse(Data(text.utf8)))?.object ?? [:]
-                result[line] = (fields, row["source_id"], row["email_key"], row["phone_key"])
+                result[line] = StagedKeys(fields: fields, sourceId: row["source_id"], emailKey: row["email_key"], phoneKey: row["phone_key"])
             }
             return result
         }
     }
 
-    /// Marks rows as duplicates of a survivor and gives the survivor its merged fields.
-    public func collapse(importId: Int64, survivor: Int, fields: [String: JSON], emailKey: String?, phoneKey: String?, duplicates: [Int]) throws {
+    /// Marks rows as duplicates of their survivor and gives each survivor its merged fields and keys.
+    func collapse(importId: Int64, _ merges: [StagingMerge]) throws {
+        guard !merges.isEmpty else { return }
         try writer.write { db in
-            try db.execute(
-                sql: "UPDATE staged_rows SET fields = ?, email_key = ?, phone_key = ? WHERE row_id = ?",
-                arguments: [JSON.object(fields).canonicalText, emailKey, phoneKey, importId << 32 | Int64(survivor)])
-            for line in duplicates {
-                try db.execute(
-                    sql: "UPDATE staged_rows SET status = 'duplicate', duplicate_of = ? WHERE row_id = ? AND status = 'staged'",
-                    arguments: [survivor, importId << 32 | Int64(line)])
+            let survivor = try db.cachedStatement(sql: "UPDATE staged_rows SET fields = ?, email_key = ?, phone_key = ? WHERE row_id = ?")
+            let duplicate = try db.cachedStatement(
+                sql: "UPDATE staged_rows SET status = 'duplicate', duplicate_of = ? WHERE row_id = ? AND status = 'staged'")
+            for merge in merges {
+                try survivor.execute(
+                    arguments: [JSON.object(merge.fields).canonicalText, merge.emailKey, merge.phoneKey, importId << 32 | Int64(merge.survivor)])
+                for line in merge.duplicates { try duplicate.execute(arguments: [merge.survivor, importId << 32 | Int64(line)]) }
             }
         }
     }
@@ -258,4 +259,21 @@ public struct StagedRowRecord: Sendable, Equatable {
     public var raw: JSON
     public var findings: [JSON]
     public var duplicateOf: Int?
+}
+
+/// The stored fields and keys of a staged row.
+struct StagedKeys {
+    var fields: [String: JSON]
+    var sourceId: String?
+    var emailKey: String?
+    var phoneKey: String?
+}
+
+/// One person's rows collapsed: the survivor's merged fields and keys, and its duplicates.
+struct StagingMerge {
+    var survivor: Int
+    var fields: [String: JSON]
+    var emailKey: String?
+    var phoneKey: String?
+    var duplicates: [Int]
 }
