@@ -11,6 +11,7 @@ struct ImportRun {
     let errorsURL: URL
 
     private var batch: [ImportedRow] = []
+    private let pipeline: StagingPipeline
     private var errors: CSVWriter?
     private var read = 0
     private var staged = 0
@@ -25,7 +26,7 @@ struct ImportRun {
     private var collapsed = 0
     /// 64-bit hashes of the keys seen → the first line that had them. A hash match is only a
     /// candidate: `finish()` compares the real keys before collapsing anything.
-    private var seenKeys: [UInt64: Int32] = [:]
+    private var seenKeys = KeyTable()
     private var candidatePairs: [(Int, Int)] = []
 
     init(importId: Int64, url: URL, mapping: FieldMapping, options: ImportOptions, database: MirrorDatabase, errorsURL: URL) {
@@ -36,13 +37,18 @@ struct ImportRun {
         self.database = database
         self.errorsURL = errorsURL
         batch.reserveCapacity(options.batchSize)
+        pipeline = StagingPipeline(database: database, importId: importId)
         // An errors file from an earlier run of this input would describe rows that are now fine.
         try? FileManager.default.removeItem(at: errorsURL)
     }
 
     mutating func readCSV(progress: (@Sendable (Int64) -> Void)?) throws {
         var reader = try CSVReader(url: url)
-        defer { reader.close() }
+        // Whatever happens, no batch is still being written when this returns.
+        defer {
+            reader.close()
+            pipeline.drain()
+        }
         delimiter = [0x2C: ",", 0x3B: ";", 0x09: "tab", 0x7C: "|"][reader.delimiter]
         guard var headerRecord = try reader.next() else { return }
         var mapper = RecordMapper(mapping: mapping, workspaceZone: options.zone)
@@ -70,7 +76,10 @@ struct ImportRun {
 
     mutating func readJSON(progress: (@Sendable (Int64) -> Void)?) throws {
         var reader = try JSONRecordReader(url: url)
-        defer { reader.close() }
+        defer {
+            reader.close()
+            pipeline.drain()
+        }
         let mapper = RecordMapper(mapping: mapping, workspaceZone: options.zone)
         var keysSeen = Set<String>()
         var lastReport = Int64(0)
@@ -123,20 +132,21 @@ struct ImportRun {
 
     private mutating func flush() throws {
         guard !batch.isEmpty else { return }
-        try database.stage(batch, importId: importId)
-        batch.removeAll(keepingCapacity: true)
+        try pipeline.submit(batch)
+        batch = []
+        batch.reserveCapacity(options.batchSize)
     }
 
     private mutating func noteKeys(_ row: ImportedRow) {
-        for (tag, key) in [(UInt8(1), row.sourceId), (2, row.emailKey), (3, row.phoneKey)] {
-            guard let key else { continue }
-            let hash = Self.fnv1a(tag, key)
-            if let first = seenKeys[hash] {
-                if candidatePairs.last.map({ $0 != (Int(first), row.line) }) ?? true { candidatePairs.append((Int(first), row.line)) }
-            } else {
-                seenKeys[hash] = Int32(truncatingIfNeeded: row.line)
-            }
-        }
+        if let key = row.sourceId { note(Self.fnv1a(1, key), line: row.line) }
+        if let key = row.emailKey { note(Self.fnv1a(2, key), line: row.line) }
+        if let key = row.phoneKey { note(Self.fnv1a(3, key), line: row.line) }
+    }
+
+    private mutating func note(_ hash: UInt64, line: Int) {
+        let first = seenKeys.insertOrGet(hash, line: Int32(truncatingIfNeeded: line))
+        guard first >= 0 else { return }
+        if candidatePairs.last.map({ $0 != (Int(first), line) }) ?? true { candidatePairs.append((Int(first), line)) }
     }
 
     static func fnv1a(_ tag: UInt8, _ key: String) -> UInt64 {
@@ -167,6 +177,7 @@ struct ImportRun {
     /// first; the others are staged as `duplicate` of it, their activities kept.
     mutating func finish() throws {
         try errors?.close()
+        try pipeline.finish()
         guard !candidatePairs.isEmpty else { return }
         // Candidate groups from the hashed keys, in memory: integers only.
         var parent: [Int: Int] = [:]
@@ -270,5 +281,57 @@ struct ImportRun {
         summary.delimiter = delimiter
         summary.errorsFile = errors == nil ? nil : errorsURL.path
         return summary
+    }
+}
+
+/// An open-addressing table of 64-bit key hashes → the first line that had the key: about 12
+/// bytes a key, where a Dictionary would take several times that for millions of rows.
+struct KeyTable {
+    private var keys: [UInt64]
+    private var lines: [Int32]
+    private var count = 0
+
+    init(capacity: Int = 1 << 16) {
+        keys = [UInt64](repeating: 0, count: capacity)
+        lines = [Int32](repeating: 0, count: capacity)
+    }
+
+    /// Stores `line` for `hash` and returns -1, or returns the line stored before.
+    mutating func insertOrGet(_ hash: UInt64, line: Int32) -> Int32 {
+        if (count + 1) * 4 > keys.count * 3 { grow() }
+        let key = hash == 0 ? 1 : hash  // 0 marks an empty slot
+        let mask = keys.count - 1
+        var slot = Self.slot(key, mask)
+        while keys[slot] != 0 {
+            if keys[slot] == key { return lines[slot] }
+            slot = (slot + 1) & mask
+        }
+        keys[slot] = key
+        lines[slot] = line
+        count += 1
+        return -1
+    }
+
+    /// MurmurHash3's finaliser spreads the bits before the mask takes the low ones.
+    private static func slot(_ key: UInt64, _ mask: Int) -> Int {
+        var h = key
+        h ^= h >> 33
+        h &*= 0xff51_afd7_ed55_8ccd
+        h ^= h >> 33
+        return Int(truncatingIfNeeded: h) & mask
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys
+        let oldLines = lines
+        keys = [UInt64](repeating: 0, count: oldKeys.count * 2)
+        lines = [Int32](repeating: 0, count: oldKeys.count * 2)
+        let mask = keys.count - 1
+        for (index, key) in oldKeys.enumerated() where key != 0 {
+            var slot = Self.slot(key, mask)
+            while keys[slot] != 0 { slot = (slot + 1) & mask }
+            keys[slot] = key
+            lines[slot] = oldLines[index]
+        }
     }
 }

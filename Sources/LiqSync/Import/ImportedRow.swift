@@ -73,6 +73,7 @@ public struct ImportedRow: Sendable {
     public init(line: Int, raw: JSON) {
         self.line = line
         self.raw = raw
+        fields.reserveCapacity(24)
     }
 
     public var isRejected: Bool { findings.contains { $0.rejects } }

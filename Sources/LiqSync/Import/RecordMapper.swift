@@ -16,11 +16,18 @@ public struct RecordMapper: Sendable {
     /// Positions no rule reads: kept as extras.
     private var unmapped: [Int] = []
     private var readJSONKeys: Set<String> = []
+    /// Each rule's field kind and the name it is stored under, worked out once.
+    private let fieldKinds: [FieldMapping.Kind]
+    private let activityKinds: [FieldMapping.Kind]
+    private let activityNames: [String]
 
     public init(mapping: FieldMapping, workspaceZone: TimeZone) {
         self.mapping = mapping
         zone = mapping.timezone.flatMap(TimeZone.init(identifier:)) ?? workspaceZone
         dates = ImportDate(zone: zone, dayFirst: mapping.dayFirst)
+        fieldKinds = mapping.fields.map { FieldMapping.kind(of: $0.field) }
+        activityKinds = mapping.activity.map { FieldMapping.kind(of: $0.field) }
+        activityNames = mapping.activity.map { String($0.field.dropFirst("activity.".count)) }
         for rule in mapping.fields + mapping.activity {
             for column in rule.columns { readJSONKeys.insert(Self.firstKey(column)) }
             for transform in rule.transforms {
@@ -103,21 +110,30 @@ public struct RecordMapper: Sendable {
             }
         }
         for index in unmapped where index < cells.count && !cells[index].isEmpty { row.extras[header[index]] = cells[index] }
-        func values(_ positions: [Int]) -> [(String, String)] {
-            positions.compactMap { position in
-                guard position < cells.count else { return nil }
-                let value = Self.unguarded(cells[position])
-                return value.trimmed.isEmpty ? nil : (header[position], value)
-            }
+        func value(_ position: Int) -> (String, String)? {
+            guard position < cells.count, !cells[position].isBlank else { return nil }
+            return (header[position], Self.unguarded(cells[position]))
         }
+        func first(_ positions: [Int]) -> (String, String)? {
+            for position in positions { if let found = value(position) { return found } }
+            return nil
+        }
+        func all(_ positions: [Int]) -> [(String, String)] { positions.compactMap(value) }
         for (index, rule) in mapping.fields.enumerated() {
-            let concat = concatColumns[rule.field].map(values) ?? []
-            apply(rule, values(ruleColumns[index]), concat: concat, to: &row, activity: false)
+            let kind = fieldKinds[index]
+            let positions = ruleColumns[index]
+            let others = kind == .phone || kind == .phones ? all(positions) : []
+            apply(
+                rule, kind: kind, name: rule.field, first: others.first ?? first(positions), all: others,
+                concat: concatColumns[rule.field].map(all) ?? [], to: &row, activity: false)
         }
         if !mapping.activity.isEmpty {
             row.activity = [:]
             for (index, rule) in mapping.activity.enumerated() {
-                apply(rule, values(activityColumns[index]), concat: concatColumns[rule.field].map(values) ?? [], to: &row, activity: true)
+                let kind = activityKinds[index]
+                apply(
+                    rule, kind: kind, name: activityNames[index], first: first(activityColumns[index]), all: [],
+                    concat: concatColumns[rule.field].map(all) ?? [], to: &row, activity: true)
             }
         }
         finish(&row)
@@ -148,12 +164,15 @@ public struct RecordMapper: Sendable {
         func values(_ columns: [String]) -> [(String, String)] {
             columns.flatMap { column in Self.lookup(column, in: value).map { (column, $0) } }
         }
-        for rule in mapping.fields + mapping.activity {
+        let rules = Array(zip(mapping.fields, fieldKinds).map { ($0, $1, $0.field, false) })
+            + zip(mapping.activity, zip(activityKinds, activityNames)).map { ($0, $1.0, $1.1, true) }
+        for (rule, kind, name, isActivity) in rules {
             var concat: [(String, String)] = []
             for transform in rule.transforms {
                 if case .concat(let columns, _) = transform { concat = values(columns) }
             }
-            apply(rule, values(rule.columns), concat: concat, to: &row, activity: rule.field.hasPrefix("activity."))
+            let found = values(rule.columns)
+            apply(rule, kind: kind, name: name, first: found.first, all: found, concat: concat, to: &row, activity: isActivity)
         }
         finish(&row)
         return row
@@ -173,9 +192,13 @@ public struct RecordMapper: Sendable {
 
     // MARK: Rules
 
-    private func apply(_ rule: FieldRule, _ found: [(String, String)], concat: [(String, String)], to row: inout ImportedRow, activity: Bool) {
-        var column = found.first?.0
-        var value = found.first?.1
+    /// Fills one field: `first` is the first non-empty column, `all` every one (phones use the rest).
+    private func apply(
+        _ rule: FieldRule, kind: FieldMapping.Kind, name field: String, first: (String, String)?, all found: [(String, String)],
+        concat: [(String, String)], to row: inout ImportedRow, activity: Bool
+    ) {
+        var column = first?.0
+        var value = first?.1
         var date = dates
         for transform in rule.transforms {
             switch transform {
@@ -193,13 +216,12 @@ public struct RecordMapper: Sendable {
                 date = ImportDate(zone: zoneName.flatMap(TimeZone.init(identifier:)) ?? zone, dayFirst: mapping.dayFirst, format: format)
             }
         }
-        if value.map({ $0.trimmed.isEmpty }) ?? true { value = rule.defaultValue }
+        if value?.isBlank ?? true { value = rule.defaultValue }
         guard let text = value else { return }
-        let field = activity ? String(rule.field.dropFirst("activity.".count)) : rule.field
         func set(_ json: JSON) {
             if activity { row.activity?[field] = json } else { row.fields[field] = json }
         }
-        switch FieldMapping.kind(of: rule.field) {
+        switch kind {
         case .text:
             set(.string(text.trimmed))
         case .email:
@@ -213,10 +235,10 @@ public struct RecordMapper: Sendable {
             }
         case .phone, .phones:
             var phones: [String] = []
-            let candidates = FieldMapping.kind(of: rule.field) == .phones ? found.flatMap { $0.1.split(separator: ",").map { (found[0].0, String($0)) } } : found
+            let candidates = kind == .phones ? found.flatMap { $0.1.split(separator: ",").map { (found[0].0, String($0)) } } : found
             for (index, (source, raw)) in candidates.enumerated() {
                 if let parsed = PhoneNumber.parse(raw) {
-                    if index == 0, FieldMapping.kind(of: rule.field) == .phone {
+                    if index == 0, kind == .phone {
                         row.phoneKey = parsed.e164
                         set(.string(parsed.e164))
                         if let ext = parsed.extensionDigits { row.fields["phone_extension"] = .string(ext) }
@@ -224,7 +246,7 @@ public struct RecordMapper: Sendable {
                         phones.append(parsed.e164)
                     }
                 } else if !raw.trimmed.isEmpty {
-                    if index == 0, FieldMapping.kind(of: rule.field) == .phone { set(.string(raw.trimmed)) }
+                    if index == 0, kind == .phone { set(.string(raw.trimmed)) }
                     row.findings.append(Finding(.invalidPhone, column: source, value: raw, reason: "not a phone number; kept as text, not used to match"))
                 }
             }

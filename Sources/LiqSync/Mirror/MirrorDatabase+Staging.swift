@@ -94,6 +94,9 @@ extension MirrorDatabase {
                 try Self.deleteRows(db, importId: id)
                 try db.execute(sql: "UPDATE imports SET status = 'failed', message = 'interrupted; imported again' WHERE id = ?", arguments: [id])
             }
+            // Staging appends in key order and needs little cache; the pull's 64 MiB would only
+            // add to the import's peak memory. `finishImport`/`failImport` give it back.
+            try db.execute(sql: "PRAGMA cache_size = -8192")
             try db.execute(
                 sql: """
                     INSERT INTO imports (file, sha256, size, profile, mapping_digest, started_at, status)
@@ -166,7 +169,8 @@ extension MirrorDatabase {
 
     /// Fields and keys of chosen lines of an import (duplicate resolution).
     func stagedFields(importId: Int64, lines: [Int]) throws -> [Int: StagedKeys] {
-        try writer.read { db in
+        // On the writer's connection: its cache is small while an import runs (see beginImport).
+        try writer.writeWithoutTransaction { db in
             var result: [Int: StagedKeys] = [:]
             let statement = try db.cachedStatement(sql: "SELECT fields, source_id, email_key, phone_key FROM staged_rows WHERE row_id = ?")
             for line in lines {
@@ -196,7 +200,8 @@ extension MirrorDatabase {
 
     /// Rows per status of an import, counted in the database (the accounting check reads these).
     public func stagedCounts(importId: Int64) throws -> [String: Int] {
-        try writer.read { db in
+        // On the writer's connection: its cache is small while an import runs (see beginImport).
+        try writer.writeWithoutTransaction { db in
             var counts: [String: Int] = [:]
             let rows = try Row.fetchAll(
                 db, sql: "SELECT status, count(*) AS n FROM staged_rows WHERE row_id BETWEEN ? AND ? GROUP BY status",
@@ -214,6 +219,7 @@ extension MirrorDatabase {
                     UPDATE imports SET status = 'done', finished_at = ?, rows_read = ?, rows_staged = ?, rows_rejected = ?, summary = ?
                     WHERE id = ?
                     """, arguments: [Timestamp.format(Date()), read, staged, rejected, summary, id])
+            try db.execute(sql: "PRAGMA cache_size = \(MirrorDatabase.cacheSizePragma)")
         }
     }
 
@@ -223,6 +229,7 @@ extension MirrorDatabase {
             try Self.deleteRows(db, importId: id)
             try db.execute(
                 sql: "UPDATE imports SET status = 'failed', finished_at = ?, message = ? WHERE id = ?", arguments: [Timestamp.format(Date()), message, id])
+            try db.execute(sql: "PRAGMA cache_size = \(MirrorDatabase.cacheSizePragma)")
         }
     }
 

@@ -7,6 +7,9 @@ import GRDB
 public struct MirrorDatabase: Sendable {
     let writer: DatabasePool
 
+    /// 64 MiB of page cache per connection (negative: KiB).
+    static let cacheSizePragma = -65536
+
     /// Opens (creating if needed) and migrates the mirror.
     public init(file: URL) throws {
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -15,7 +18,7 @@ public struct MirrorDatabase: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // 64 MiB of page cache: FTS5 merges and the key indexes stay in memory during a pull.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA cache_size = \(Self.cacheSizePragma)")
         }
         do {
             writer = try DatabasePool(path: file.path, configuration: configuration)

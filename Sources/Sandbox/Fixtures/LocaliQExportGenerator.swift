@@ -135,10 +135,10 @@ public struct LocaliQExportGenerator: Sendable {
             row["first_name"] = first
             row["last_name"] = last
             row["email"] = "\(local)@example.com"
-            // 555-01xx leaves 100 numbers per area code: area codes from 989 down give 70,000
+            // 555-01xx leaves 100 numbers per area code: area codes from 989 down give 60,000
             // distinct phones the sandbox (which counts up from 201) does not use; rows beyond
             // that have no phone rather than a shared one.
-            if newIndex < 70_000 {
+            if newIndex < 60_000 {
                 let n = newIndex
                 row["phone_mobile"] = String(format: "(%03d) 555-01%02d", 989 - n / 100, n % 100)
             }
