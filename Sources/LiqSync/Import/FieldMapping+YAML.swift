@@ -67,7 +67,11 @@ extension FieldMapping {
             name: name, summary: root["description"] as? String ?? "", format: format, fields: fields, requiredAnyOf: required,
             placeholderEmails: Set(placeholders.map { $0.lowercased() }), allowExtraCells: root["allow_extra_cells"] as? Bool ?? false,
             dayFirst: root["day_first"] as? Bool ?? false, timezone: timezone,
-            activity: activity.map { FieldRule(field: "activity." + $0.field, columns: $0.columns, transforms: $0.transforms, defaultValue: $0.defaultValue) },
+            activity: activity.map { rule in
+                var prefixed = rule
+                prefixed.field = "activity." + rule.field
+                return prefixed
+            },
             signature: try stringList(root["signature"], "signature", fail: fail), digest: FileDigest.sha256(text))
     }
 
@@ -125,7 +129,16 @@ extension FieldMapping {
             case "trim": rule.transforms.append(.trim)
             case "lower": rule.transforms.append(.lower)
             case "upper": rule.transforms.append(.upper)
-            default: throw fail("'\(name)' is not a transform (known: trim, lower, upper; and the settings map, concat, constant, prefix, date)")
+            case "phone": rule.kindOverride = .phone
+            case "email": rule.kindOverride = .email
+            case "date": rule.kindOverride = .date
+            case "split_tags": rule.kindOverride = .tags
+            case "status": rule.kindOverride = .status
+            case "duration": rule.kindOverride = .duration
+            default:
+                throw fail(
+                    "'\(name)' is not a transform (known: trim, lower, upper, phone, email, date, split_tags, status, duration; and the settings map, concat, constant, prefix, date)"
+                )
             }
         }
         if let concat = map["concat"] {
@@ -156,6 +169,7 @@ extension FieldMapping {
             let zone = settings["zone"] as? String
             if let zone, TimeZone(identifier: zone) == nil { throw fail("'\(zone)' is not a time zone name") }
             rule.transforms.append(.date(format: settings["format"] as? String, zone: zone))
+            rule.kindOverride = rule.kindOverride ?? .date
         }
         if rule.columns.isEmpty, !rule.transforms.contains(where: { if case .concat = $0 { true } else if case .constant = $0 { true } else { false } }),
             rule.defaultValue == nil

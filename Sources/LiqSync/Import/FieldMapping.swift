@@ -43,6 +43,9 @@ public struct FieldRule: Sendable, Equatable {
     public var transforms: [Transform]
     /// Used when every column is empty.
     public var defaultValue: String?
+    /// Read the value as this kind instead of the field's own (the `phone`, `email`, `date`,
+    /// `split_tags` transforms on a custom field, say).
+    public var kindOverride: FieldMapping.Kind?
 
     public init(field: String, columns: [String], transforms: [Transform] = [], defaultValue: String? = nil) {
         self.field = field
@@ -68,7 +71,7 @@ public enum Transform: Sendable, Equatable {
 
 extension FieldMapping {
     /// Canonical fields and the kind of value each holds; a field's kind sets its normalisation.
-    public enum Kind: Sendable { case text, email, phone, phones, date, tags, status, duration, channel }
+    public enum Kind: Sendable, Equatable { case text, email, phone, phones, date, tags, status, duration, channel }
 
     /// The kind of a canonical field (custom and unknown fields are text).
     public static func kind(of field: String) -> Kind {

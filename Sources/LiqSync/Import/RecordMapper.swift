@@ -25,8 +25,8 @@ public struct RecordMapper: Sendable {
         self.mapping = mapping
         zone = mapping.timezone.flatMap(TimeZone.init(identifier:)) ?? workspaceZone
         dates = ImportDate(zone: zone, dayFirst: mapping.dayFirst)
-        fieldKinds = mapping.fields.map { FieldMapping.kind(of: $0.field) }
-        activityKinds = mapping.activity.map { FieldMapping.kind(of: $0.field) }
+        fieldKinds = mapping.fields.map { $0.kindOverride ?? FieldMapping.kind(of: $0.field) }
+        activityKinds = mapping.activity.map { $0.kindOverride ?? FieldMapping.kind(of: $0.field) }
         activityNames = mapping.activity.map { String($0.field.dropFirst("activity.".count)) }
         for rule in mapping.fields + mapping.activity {
             for column in rule.columns { readJSONKeys.insert(Self.firstKey(column)) }
@@ -229,7 +229,8 @@ public struct RecordMapper: Sendable {
             guard !cleaned.isEmpty else { return }
             set(.string(cleaned))
             if let key = EmailAddress.key(cleaned) {
-                row.emailKey = key
+                // Only the contact's own email is a matching key; other email fields are just cleaned.
+                if field == "email", !activity { row.emailKey = key }
             } else {
                 row.findings.append(Finding(.invalidEmail, column: column, value: text, reason: "not an email address; kept as text, not used to match"))
             }
@@ -239,9 +240,11 @@ public struct RecordMapper: Sendable {
             for (index, (source, raw)) in candidates.enumerated() {
                 if let parsed = PhoneNumber.parse(raw) {
                     if index == 0, kind == .phone {
-                        row.phoneKey = parsed.e164
                         set(.string(parsed.e164))
-                        if let ext = parsed.extensionDigits { row.fields["phone_extension"] = .string(ext) }
+                        if field == "phone", !activity {
+                            row.phoneKey = parsed.e164
+                            if let ext = parsed.extensionDigits { row.fields["phone_extension"] = .string(ext) }
+                        }
                     } else if !phones.contains(parsed.e164), parsed.e164 != row.phoneKey {
                         phones.append(parsed.e164)
                     }
@@ -250,7 +253,7 @@ public struct RecordMapper: Sendable {
                     row.findings.append(Finding(.invalidPhone, column: source, value: raw, reason: "not a phone number; kept as text, not used to match"))
                 }
             }
-            if !phones.isEmpty {
+            if !phones.isEmpty, field == "phone" || field == "additional_phones", !activity {
                 let existing = row.fields["additional_phones"]?.array ?? []
                 row.fields["additional_phones"] = .array(existing + phones.map(JSON.string))
             }

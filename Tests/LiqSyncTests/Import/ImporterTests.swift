@@ -212,13 +212,16 @@ struct ImporterBehaviourTests {
               - custom.Lead Score:
                   columns: [Punkte]
                   default: "0"
+              - custom.Mobile:
+                  columns: [Handy]
+                  transforms: [phone]
             """, path: "my-crm.yaml")
         let url = try workspace.file(
             "crm.csv",
             """
-            Vorname;E-Mail;Stufe;Angelegt;Tag1;Tag2;Punkte
-            Jörg; JOERG@Example.com ;heiss;31.12.2023;a;b;7
-            Uwe;;gewonnen;01.02.2024;;;
+            Vorname;E-Mail;Stufe;Angelegt;Tag1;Tag2;Punkte;Handy
+            Jörg; JOERG@Example.com ;heiss;31.12.2023;a;b;7;(312) 555-0123
+            Uwe;;gewonnen;01.02.2024;;;;
             """)
         let summary = try Importer(database: workspace.database).run(url, mapping: mapping)
         #expect((summary.rowsStaged, summary.rowsRejected) == (1, 1))
@@ -230,6 +233,10 @@ struct ImporterBehaviourTests {
         #expect(first.fields["created"] == .string("2023-12-30T23:00:00.000Z"))
         #expect(first.fields["tags"] == .array([.string("a"), .string("b")]))
         #expect(first.fields["custom.Lead Score"] == .string("7"))
+        #expect(first.fields["custom.Mobile"] == .string("+13125550123"))
+        // A phone in a custom field is cleaned but is not the contact's matching key.
+        #expect(first.phoneKey == nil)
+        #expect(rows[1].fields["custom.Lead Score"] == .string("0"))
         #expect(rows[1].status == "rejected")
     }
 
