@@ -23,6 +23,8 @@ struct ImportRun {
     private var duplicateHeaders: [String] = []
     private var firstWindows1252Line: Int?
     private var delimiter: String?
+    private var format = "csv"
+    private var mappedFields: [String]?
     private var collapsed = 0
     /// 64-bit hashes of the keys seen → the first line that had them. A hash match is only a
     /// candidate: `finish()` compares the real keys before collapsing anything.
@@ -57,6 +59,8 @@ struct ImportRun {
         let bound = mapper.bind(header: header)
         unmapped = bound.unmapped
         duplicateHeaders = bound.duplicates
+        let unbound = Set(mapper.unboundFields())
+        mappedFields = mapping.fields.map(\.field).filter { !unbound.contains($0) }
         let missing = mapping.requiredAnyOf.filter { group in group.allSatisfy { mapper.unboundFields().contains($0) || mapping.rule(for: $0) == nil } }
         if !missing.isEmpty, header.count > 0 {
             throw ImportError.missingRequiredColumns(url.path, missing.map { $0.joined(separator: " or ") })
@@ -75,6 +79,7 @@ struct ImportRun {
     }
 
     mutating func readJSON(progress: (@Sendable (Int64) -> Void)?) throws {
+        format = "json"
         var reader = try JSONRecordReader(url: url)
         defer {
             reader.close()
@@ -280,6 +285,8 @@ struct ImportRun {
         summary.firstWindows1252Line = firstWindows1252Line
         summary.delimiter = delimiter
         summary.errorsFile = errors == nil ? nil : errorsURL.path
+        summary.format = format
+        summary.mappedFields = mappedFields
         return summary
     }
 }

@@ -23,6 +23,11 @@ public struct ImportSummary: Sendable, Codable, Equatable {
     public var firstWindows1252Line: Int?
     public var delimiter: String?
     public var errorsFile: String?
+    /// `csv` or `json`.
+    public var format: String?
+    /// For CSV: the canonical fields the file has a column for (an empty cell there means empty).
+    /// For JSON every field is known only where a record carries it.
+    public var mappedFields: [String]?
 
     public var warningCount: Int { warnings.values.reduce(0, +) }
 }

@@ -81,7 +81,14 @@ public struct RecordMapper: Sendable {
 
     /// The canonical fields the header cannot fill (for `--detect` and the required check).
     public func unboundFields() -> [String] {
-        mapping.fields.indices.filter { ruleColumns[$0].isEmpty && concatColumns[mapping.fields[$0].field] == nil }.map { mapping.fields[$0].field }
+        let unbound = mapping.fields.indices.filter { index in
+            let rule = mapping.fields[index]
+            let constant = rule.transforms.contains { if case .constant = $0 { true } else { false } }
+            return ruleColumns[index].isEmpty && concatColumns[rule.field] == nil && !constant && rule.defaultValue == nil
+        }.map { mapping.fields[$0].field }
+        // Names split from display_name fill first and last name.
+        if !unbound.contains("display_name") { return unbound.filter { $0 != "first_name" && $0 != "last_name" } }
+        return unbound
     }
 
     /// Maps one CSV record.

@@ -78,7 +78,7 @@ extension MirrorDatabase {
         }
     }
 
-    private static func importRecord(_ row: Row) -> ImportRecord {
+    static func importRecord(_ row: Row) -> ImportRecord {
         ImportRecord(
             id: row["id"], file: row["file"], sha256: row["sha256"], profile: row["profile"], status: row["status"], startedAt: row["started_at"],
             finishedAt: row["finished_at"], rowsRead: row["rows_read"], rowsStaged: row["rows_staged"], rowsRejected: row["rows_rejected"])

@@ -158,6 +158,7 @@ public struct MirrorDatabase: Sendable {
             }
         }
         registerStagingMigrations(&migrator)
+        registerSyncMigrations(&migrator)
         return migrator
     }
 }

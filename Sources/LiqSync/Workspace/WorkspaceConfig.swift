@@ -16,12 +16,15 @@ public struct WorkspaceConfig: Sendable, Equatable, Codable {
     public var locationId: String?
     public var credential: CredentialSource
     public var timezone: String
+    /// How the plan settles fields both sides changed (`sync:`; see docs/plan-review-apply.md).
+    public var sync: SyncPolicy
 
     enum CodingKeys: String, CodingKey {
         case baseURL = "base_url"
         case locationId = "location_id"
         case credential
         case timezone
+        case sync
     }
 
     public init(
@@ -32,6 +35,7 @@ public struct WorkspaceConfig: Sendable, Equatable, Codable {
         self.locationId = locationId
         self.credential = credential
         self.timezone = timezone
+        sync = SyncPolicy()
     }
 
     public init(from decoder: any Decoder) throws {
@@ -41,6 +45,7 @@ public struct WorkspaceConfig: Sendable, Equatable, Codable {
         locationId = (location?.isEmpty ?? true) ? nil : location
         credential = try container.decodeIfPresent(CredentialSource.self, forKey: .credential) ?? .file
         timezone = try container.decodeIfPresent(String.self, forKey: .timezone) ?? "UTC"
+        sync = try container.decodeIfPresent(SyncPolicy.self, forKey: .sync) ?? SyncPolicy()
     }
 
     /// Parses the YAML text of a config file.
@@ -77,6 +82,16 @@ public struct WorkspaceConfig: Sendable, Equatable, Codable {
         # (an IANA name such as America/Chicago).
         timezone: \(Self.quoted(timezone))
 
+        # How 'liqsync plan' settles a field both sides changed differently since they last
+        # agreed: manual (a conflict for a person), highlevel-wins, localiq-wins, or newest-wins
+        # (the side changed last, when both carry a time). first_sync applies when there is no
+        # agreed value yet; propagate_deletes: false only reports contacts gone from one side.
+        sync:
+          default: \(sync.defaultPolicy.rawValue)
+          first_sync: \(sync.firstSync.rawValue)
+          propagate_deletes: \(sync.propagateDeletes)
+          fields:\(sync.fields.isEmpty ? " {}" : "")
+        \(sync.fields.sorted { $0.key < $1.key }.map { "    \($0.key): \($0.value.rawValue)\n" }.joined())
         """
     }
 

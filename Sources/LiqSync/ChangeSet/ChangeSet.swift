@@ -1,0 +1,216 @@
+import Crypto
+import Foundation
+
+/// The first line of a change set: what was compared, when, under which policies.
+public struct ChangeSetHeader: Sendable, Codable, Equatable {
+    public static let formatName = "liqsync-changeset"
+    public static let currentVersion = 1
+
+    public var type = "header"
+    public var format = Self.formatName
+    public var version = Self.currentVersion
+    public var planId: String
+    public var created: String
+    public var workspace: String
+    public var direction: String
+    /// A digest of the mirror's contacts (id + dateUpdated) when the plan was made.
+    public var mirrorFingerprint: String
+    public var mirrorContacts: Int
+    /// The staged imports compared: id, file, SHA-256.
+    public var inputs: [PlanInput]
+    public var policies: [String: String]
+    /// Set by `apply` once it has run to the end; a plan applied cannot be reviewed again.
+    public var applied: String?
+
+    public init(
+        planId: String, created: String, workspace: String, direction: String, mirrorFingerprint: String, mirrorContacts: Int, inputs: [PlanInput],
+        policies: [String: String]
+    ) {
+        self.planId = planId
+        self.created = created
+        self.workspace = workspace
+        self.direction = direction
+        self.mirrorFingerprint = mirrorFingerprint
+        self.mirrorContacts = mirrorContacts
+        self.inputs = inputs
+        self.policies = policies
+    }
+}
+
+/// One staged import a plan read.
+public struct PlanInput: Sendable, Codable, Equatable {
+    public var importId: Int64
+    public var file: String
+    public var sha256: String
+    public var profile: String
+
+    public init(importId: Int64, file: String, sha256: String, profile: String) {
+        self.importId = importId
+        self.file = file
+        self.sha256 = sha256
+        self.profile = profile
+    }
+}
+
+/// The last line: counts and the checksum of every line before it.
+public struct ChangeSetTrailer: Sendable, Codable, Equatable {
+    public var type = "trailer"
+    public var changes: Int
+    public var counts: [String: Int]
+    public var conflicts: Int
+    public var accepted: Int
+    public var rejected: Int
+    /// SHA-256 (hex) of the header and change lines, each with its `\n`.
+    public var sha256: String
+}
+
+/// A whole change set in memory: header, changes, and the trailer's counts.
+public struct ChangeSet: Sendable, Equatable {
+    public var header: ChangeSetHeader
+    public var changes: [Change]
+
+    public init(header: ChangeSetHeader, changes: [Change]) {
+        self.header = header
+        self.changes = changes
+    }
+
+    /// Counts per `target/entity/op`, as the trailer and the summary show them.
+    public var counts: [String: Int] {
+        var counts: [String: Int] = [:]
+        for change in changes { counts["\(change.target.rawValue)/\(change.entity.rawValue)/\(change.op.rawValue)", default: 0] += 1 }
+        return counts
+    }
+
+    public var conflictCount: Int { changes.filter { $0.conflict != nil }.count }
+}
+
+/// Why a change set cannot be used.
+public enum ChangeSetError: Error, LocalizedError, Equatable {
+    case unreadable(String)
+    case notAChangeSet(String)
+    case unsupportedVersion(String, Int)
+    case truncated(String)
+    case tampered(String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .unreadable(let path): "The change set \(path) cannot be read; check the path."
+        case .notAChangeSet(let path): "\(path) is not a liqsync change set (.lqcs); pass the file 'liqsync plan' printed."
+        case .unsupportedVersion(let path, let version):
+            "\(path) is change-set format version \(version), newer than this liqsync understands; upgrade liqsync or re-plan."
+        case .truncated(let path): "The change set \(path) is incomplete (cut off); run 'liqsync plan' again to make a new one."
+        case .tampered(let path):
+            "The change set \(path) was changed outside liqsync (its checksum does not match); run 'liqsync plan' again rather than use it."
+        }
+    }
+}
+
+/// Reads and writes `.lqcs` files: gzip-compressed JSON Lines — a header, one line per change, a
+/// trailer with counts and a SHA-256 over the lines before it (`docs/changeset-format.md`).
+public enum ChangeSetFile {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    private struct ChangeLine: Codable {
+        var type = "change"
+        var change: Change
+    }
+
+    private struct TypeProbe: Decodable {
+        var type: String?
+        var format: String?
+        var version: Int?
+    }
+
+    /// Writes the change set to `url` atomically (a temporary file renamed into place).
+    public static func write(_ set: ChangeSet, to url: URL) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        let writer = try GzipWriter(url: temporary)
+        var hasher = SHA256()
+        let encoder = encoder()
+        func emit(_ data: Data) throws {
+            var line = [UInt8](data)
+            line.append(0x0A)
+            hasher.update(data: line)
+            try writer.write(line)
+        }
+        try emit(try encoder.encode(set.header))
+        var accepted = 0
+        var rejected = 0
+        for change in set.changes {
+            try emit(try encoder.encode(ChangeLine(change: change)))
+            if change.decision?.verdict == .accepted { accepted += 1 }
+            if change.decision?.verdict == .rejected { rejected += 1 }
+        }
+        let trailer = ChangeSetTrailer(
+            changes: set.changes.count, counts: set.counts, conflicts: set.conflictCount, accepted: accepted, rejected: rejected,
+            sha256: FileDigest.hex(hasher.finalize()))
+        var last = [UInt8](try encoder.encode(trailer))
+        last.append(0x0A)
+        try writer.write(last)
+        try writer.finish()
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if FileManager.default.fileExists(atPath: url.path) {
+            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+        } else {
+            try FileManager.default.moveItem(at: temporary, to: url)
+        }
+    }
+
+    /// Reads and verifies a change set. Throws `ChangeSetError` for anything but a whole,
+    /// untouched file of a known version.
+    public static func read(_ url: URL) throws -> ChangeSet {
+        guard FileManager.default.isReadableFile(atPath: url.path) else { throw ChangeSetError.unreadable(url.path) }
+        let reader: GzipLineReader
+        do {
+            reader = try GzipLineReader(url: url)
+        } catch {
+            throw ChangeSetError.unreadable(url.path)
+        }
+        let decoder = JSONDecoder()
+        var hasher = SHA256()
+        var header: ChangeSetHeader?
+        var changes: [Change] = []
+        do {
+            while let line = try reader.nextLine() {
+                let data = Data(line)
+                let probe = try? decoder.decode(TypeProbe.self, from: data)
+                switch probe?.type {
+                case "header" where header == nil:
+                    guard probe?.format == ChangeSetHeader.formatName else { throw ChangeSetError.notAChangeSet(url.path) }
+                    if let version = probe?.version, version > ChangeSetHeader.currentVersion {
+                        throw ChangeSetError.unsupportedVersion(url.path, version)
+                    }
+                    guard let decoded = try? decoder.decode(ChangeSetHeader.self, from: data) else { throw ChangeSetError.tampered(url.path) }
+                    header = decoded
+                case "change" where header != nil:
+                    guard let decoded = try? decoder.decode(ChangeLine.self, from: data) else { throw ChangeSetError.tampered(url.path) }
+                    changes.append(decoded.change)
+                case "trailer" where header != nil:
+                    guard let trailer = try? decoder.decode(ChangeSetTrailer.self, from: data), let header,
+                        trailer.sha256 == FileDigest.hex(hasher.finalize()), trailer.changes == changes.count
+                    else {
+                        throw ChangeSetError.tampered(url.path)
+                    }
+                    guard try reader.nextLine() == nil else { throw ChangeSetError.tampered(url.path) }
+                    return ChangeSet(header: header, changes: changes)
+                default:
+                    throw header == nil ? ChangeSetError.notAChangeSet(url.path) : ChangeSetError.tampered(url.path)
+                }
+                hasher.update(data: data)
+                hasher.update(data: Data([0x0A]))
+            }
+        } catch let error as ChangeSetError {
+            throw error
+        } catch GzipError.truncated {
+            throw header == nil ? ChangeSetError.notAChangeSet(url.path) : ChangeSetError.truncated(url.path)
+        } catch {
+            throw header == nil ? ChangeSetError.notAChangeSet(url.path) : ChangeSetError.tampered(url.path)
+        }
+        throw header == nil ? ChangeSetError.notAChangeSet(url.path) : ChangeSetError.truncated(url.path)
+    }
+}

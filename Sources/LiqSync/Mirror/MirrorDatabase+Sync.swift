@@ -1,0 +1,201 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// A HighLevel contact as the plan compares it.
+public struct PlanContact: Sendable {
+    public var id: String
+    public var emailKey: String?
+    public var phoneKey: String?
+    public var dateUpdated: String?
+    public var deleted: Bool
+    /// The synced fields by canonical name, as HighLevel holds them.
+    public var values: [String: JSON]
+}
+
+/// A staged LocaliQ row as the plan compares it.
+public struct PlanRow: Sendable {
+    public var importId: Int64
+    public var line: Int
+    public var sourceId: String?
+    public var emailKey: String?
+    public var phoneKey: String?
+    public var fields: [String: JSON]
+    /// The fields this row speaks for (a CSV column, or a JSON attribute that is present).
+    public var known: Set<String>
+}
+
+/// Links (which LocaliQ record is which HighLevel contact) and the base (what both sides last
+/// agreed on), the two tables that make the plan three-way.
+extension MirrorDatabase {
+    static func registerSyncMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v4-links-and-base") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE links (
+                        localiq_id TEXT NOT NULL PRIMARY KEY,
+                        contact_id TEXT NOT NULL,
+                        method TEXT NOT NULL,
+                        linked_at TEXT NOT NULL
+                    );
+                    CREATE INDEX links_contact ON links(contact_id);
+                    CREATE TABLE base (
+                        contact_id TEXT NOT NULL,
+                        field TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        agreed_at TEXT NOT NULL,
+                        PRIMARY KEY (contact_id, field)
+                    ) WITHOUT ROWID;
+                    """)
+        }
+    }
+
+    /// Every contact with the synced fields read from its raw JSON.
+    public func planContacts() throws -> [PlanContact] {
+        try writer.read { db in
+            var contacts: [PlanContact] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, email_key, phone_key, date_updated, deleted_at, raw FROM contacts ORDER BY id")
+            while let row = try rows.next() {
+                let text: String = row["raw"]
+                let raw = (try? JSON.parse(Data(text.utf8))) ?? .null
+                var values: [String: JSON] = [:]
+                for field in SyncField.all {
+                    if let value = raw[field.highlevelKey], value != .null { values[field.name] = value }
+                }
+                contacts.append(
+                    PlanContact(
+                        id: row["id"], emailKey: row["email_key"], phoneKey: row["phone_key"], dateUpdated: row["date_updated"],
+                        deleted: (row["deleted_at"] as String?) != nil, values: values))
+            }
+            return contacts
+        }
+    }
+
+    /// A digest of the mirror's contacts (id and dateUpdated): it changes whenever a pull brought
+    /// something new, so `apply` can tell that a plan is out of date.
+    public func contactsFingerprint() throws -> (digest: String, count: Int) {
+        try writer.read { db in
+            var hasher = SHA256()
+            var count = 0
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, coalesce(date_updated, ''), coalesce(deleted_at, '') FROM contacts ORDER BY id")
+            while let row = try rows.next() {
+                let line = "\(row[0] as String)\t\(row[1] as String)\t\(row[2] as String)\n"
+                hasher.update(data: Data(line.utf8))
+                count += 1
+            }
+            return (FileDigest.hex(hasher.finalize()), count)
+        }
+    }
+
+    /// The imports a plan reads by default: the latest finished import of each file.
+    public func currentImports() throws -> [ImportRecord] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM imports WHERE status = 'done' AND id IN (SELECT max(id) FROM imports WHERE status = 'done' GROUP BY file)
+                    ORDER BY id
+                    """
+            ).map(Self.importRecord)
+        }
+    }
+
+    /// The summary an import recorded.
+    public func importSummary(id: Int64) throws -> ImportSummary? {
+        try writer.read { db in
+            guard let text = try String.fetchOne(db, sql: "SELECT summary FROM imports WHERE id = ?", arguments: [id]) else { return nil }
+            return try? JSONDecoder().decode(ImportSummary.self, from: Data(text.utf8))
+        }
+    }
+
+    /// The rows of an import that take part in the sync (staged, not duplicates or excluded).
+    public func planRows(importId: Int64, knownColumns: Set<String>?) throws -> [PlanRow] {
+        try writer.read { db in
+            var rows: [PlanRow] = []
+            let cursor = try Row.fetchCursor(
+                db, sql: "SELECT line, source_id, email_key, phone_key, fields FROM staged_rows WHERE row_id BETWEEN ? AND ? AND status = 'staged' ORDER BY row_id",
+                arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF])
+            while let row = try cursor.next() {
+                let text: String = row["fields"]
+                let fields = (try? JSON.parse(Data(text.utf8)))?.object ?? [:]
+                rows.append(
+                    PlanRow(
+                        importId: importId, line: row["line"], sourceId: row["source_id"], emailKey: row["email_key"], phoneKey: row["phone_key"],
+                        fields: fields, known: knownColumns ?? Set(fields.keys)))
+            }
+            return rows
+        }
+    }
+
+    /// LocaliQ id → HighLevel contact id.
+    public func links() throws -> [String: String] {
+        try writer.read { db in
+            var links: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT localiq_id, contact_id FROM links") { links[row[0]] = row[1] }
+            return links
+        }
+    }
+
+    /// Sets (or with `contactId` nil, clears) the link of a LocaliQ record.
+    public func setLink(localiqId: String, contactId: String?, method: String) throws {
+        try writer.write { db in
+            if let contactId {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO links (localiq_id, contact_id, method, linked_at) VALUES (?, ?, ?, ?)",
+                    arguments: [localiqId, contactId, method, Timestamp.format(Date())])
+            } else {
+                try db.execute(sql: "DELETE FROM links WHERE localiq_id = ?", arguments: [localiqId])
+            }
+        }
+    }
+
+    /// Whether the mirror holds a contact with this id.
+    public func contactExists(_ id: String) throws -> Bool {
+        try writer.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM contacts WHERE id = ?", arguments: [id]) ?? false }
+    }
+
+    /// The base of every linked contact: contact id → field → agreed value.
+    public func baseValues() throws -> [String: [String: JSON]] {
+        try writer.read { db in
+            var base: [String: [String: JSON]] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT contact_id, field, value FROM base")
+            while let row = try rows.next() {
+                let text: String = row[2]
+                base[row[0], default: [:]][row[1]] = (try? JSON.parse(Data(text.utf8))) ?? .null
+            }
+            return base
+        }
+    }
+
+    /// Records values both sides hold, as the new base (JSON null: both agree the field is empty;
+    /// a nil value forgets the field's base).
+    public func recordAgreements(_ agreements: [(contactId: String, field: String, value: JSON?)]) throws {
+        guard !agreements.isEmpty else { return }
+        try writer.write { db in
+            let now = Timestamp.format(Date())
+            let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO base (contact_id, field, value, agreed_at) VALUES (?, ?, ?, ?)")
+            let clear = try db.cachedStatement(sql: "DELETE FROM base WHERE contact_id = ? AND field = ?")
+            for agreement in agreements {
+                if let value = agreement.value {
+                    try upsert.execute(arguments: [agreement.contactId, agreement.field, value.canonicalText, now])
+                } else {
+                    try clear.execute(arguments: [agreement.contactId, agreement.field])
+                }
+            }
+        }
+    }
+}
+
+extension MirrorDatabase {
+    /// Writes contacts as HighLevel returned them outside a pull (after an apply, from a webhook).
+    @discardableResult
+    public func storeContacts(_ contacts: [Contact], at time: Date = Date()) throws -> [RecordChange] {
+        let rows = contacts.map { ContactRows.Prepared($0, pulledAt: Timestamp.format(time)) }
+        return try writer.write { db in
+            let ids = rows.map(\.id)
+            let stored = try ContactRows.liveRaw(ids: ids, in: db)
+            let existing = try ContactRows.existingIds(ids, in: db)
+            return try rows.map { row in try ContactRows.write(row, storedRaw: stored[row.id], exists: existing.contains(row.id), in: db) }
+        }
+    }
+}

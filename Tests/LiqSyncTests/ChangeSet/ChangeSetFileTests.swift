@@ -1,0 +1,92 @@
+import Foundation
+import LiqSync
+import Testing
+
+@Suite("Change-set files")
+struct ChangeSetFileTests {
+    private func sample(changes count: Int = 50) -> ChangeSet {
+        let header = ChangeSetHeader(
+            planId: "plan-1", created: "2026-11-29T10:00:00.000Z", workspace: "/w", direction: "both", mirrorFingerprint: "abc", mirrorContacts: 10,
+            inputs: [PlanInput(importId: 1, file: "/in.csv", sha256: "def", profile: "localiq-contacts")], policies: ["default": "manual"])
+        let changes = (1...count).map { index in
+            Change(
+                id: index, target: index % 3 == 0 ? .localiq : .highlevel, entity: .contact, op: .update,
+                key: RecordKey(highlevelId: "hl\(index)", localiqId: "\(9_000_000_000 + index)", email: "p\(index)@example.com"),
+                before: ["company": .string("Old \(index)")], after: ["company": .string("New \(index) \"quoted\" / slash é")],
+                fields: [FieldDiff(field: "company", base: .string("Old \(index)"), highlevel: .string("Old \(index)"), localiq: .string("New"), proposed: .string("New"))],
+                reason: "changed in LocaliQ since the last sync", conflict: index % 7 == 0 ? Conflict(kind: .bothChanged, fields: ["company"]) : nil)
+        }
+        return ChangeSet(header: header, changes: changes)
+    }
+
+    private func temporaryFile() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("cs-\(UUID().uuidString).lqcs")
+    }
+
+    @Test("written and read back, equal; the file is gzip with a header, changes and a trailer")
+    func roundTrip() throws {
+        let url = temporaryFile()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let set = sample()
+        try ChangeSetFile.write(set, to: url)
+        #expect(try ChangeSetFile.read(url) == set)
+        let bytes = try Data(contentsOf: url)
+        #expect(bytes.prefix(2) == Data([0x1F, 0x8B]))
+        let reader = try GzipLineReader(url: url)
+        var lines: [String] = []
+        while let line = try reader.nextLine() { lines.append(String(decoding: line, as: UTF8.self)) }
+        #expect(lines.count == 52)
+        #expect(lines.first?.hasPrefix(#"{"applied":null,"#) == true || lines.first?.contains(#""type":"header""#) == true)
+        #expect(lines.last?.contains(#""type":"trailer""#) == true)
+        #expect(lines.last?.contains(#""conflicts":7"#) == true)
+    }
+
+    @Test("a flipped byte anywhere is refused as changed outside liqsync", arguments: [10, 100, 300, 600, -12, -5])
+    func flippedByte(offset: Int) throws {
+        let url = temporaryFile()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ChangeSetFile.write(sample(), to: url)
+        var bytes = try Data(contentsOf: url)
+        let index = offset >= 0 ? offset : bytes.count + offset
+        bytes[index] ^= 0x20
+        try bytes.write(to: url)
+        #expect {
+            try ChangeSetFile.read(url)
+        } throws: { error in
+            [.tampered(url.path), .truncated(url.path), .notAChangeSet(url.path)].contains(error as? ChangeSetError)
+        }
+    }
+
+    @Test("a truncated file is refused as incomplete")
+    func truncated() throws {
+        let url = temporaryFile()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ChangeSetFile.write(sample(changes: 400), to: url)
+        let bytes = try Data(contentsOf: url)
+        try bytes.prefix(bytes.count / 2).write(to: url)
+        #expect(throws: ChangeSetError.truncated(url.path)) { try ChangeSetFile.read(url) }
+    }
+
+    @Test("an edited line with a recomputed gzip is still refused: the checksum covers the content")
+    func editedContent() throws {
+        let url = temporaryFile()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ChangeSetFile.write(sample(), to: url)
+        let reader = try GzipLineReader(url: url)
+        var text = ""
+        while let line = try reader.nextLine() { text += String(decoding: line, as: UTF8.self) + "\n" }
+        let edited = text.replacingOccurrences(of: "New 3 ", with: "Evil 3 ")
+        let writer = try GzipWriter(url: url)
+        try writer.write(edited)
+        try writer.finish()
+        #expect(throws: ChangeSetError.tampered(url.path)) { try ChangeSetFile.read(url) }
+    }
+
+    @Test("a file that is not a change set says so")
+    func notAChangeSet() throws {
+        let url = temporaryFile()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data("id,name\n1,x\n".utf8).write(to: url)
+        #expect(throws: ChangeSetError.notAChangeSet(url.path)) { try ChangeSetFile.read(url) }
+    }
+}

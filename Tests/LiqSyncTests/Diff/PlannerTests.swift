@@ -1,0 +1,191 @@
+import Foundation
+import LiqSync
+import Sandbox
+import Testing
+
+@Suite("Plan: the generator's ground truth")
+struct PlannerTruthTests {
+    @Test("at 10,000 contacts the plan holds every true difference and no false one")
+    func truth() async throws {
+        var configuration = SandboxConfiguration.quick(contacts: 10_000)
+        configuration.seed = 11
+        try await SandboxServer.withRunning(configuration) { sandbox async throws in
+            let test = try TestWorkspace(sandbox: sandbox.info)
+            defer { test.remove() }
+            let mirror = try test.workspace.openMirror()
+            _ = try await Puller(mirror: mirror, client: try test.client()).run(PullOptions(entities: [.contacts]))
+            let output = try LocaliQExportGenerator(seed: 5, contacts: 10_000, sandbox: SeedGenerator(seed: 11, contactCount: 10_000))
+                .write(to: test.root.appendingPathComponent("drop"))
+            let summary = try Importer(database: mirror).run(output.csv, mapping: try BuiltInProfiles.profile(named: "localiq-contacts"))
+            #expect(summary.rowsRejected == 0)
+            let set = try Planner(database: mirror).plan(workspace: test.root.path)
+
+            let truth = try #require(try JSON.parse(Data(contentsOf: output.truth)).object)
+            var expected: [String: String] = [:]  // localiq id → kind
+            var expectedFields: [String: Set<String>] = [:]
+            for row in truth["rows"]?.array ?? [] {
+                let id = try #require(row["localiqId"]?.string)
+                expected[id] = row["kind"]?.string
+                expectedFields[id] = Set(row["changes"]?.object?.keys.map { $0 } ?? [])
+            }
+            let highlevelOnly = Set((truth["highlevelOnly"]?.array ?? []).compactMap(\.string))
+
+            var found: [String: Set<String>] = [:]  // localiq id → fields touched
+            var creates = Set<String>()
+            var reports = Set<String>()
+            var localiqCreates = Set<String>()
+            for change in set.changes {
+                if change.target == .localiq, change.op == .create, let id = change.key.highlevelId {
+                    localiqCreates.insert(id)
+                    continue
+                }
+                let id = try #require(change.key.localiqId, "a change without a LocaliQ id: \(change.reason)")
+                switch change.op {
+                case .create: creates.insert(id)
+                case .report: reports.insert(id)
+                default: found[id, default: []].formUnion(change.fields.map(\.field))
+                }
+            }
+            // Every true difference is present …
+            for (id, kind) in expected {
+                switch kind {
+                case "same": #expect(found[id] == nil && !creates.contains(id) && !reports.contains(id), "row \(id) is the same on both sides")
+                case "changed": #expect(found[id] == expectedFields[id], "row \(id): \(found[id] ?? []) vs \(expectedFields[id] ?? [])")
+                case "removed": #expect(reports.contains(id) && found[id] == nil, "row \(id) was archived in LocaliQ")
+                case "new": #expect(creates.contains(id), "row \(id) is new in LocaliQ")
+                default: Issue.record("unknown kind \(kind)")
+                }
+            }
+            #expect(localiqCreates == highlevelOnly)
+            // … and nothing else.
+            #expect(Set(found.keys).isSubset(of: Set(expected.filter { $0.value == "changed" }.keys)))
+            #expect(creates == Set(expected.filter { $0.value == "new" }.keys))
+            #expect(set.changes.count == found.count + creates.count + reports.count + localiqCreates.count + extraTagChanges(set))
+            // First sync: differing values are conflicts, an empty HighLevel field is filled, and tags
+            // added in LocaliQ go through the tags endpoint.
+            let changed = set.changes.filter { $0.key.localiqId.map { expected[$0] == "changed" } ?? false }
+            for change in changed {
+                let fill = change.target == .highlevel && change.conflict == nil && change.fields.allSatisfy { $0.highlevel == nil }
+                #expect(change.conflict?.kind == .firstSync || (change.entity == .tags && change.op == .add) || fill, "\(change)")
+            }
+        }
+    }
+
+    /// Changes beyond one per touched row (a row whose conflict and tag addition are two changes).
+    private func extraTagChanges(_ set: ChangeSet) -> Int {
+        var perRow: [String: Int] = [:]
+        for change in set.changes where change.op == .update || change.op == .add || change.op == .remove {
+            if let id = change.key.localiqId { perRow[id, default: 0] += 1 }
+        }
+        return perRow.values.reduce(0) { $0 + $1 - 1 }
+    }
+
+    @Test("the same inputs give the same changes in the same order")
+    func deterministic() async throws {
+        try await SandboxServer.withRunning(.quick(contacts: 300)) { sandbox async throws in
+            let test = try TestWorkspace(sandbox: sandbox.info)
+            defer { test.remove() }
+            let mirror = try test.workspace.openMirror()
+            _ = try await Puller(mirror: mirror, client: try test.client()).run(PullOptions(entities: [.contacts]))
+            let output = try LocaliQExportGenerator(seed: 2, contacts: 200, sandbox: SeedGenerator(seed: 7, contactCount: 300))
+                .write(to: test.root.appendingPathComponent("drop"))
+            _ = try Importer(database: mirror).run(output.csv, mapping: try BuiltInProfiles.profile(named: "localiq-contacts"))
+            let first = try Planner(database: mirror).plan(workspace: "w")
+            let second = try Planner(database: mirror).plan(workspace: "w")
+            #expect(first.changes == second.changes)
+            #expect(!first.changes.isEmpty)
+        }
+    }
+}
+
+@Suite("Plan: three-way rules")
+struct PlannerRuleTests {
+    /// A mirror with one contact and one staged row, with a base when given.
+    private func plan(
+        highlevel: [String: String], localiq: [String: String], base: [String: String]? = nil, policy: SyncPolicy = SyncPolicy(),
+        highlevelTags: [String] = [], localiqTags: String = "", baseTags: [String]? = nil
+    ) throws -> [Change] {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        var raw: [String: JSON] = ["id": .string("hl1"), "email": .string("ana@example.com"), "tags": .array(highlevelTags.map(JSON.string))]
+        for (key, value) in highlevel { raw[key] = .string(value) }
+        try workspace.database.storeContacts([try #require(Contact(json: .object(raw)))])
+        var header = ["id", "email", "tags"]
+        var cells = ["lq1", "ana@example.com", localiqTags]
+        for (key, value) in localiq.sorted(by: { $0.key < $1.key }) {
+            header.append(key)
+            cells.append(value)
+        }
+        let csv = header.joined(separator: ",") + "\n" + cells.map { CSVWriter.field($0) }.joined(separator: ",") + "\n"
+        let url = try workspace.file("lq.csv", csv)
+        _ = try Importer(database: workspace.database).run(url, mapping: try BuiltInProfiles.profile(named: "localiq-contacts"))
+        if let base {
+            try workspace.database.setLink(localiqId: "lq1", contactId: "hl1", method: "test")
+            var agreements: [(contactId: String, field: String, value: JSON?)] = base.map { ("hl1", $0.key, JSON.string($0.value)) }
+            agreements.append(("hl1", "email", .string("ana@example.com")))
+            if let baseTags { agreements.append(("hl1", "tags", .array(baseTags.map(JSON.string)))) }
+            try workspace.database.recordAgreements(agreements)
+        }
+        return try Planner(database: workspace.database, policy: policy).plan(workspace: "w").changes
+    }
+
+    @Test("one side changed: it is propagated to the other")
+    func oneSideChanged() throws {
+        let toHighLevel = try plan(highlevel: ["companyName": "Old"], localiq: ["company": "New"], base: ["company": "Old"])
+        #expect(toHighLevel.count == 1)
+        #expect(toHighLevel[0].target == .highlevel && toHighLevel[0].after == ["company": .string("New")] && toHighLevel[0].before == ["company": .string("Old")])
+        let toLocaliQ = try plan(highlevel: ["companyName": "New"], localiq: ["company": "Old"], base: ["company": "Old"])
+        #expect(toLocaliQ.count == 1)
+        #expect(toLocaliQ[0].target == .localiq && toLocaliQ[0].after == ["company": .string("New")])
+    }
+
+    @Test("both changed to the same value: nothing to write")
+    func bothSame() throws {
+        #expect(try plan(highlevel: ["companyName": "New"], localiq: ["company": "New"], base: ["company": "Old"]).isEmpty)
+    }
+
+    @Test(
+        "both changed differently: the field's policy decides",
+        arguments: [
+            (FieldPolicy.manual, nil), (.highlevelWins, ChangeTarget.localiq), (.localiqWins, .highlevel),
+        ] as [(FieldPolicy, ChangeTarget?)])
+    func bothChanged(policy: FieldPolicy, target: ChangeTarget?) throws {
+        var sync = SyncPolicy()
+        sync.fields["company"] = policy
+        let changes = try plan(highlevel: ["companyName": "HL"], localiq: ["company": "LQ"], base: ["company": "Old"], policy: sync)
+        #expect(changes.count == 1)
+        if let target {
+            #expect(changes[0].target == target && changes[0].conflict == nil)
+        } else {
+            #expect(changes[0].conflict == Conflict(kind: .bothChanged, fields: ["company"]))
+        }
+    }
+
+    @Test("first sync: empty fields are filled from the other side; differing values are conflicts")
+    func firstSync() throws {
+        let changes = try plan(highlevel: ["city": "Boise", "companyName": "HL Co"], localiq: ["city": "", "company": "LQ Co", "last_name": "Diaz"])
+        let toLocaliQ = try #require(changes.first { $0.target == .localiq })
+        #expect(toLocaliQ.after == ["city": .string("Boise")])
+        let toHighLevel = try #require(changes.first { $0.target == .highlevel && $0.conflict == nil })
+        #expect(toHighLevel.after == ["last_name": .string("Diaz")])
+        let conflict = try #require(changes.first { $0.conflict != nil })
+        #expect(conflict.conflict?.kind == .firstSync && conflict.conflict?.fields == ["company"])
+    }
+
+    @Test("tags are sets: added and removed through the tags endpoints, merged for LocaliQ")
+    func tags() throws {
+        let changes = try plan(
+            highlevel: [:], localiq: [:], base: [:], highlevelTags: ["vip", "hl-new"], localiqTags: "vip, lq-new", baseTags: ["vip", "gone"])
+        #expect(changes.first { $0.entity == .tags && $0.op == .add }?.after == ["tags": .array([.string("lq-new")])])
+        #expect(changes.first { $0.entity == .tags && $0.op == .remove } == nil)  // "gone" is already absent in HighLevel
+        let merged = try #require(changes.first { $0.target == .localiq })
+        #expect(merged.after["tags"] == .array([.string("hl-new"), .string("lq-new"), .string("vip")]))
+        let removal = try plan(highlevel: [:], localiq: [:], base: [:], highlevelTags: ["vip", "old"], localiqTags: "vip", baseTags: ["vip", "old"])
+        #expect(removal.first { $0.entity == .tags && $0.op == .remove }?.after == ["tags": .array([.string("old")])])
+    }
+
+    @Test("format noise is not a difference: email case, phone format, country names")
+    func noise() throws {
+        #expect(try plan(highlevel: ["phone": "+13125550101", "country": "US"], localiq: ["phone_mobile": "(312) 555-0101", "country": "United States"]).isEmpty)
+    }
+}
