@@ -11,6 +11,15 @@ enum Output {
         }
     }
 
+    /// A question without a line end, for interactive answers.
+    static func prompt(_ text: String) {
+        do {
+            try FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
+        } catch {
+            exit(0)
+        }
+    }
+
     static func error(_ text: String) {
         try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
     }

@@ -127,6 +127,7 @@ public enum ChangeSetFile {
 
     /// Writes the change set to `url` atomically (a temporary file renamed into place).
     public static func write(_ set: ChangeSet, to url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         defer { try? FileManager.default.removeItem(at: temporary) }
         let writer = try GzipWriter(url: temporary)
@@ -153,11 +154,9 @@ public enum ChangeSetFile {
         last.append(0x0A)
         try writer.write(last)
         try writer.finish()
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if FileManager.default.fileExists(atPath: url.path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-        } else {
-            try FileManager.default.moveItem(at: temporary, to: url)
+        // rename(2) replaces the old file in one step: a reader sees the old plan or the new one.
+        guard rename(temporary.path, url.path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
         }
     }
 
