@@ -69,7 +69,7 @@ public enum ChangeSelectionError: Error, LocalizedError, Equatable {
         case .unknownChange(let id, let count): "There is no change \(id); this plan has changes 1 to \(count)."
         case .badResolution(let text):
             "'\(text)' is not a resolution; use ID=highlevel, ID=localiq, or ID=field:value (e.g. 12=company:Acme Inc)."
-        case .alreadyApplied(let path): "\(path) was already applied, so its decisions cannot change; run 'liqsync plan' for a new plan."
+        case .alreadyApplied(let planId): "Plan \(planId) was already applied, so its decisions cannot change; run 'liqsync plan' for a new plan."
         case .notAConflict(let id): "Change \(id) is not a conflict; accept or reject it instead of resolving it."
         }
     }

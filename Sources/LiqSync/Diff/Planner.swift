@@ -41,7 +41,7 @@ public struct Planner: Sendable {
         let contacts = try database.planContacts()
         let fingerprint = try database.contactsFingerprint()
         var context = PlanContext(
-            contacts: contacts, links: try database.links(), base: try database.baseValues(), policy: policy)
+            contacts: contacts, links: try database.links(), base: try database.baseValues(), policy: policy, sent: try database.sentToLocaliQ())
         context.plan(rows)
         try database.recordAgreements(context.agreements)
         let changes = context.changes.filter { direction.includes($0.target) }
@@ -66,10 +66,12 @@ struct PlanContext {
     let links: [String: String]
     let base: [String: [String: JSON]]
     let policy: SyncPolicy
+    /// HighLevel contacts already sent to LocaliQ in an import file, with when.
+    let sent: [String: String]
     private(set) var changes: [Change] = []
     private(set) var agreements: [(contactId: String, field: String, value: JSON?)] = []
 
-    init(contacts list: [PlanContact], links: [String: String], base: [String: [String: JSON]], policy: SyncPolicy) {
+    init(contacts list: [PlanContact], links: [String: String], base: [String: [String: JSON]], policy: SyncPolicy, sent: [String: String] = [:]) {
         var contacts: [String: PlanContact] = [:]
         var byEmail: [String: [String]] = [:]
         var byPhone: [String: [String]] = [:]
@@ -85,6 +87,7 @@ struct PlanContext {
         self.links = links
         self.base = base
         self.policy = policy
+        self.sent = sent
     }
 
     /// How a row was matched.
@@ -154,6 +157,11 @@ struct PlanContext {
                     Change(
                         target: .localiq, entity: .contact, op: policy.propagateDeletes ? .delete : .report, key: key,
                         reason: "deleted in HighLevel" + (policy.propagateDeletes ? "" : "; kept in LocaliQ (propagate_deletes is off)")))
+            } else if let when = sent[contact.id] {
+                changes.append(
+                    Change(
+                        target: .localiq, entity: .contact, op: .report, key: key,
+                        reason: "sent to LocaliQ in an import file on \(when.prefix(10)); waiting for it to appear in a LocaliQ export"))
             } else if linkedContacts.contains(contact.id) {
                 changes.append(Change(target: .localiq, entity: .contact, op: .report, key: key, reason: "linked, but missing from the LocaliQ export"))
             } else {
@@ -209,6 +217,7 @@ struct PlanContext {
         var toHighLevel: [FieldDiff] = []
         var toLocaliQ: [FieldDiff] = []
         var conflicts: [FieldDiff] = []
+        var notWritable: [FieldDiff] = []
         var firstSyncFields = Set<String>()
         for field in SyncField.all where row.known.contains(field.name) {
             let firstSync = base[field.name] == nil
@@ -245,6 +254,8 @@ struct PlanContext {
                 side = settle(policy.policy(for: field.name), contact: contact, row: row)
             }
             switch side {
+            case .highlevel? where !field.updatableInHighLevel:
+                notWritable.append(diff)
             case .highlevel?:
                 var proposed = diff
                 proposed.proposed = field.name == "phone" ? l : row.fields[field.name]
@@ -270,6 +281,12 @@ struct PlanContext {
                     target: .localiq, entity: .contact, op: .update, key: key, before: before(toLocaliQ, \.localiq), after: after(toLocaliQ),
                     fields: toLocaliQ,
                     reason: reason(toLocaliQ, firstSync: toLocaliQ.allSatisfy { firstSyncFields.contains($0.field) }, changedSide: "HighLevel")))
+        }
+        if !notWritable.isEmpty {
+            changes.append(
+                Change(
+                    target: .highlevel, entity: .contact, op: .report, key: key, fields: notWritable,
+                    reason: "LocaliQ has a different \(notWritable.map(\.field).joined(separator: ", ")); HighLevel's API cannot change it on an existing contact, so change it in HighLevel by hand"))
         }
         if !conflicts.isEmpty {
             let firstSync = conflicts.allSatisfy { firstSyncFields.contains($0.field) }

@@ -19,6 +19,10 @@ public struct SyncField: Sendable, Equatable, Hashable {
 
     public static func named(_ name: String) -> SyncField? { all.first { $0.name == name } }
 
+    /// Whether HighLevel's `PUT /contacts/:id` accepts the field: its UpdateContactDto has no
+    /// `companyName`, so a company can be set when a contact is created, not changed afterwards.
+    public var updatableInHighLevel: Bool { highlevelKey != "companyName" }
+
     /// The value as compared: empty values are nil; emails lower-cased; phones E.164; countries
     /// ISO-2; tags a sorted, lower-cased set; other text trimmed.
     public func comparable(_ value: JSON?) -> JSON? {

@@ -82,7 +82,11 @@ public final class CSVWriter {
         if let first = utf8.first, let last = utf8.last, first == 0x20 || last == 0x20 { needsQuotes = true }
         var prefix = false
         if formulaGuard == .prefixApostrophe, let first = utf8.first, [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D].contains(first) {
-            prefix = true
+            // A signed number or phone (`+13125550101`, `-5`, `+1 (312) 555-0101`) cannot call
+            // anything; it is left as it is so phones stay usable.
+            let numeric = (first == 0x2B || first == 0x2D) && utf8.count > 1
+                && utf8.dropFirst().allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || [0x20, 0x2E, 0x2D, 0x28, 0x29].contains($0) }
+            prefix = !numeric
         }
         if needsQuotes { output.append(0x22) }
         if prefix { output.append(0x27) }

@@ -159,6 +159,7 @@ public struct MirrorDatabase: Sendable {
         }
         registerStagingMigrations(&migrator)
         registerSyncMigrations(&migrator)
+        registerJournalMigrations(&migrator)
         return migrator
     }
 }

@@ -42,7 +42,7 @@ struct PlannerTruthTests {
                 let id = try #require(change.key.localiqId, "a change without a LocaliQ id: \(change.reason)")
                 switch change.op {
                 case .create: creates.insert(id)
-                case .report: reports.insert(id)
+                case .report where change.fields.isEmpty: reports.insert(id)
                 default: found[id, default: []].formUnion(change.fields.map(\.field))
                 }
             }
@@ -66,6 +66,7 @@ struct PlannerTruthTests {
             let changed = set.changes.filter { $0.key.localiqId.map { expected[$0] == "changed" } ?? false }
             for change in changed {
                 let fill = change.target == .highlevel && change.conflict == nil && change.fields.allSatisfy { $0.highlevel == nil }
+                    || change.op == .report
                 #expect(change.conflict?.kind == .firstSync || (change.entity == .tags && change.op == .add) || fill, "\(change)")
             }
         }
@@ -131,9 +132,13 @@ struct PlannerRuleTests {
 
     @Test("one side changed: it is propagated to the other")
     func oneSideChanged() throws {
-        let toHighLevel = try plan(highlevel: ["companyName": "Old"], localiq: ["company": "New"], base: ["company": "Old"])
+        let toHighLevel = try plan(highlevel: ["city": "Old"], localiq: ["city": "New"], base: ["city": "Old"])
         #expect(toHighLevel.count == 1)
-        #expect(toHighLevel[0].target == .highlevel && toHighLevel[0].after == ["company": .string("New")] && toHighLevel[0].before == ["company": .string("Old")])
+        #expect(toHighLevel[0].target == .highlevel && toHighLevel[0].after == ["city": .string("New")] && toHighLevel[0].before == ["city": .string("Old")])
+        // HighLevel's update endpoint has no companyName: a company changed in LocaliQ is reported.
+        let company = try plan(highlevel: ["companyName": "Old"], localiq: ["company": "New"], base: ["company": "Old"])
+        #expect(company.count == 1)
+        #expect(company[0].op == .report && company[0].reason.contains("cannot change it on an existing contact"))
         let toLocaliQ = try plan(highlevel: ["companyName": "New"], localiq: ["company": "Old"], base: ["company": "Old"])
         #expect(toLocaliQ.count == 1)
         #expect(toLocaliQ[0].target == .localiq && toLocaliQ[0].after == ["company": .string("New")])

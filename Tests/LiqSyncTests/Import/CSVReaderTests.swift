@@ -89,6 +89,9 @@ struct CSVReaderTests {
         #expect(CSVWriter.field("=SUM(A1)", formulaGuard: .prefixApostrophe) == "'=SUM(A1)")
         #expect(CSVWriter.field("+15550100", formulaGuard: .none) == "+15550100")
         #expect(CSVWriter.field("@cmd", formulaGuard: .prefixApostrophe) == "'@cmd")
+        #expect(CSVWriter.field("+13125550101", formulaGuard: .prefixApostrophe) == "+13125550101")
+        #expect(CSVWriter.field("-2+3", formulaGuard: .prefixApostrophe) == "'-2+3")
+        #expect(CSVWriter.field("+cmd|' /C calc'!A0", formulaGuard: .prefixApostrophe).hasPrefix("'+"))
     }
 
     /// Cells drawn from an alphabet heavy in the characters CSV must escape.
