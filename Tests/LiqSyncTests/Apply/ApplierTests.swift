@@ -144,4 +144,29 @@ struct ApplierTests {
             }
         }
     }
+
+    @Test("undo: the reversing plan, applied, restores the sandbox's records and deletes only what the plan created")
+    func undo() async throws {
+        try await SandboxServer.withRunning(.quick(contacts: 80)) { sandbox async throws in
+            let work = try await PlannedWorkspace(sandbox, seed: 7)
+            defer { work.test.remove() }
+            let originalContacts = Dictionary(uniqueKeysWithValues: await sandbox.store.allContacts().map { ($0.id, $0) })
+            let applied = try await work.applier().run(work.planURL)
+            #expect(applied.done > 0 && applied.failed == 0)
+            var undo = try UndoPlanner(database: work.mirror).plan(reversing: try ChangeSetFile.read(work.planURL), workspace: "w")
+            #expect(!undo.changes.isEmpty)
+            undo = try ChangeReview.decide(undo, ChangeSelection(), verdict: .accepted, by: "test").0
+            let undoURL = work.test.workspace.changeSets.appendingPathComponent("undo.lqcs")
+            try ChangeSetFile.write(undo, to: undoURL)
+            let reversed = try await work.applier().run(undoURL, scope: .highlevel)
+            #expect(reversed.failed == 0 && reversed.stale == 0, "\(reversed.outcomes.filter { $0.status != "done" })")
+            let now = Dictionary(uniqueKeysWithValues: await sandbox.store.allContacts().map { ($0.id, $0) })
+            #expect(Set(now.keys) == Set(originalContacts.keys), "created contacts are deleted, no other is")
+            for (id, before) in originalContacts {
+                let after = try #require(now[id])
+                #expect(after.lastName == before.lastName && after.city == before.city && after.email == before.email, "\(id)")
+                #expect(Set(after.tags) == Set(before.tags), "\(id) tags")
+            }
+        }
+    }
 }
