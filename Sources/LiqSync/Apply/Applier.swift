@@ -107,7 +107,9 @@ public struct Applier: Sendable {
             } else {
                 let stem = planURL.deletingPathExtension().lastPathComponent
                 summary.exports = try LocaliQExportWriter(folder: exportsFolder, stem: stem).write(toLocaliQ).map(\.path)
-                try database.recordSentToLocaliQ(own.filter { $0.op == .create }.compactMap(\.key.highlevelId), planId: planId)
+                try database.recordSentToLocaliQ(
+                    own.filter { $0.op == .create && $0.entity == .contact }.compactMap(\.key.highlevelId)
+                        + own.filter { $0.entity == .note }.compactMap { $0.after["note_id"]?.string.map { "note:" + $0 } }, planId: planId)
                 for change in own {
                     if journal[change.id]?.status == .done {
                         summary.outcomes.append(outcome(change, "already-done", change.key.localiqId, journal[change.id]?.message ?? ""))
@@ -226,6 +228,7 @@ public struct Applier: Sendable {
             case (.contact, .update): return try await update(change, client: client, planId: planId, dryRun: dryRun)
             case (.tags, .add), (.tags, .remove): return try await tags(change, client: client, planId: planId, dryRun: dryRun)
             case (.contact, .delete): return try await delete(change, client: client, planId: planId, dryRun: dryRun)
+            case (.note, .create): return try await createNote(change, client: client, planId: planId, dryRun: dryRun)
             default:
                 return outcome(change, "failed", nil, "liqsync cannot apply \(change.entity.rawValue) \(change.op.rawValue) changes to HighLevel yet")
             }
@@ -343,6 +346,29 @@ public struct Applier: Sendable {
             planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: id, message: "tags \(change.op == .add ? "added" : "removed")"),
             contact: refreshed, link: change.key.localiqId.map { ($0, id) }, agreed: ["tags": .array(newTags.sorted().map(JSON.string))])
         return outcome(change, "done", id, "tags \(change.op == .add ? "added" : "removed"): \(todo.joined(separator: ", "))")
+    }
+
+    /// A note from a LocaliQ activity, once: the contact's notes are read first, and one that
+    /// already carries the activity's marker means the note is there.
+    private func createNote(_ change: Change, client: HighLevelClient, planId: String, dryRun: Bool) async throws -> ApplyOutcome {
+        let links = try database.links()
+        guard let contactId = change.key.highlevelId ?? change.key.localiqId.flatMap({ links[$0] }) else {
+            return outcome(change, dryRun ? "would-apply" : "failed", nil, "the contact is not in HighLevel yet; apply its create first")
+        }
+        let marker = PlanContext.activityMarker(change.after["activity_id"]?.string ?? "")
+        let existing = try await client.notes(of: contactId)
+        if let note = existing.first(where: { $0.body?.contains(marker) == true }) {
+            if !dryRun { try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: note.id, message: "already there")) }
+            return outcome(change, dryRun ? "would-apply" : "already-done", note.id, "the note is already there")
+        }
+        if dryRun { return outcome(change, "would-apply", contactId, "would add a note") }
+        var fields: [String: JSON] = [:]
+        fields["body"] = change.after["body"]
+        fields["title"] = change.after["title"]
+        let note = try await client.createNote(for: contactId, fields)
+        try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: note.id, message: "note added"))
+        try database.storeNotes([note])
+        return outcome(change, "done", note.id, "note added")
     }
 
     private func delete(_ change: Change, client: HighLevelClient, planId: String, dryRun: Bool) async throws -> ApplyOutcome {

@@ -33,16 +33,30 @@ public struct LocaliQExportWriter: Sendable {
                 let slice = Array(rows[start..<min(start + Self.rowsPerFile, rows.count)])
                 let number = String(part + 1)
                 let base = folder.appendingPathComponent("\(stem)-contacts-\(op.rawValue)-\(String(repeating: "0", count: max(0, 3 - number.count)))\(number)")
-                written += try writeFiles(slice, base: base)
+                written += try writeFiles(slice, base: base, columns: Self.columns, wrapper: "contacts")
             }
+        }
+        let notes = changes.filter { $0.target == .localiq && $0.entity == .note && $0.op == .create }.map { change -> [String: String] in
+            var row = ["contact_id": change.key.localiqId ?? "", "highlevel_id": change.key.highlevelId ?? ""]
+            for key in ["note_id", "created_at", "title", "body"] { row[key] = change.after[key]?.string ?? "" }
+            return row
+        }
+        for (part, start) in stride(from: 0, to: notes.count, by: Self.rowsPerFile).enumerated() {
+            let slice = Array(notes[start..<min(start + Self.rowsPerFile, notes.count)])
+            let number = String(part + 1)
+            let base = folder.appendingPathComponent("\(stem)-notes-create-\(String(repeating: "0", count: max(0, 3 - number.count)))\(number)")
+            written += try writeFiles(slice, base: base, columns: Self.noteColumns, wrapper: "notes")
         }
         return written
     }
 
-    private func writeFiles(_ rows: [[String: String]], base: URL) throws -> [URL] {
+    /// Columns of the notes file: one HighLevel note per row, with its original time.
+    public static let noteColumns = ["contact_id", "highlevel_id", "note_id", "created_at", "title", "body"]
+
+    private func writeFiles(_ rows: [[String: String]], base: URL, columns: [String], wrapper: String) throws -> [URL] {
         let csvURL = base.appendingPathExtension("csv")
-        let csv = try CSVWriter(url: csvURL, header: Self.columns, formulaGuard: .prefixApostrophe)
-        for row in rows { try csv.write(Self.columns.map { row[$0] ?? "" }) }
+        let csv = try CSVWriter(url: csvURL, header: columns, formulaGuard: .prefixApostrophe)
+        for row in rows { try csv.write(columns.map { row[$0] ?? "" }) }
         try csv.close()
         let jsonURL = base.appendingPathExtension("json")
         let objects = rows.map { row in
@@ -52,7 +66,7 @@ public struct LocaliQExportWriter: Sendable {
                         (key, key == "tags" ? JSON.array(TagList.parse(value).map(JSON.string)) : JSON.string(value))
                     }))
         }
-        try AtomicFile.write(Data(JSON.object(["contacts": .array(objects)]).canonicalText.utf8), to: jsonURL)
+        try AtomicFile.write(Data(JSON.object([wrapper: .array(objects)]).canonicalText.utf8), to: jsonURL)
         return [csvURL, jsonURL]
     }
 

@@ -38,14 +38,17 @@ public struct Planner: Sendable {
             rows += try database.planRows(importId: record.id, knownColumns: known)
             inputs.append(PlanInput(importId: record.id, file: record.file, sha256: record.sha256, profile: record.profile))
         }
+        var activities: [PlanActivity] = []
+        for record in imports { activities += try database.planActivities(importId: record.id) }
         let contacts = try database.planContacts()
         let fingerprint = try database.contactsFingerprint()
         var context = PlanContext(
             contacts: contacts, links: try database.links(), base: try database.baseValues(), policy: policy, sent: try database.sentToLocaliQ())
         context.plan(rows)
+        context.planNotes(activities: activities, notes: try database.planNotes())
         try database.recordAgreements(context.agreements)
         let changes = context.changes.filter { direction.includes($0.target) }
-            .sorted { ($0.target.rawValue, $0.entity.rawValue, $0.op.rawValue, $0.key.sortText) < ($1.target.rawValue, $1.entity.rawValue, $1.op.rawValue, $1.key.sortText) }
+            .sorted { ($0.target.rawValue, $0.entity.rawValue, $0.op.rawValue, $0.key.sortText, Self.tieBreak($0)) < ($1.target.rawValue, $1.entity.rawValue, $1.op.rawValue, $1.key.sortText, Self.tieBreak($1)) }
             .enumerated().map { index, change in
                 var numbered = change
                 numbered.id = index + 1
@@ -55,6 +58,11 @@ public struct Planner: Sendable {
             planId: UUID().uuidString.lowercased(), created: Timestamp.format(now), workspace: workspace, direction: direction.rawValue,
             mirrorFingerprint: fingerprint.digest, mirrorContacts: fingerprint.count, inputs: inputs, policies: policy.summary)
         return ChangeSet(header: header, changes: changes)
+    }
+
+    /// Orders changes of one record (several notes of a contact) by what they write.
+    static func tieBreak(_ change: Change) -> String {
+        change.after["activity_id"]?.string ?? change.after["note_id"]?.string ?? change.fields.map(\.field).joined(separator: ",")
     }
 }
 
@@ -69,6 +77,10 @@ struct PlanContext {
     /// HighLevel contacts already sent to LocaliQ in an import file, with when.
     let sent: [String: String]
     private(set) var changes: [Change] = []
+    /// LocaliQ id → the HighLevel contact its row matched.
+    private(set) var matchedContacts: [String: String] = [:]
+    /// LocaliQ ids of rows that become new HighLevel contacts.
+    private(set) var createdFrom = Set<String>()
     private(set) var agreements: [(contactId: String, field: String, value: JSON?)] = []
 
     init(contacts list: [PlanContact], links: [String: String], base: [String: [String: JSON]], policy: SyncPolicy, sent: [String: String] = [:]) {
@@ -145,6 +157,7 @@ struct PlanContext {
                 continue
             }
             let (row, method) = pairs[0]
+            if let id = row.sourceId { matchedContacts[id] = contactId }
             diff(contact: contact, row: row, method: method)
         }
         // HighLevel contacts no LocaliQ row speaks for.
@@ -191,6 +204,7 @@ struct PlanContext {
         }
         if let phone = row.phoneKey { after["phone"] = .string(phone) }
         changes.append(Change(target: .highlevel, entity: .contact, op: .create, key: key(row), after: after, reason: "new in LocaliQ"))
+        if let id = row.sourceId { createdFrom.insert(id) }
     }
 
     private func comparableValues(_ values: [String: JSON]) -> [String: JSON] {
@@ -365,5 +379,68 @@ struct PlanContext {
         }
         guard localiqResult != l else { return nil }
         return FieldDiff(field: "tags", base: base.map(list), highlevel: list(h), localiq: list(l), proposed: list(localiqResult))
+    }
+
+    // MARK: Notes
+
+    /// The marker a note written from a LocaliQ activity carries, so it is written once.
+    static func activityMarker(_ id: String) -> String { "LocaliQ activity \(id)" }
+
+    /// Notes are append-only both ways: each LocaliQ call, form or chat becomes one HighLevel
+    /// note (its time kept in the title, since HighLevel sets a note's own date); each HighLevel
+    /// note of a linked contact becomes one LocaliQ note row with its original time.
+    mutating func planNotes(activities: [PlanActivity], notes: [String: [PlanNote]]) {
+        var seen = Set<String>()
+        for item in activities {
+            guard let sourceId = item.contactSourceId else { continue }
+            let contactId = matchedContacts[sourceId] ?? links[sourceId]
+            guard contactId != nil || createdFrom.contains(sourceId) else { continue }
+            let activityId = item.activity["id"]?.string ?? FileDigest.sha256(JSON.object(item.activity).canonicalText).prefix(16).description
+            guard seen.insert(activityId).inserted else { continue }
+            let marker = Self.activityMarker(activityId)
+            if let contactId, notes[contactId]?.contains(where: { $0.body?.contains(marker) == true }) == true { continue }
+            let (title, body) = Self.noteText(item.activity, marker: marker)
+            changes.append(
+                Change(
+                    target: .highlevel, entity: .note, op: .create,
+                    key: RecordKey(highlevelId: contactId, localiqId: sourceId, email: item.emailKey, phone: item.phoneKey),
+                    after: ["title": .string(title), "body": .string(body), "activity_id": .string(activityId)],
+                    reason: "LocaliQ \(item.activity["channel"]?.string ?? "activity") to a HighLevel note"))
+        }
+        for (localiqId, contactId) in matchedContacts.sorted(by: { $0.key < $1.key }) {
+            for note in notes[contactId] ?? [] where !(note.body?.contains("LocaliQ activity ") ?? false) && sent["note:" + note.id] == nil {
+                changes.append(
+                    Change(
+                        target: .localiq, entity: .note, op: .create, key: RecordKey(highlevelId: contactId, localiqId: localiqId),
+                        after: [
+                            "note_id": .string(note.id), "created_at": note.dateAdded.map(JSON.string) ?? .null, "title": note.title.map(JSON.string) ?? .null,
+                            "body": note.body.map(JSON.string) ?? .null,
+                        ], reason: "HighLevel note to LocaliQ"))
+            }
+        }
+    }
+
+    /// A note's title and body from an activity: channel, time, duration, message, summary, transcript.
+    static func noteText(_ activity: [String: JSON], marker: String) -> (String, String) {
+        let channel = activity["channel"]?.string ?? "activity"
+        let time = activity["occurred_at"]?.string.map { String($0.prefix(16)).replacingOccurrences(of: "T", with: " ") + " UTC" }
+        let title = "LocaliQ \(channel)" + (time.map { " · \($0)" } ?? "")
+        var lines: [String] = []
+        if let subType = activity["sub_type"]?.string { lines.append("Type: \(subType)") }
+        if let campaign = activity["campaign"]?.string { lines.append("Campaign: \(campaign)") }
+        if let seconds = activity["duration"]?.number { lines.append("Duration: \(Int(seconds) / 60)m \(Int(seconds) % 60)s") }
+        if let subject = activity["subject"]?.string { lines.append("Subject: \(subject)") }
+        for key in ["message", "summary"] { if let text = activity[key]?.string { lines.append(text) } }
+        if let transcript = activity["transcript"]?.string {
+            let messages = (try? JSON.parse(Data(transcript.utf8)))?.array ?? []
+            let rendered = messages.compactMap { message -> String? in
+                guard let text = message["message"]?.string else { return nil }
+                return "\(message["from"]?.string ?? "?"): \(text)"
+            }
+            lines.append(rendered.isEmpty ? transcript : rendered.joined(separator: "\n"))
+        }
+        if let url = activity["recording_url"]?.string { lines.append("Recording: \(url)") }
+        lines.append("(\(marker)\(time.map { ", \($0)" } ?? ""))")
+        return (title, lines.joined(separator: "\n"))
     }
 }

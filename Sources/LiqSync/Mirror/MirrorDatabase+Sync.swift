@@ -199,3 +199,76 @@ extension MirrorDatabase {
         }
     }
 }
+
+/// A LocaliQ activity (call, form, chat) as staged, with the LocaliQ contact it belongs to.
+public struct PlanActivity: Sendable {
+    public var contactSourceId: String?
+    public var emailKey: String?
+    public var phoneKey: String?
+    public var activity: [String: JSON]
+}
+
+/// A HighLevel note as the plan sees it.
+public struct PlanNote: Sendable {
+    public var id: String
+    public var contactId: String
+    public var title: String?
+    public var body: String?
+    public var dateAdded: String?
+}
+
+extension MirrorDatabase {
+    /// The activities of an import's rows that take part (staged and collapsed duplicates).
+    public func planActivities(importId: Int64) throws -> [PlanActivity] {
+        try writer.read { db in
+            var activities: [PlanActivity] = []
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT source_id, email_key, phone_key, activity FROM staged_rows
+                    WHERE row_id BETWEEN ? AND ? AND status IN ('staged', 'duplicate') AND activity IS NOT NULL ORDER BY row_id
+                    """, arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF])
+            while let row = try cursor.next() {
+                let text: String = row["activity"]
+                guard let activity = (try? JSON.parse(Data(text.utf8)))?.object, !activity.isEmpty else { continue }
+                activities.append(PlanActivity(contactSourceId: row["source_id"], emailKey: row["email_key"], phoneKey: row["phone_key"], activity: activity))
+            }
+            return activities
+        }
+    }
+
+    /// Every live note, by contact id.
+    public func planNotes() throws -> [String: [PlanNote]] {
+        try writer.read { db in
+            var notes: [String: [PlanNote]] = [:]
+            let cursor = try Row.fetchCursor(db, sql: "SELECT id, contact_id, title, body, date_added FROM notes ORDER BY contact_id, date_added, id")
+            while let row = try cursor.next() {
+                let note = PlanNote(id: row["id"], contactId: row["contact_id"], title: row["title"], body: row["body"], dateAdded: row["date_added"])
+                notes[note.contactId, default: []].append(note)
+            }
+            return notes
+        }
+    }
+}
+
+extension MirrorDatabase {
+    /// Adds or updates notes as HighLevel returned them (after apply wrote them), keeping the
+    /// contact's other notes.
+    public func storeNotes(_ notes: [Note], at time: Date = Date()) throws {
+        guard !notes.isEmpty else { return }
+        try writer.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO notes (id, contact_id, title, body, user_id, date_added, raw, pulled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET contact_id = excluded.contact_id, title = excluded.title, body = excluded.body,
+                        user_id = excluded.user_id, date_added = excluded.date_added, raw = excluded.raw, pulled_at = excluded.pulled_at
+                    """)
+            for note in notes {
+                try statement.execute(arguments: [
+                    note.id, note.contactId, note.title, note.body, note.userId, note.dateAdded.map(Timestamp.format), note.raw.canonicalText,
+                    Timestamp.format(time),
+                ])
+            }
+        }
+    }
+}
