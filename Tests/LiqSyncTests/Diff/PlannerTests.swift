@@ -193,4 +193,51 @@ struct PlannerRuleTests {
     func noise() throws {
         #expect(try plan(highlevel: ["phone": "+13125550101", "country": "US"], localiq: ["phone_mobile": "(312) 555-0101", "country": "United States"]).isEmpty)
     }
+
+    @Test("ambiguous matches are conflicts listing the candidates, never a guess")
+    func ambiguous() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let contacts: [JSON] = [
+            .object(["id": .string("hlA"), "email": .string("ana@example.com")]),
+            .object(["id": .string("hlB"), "phone": .string("+13125550101")]),
+            .object(["id": .string("hlC"), "email": .string("cy@example.com")]),
+        ]
+        try workspace.database.storeContacts(contacts.compactMap { Contact(json: $0) })
+        let url = try workspace.file(
+            "lq.csv",
+            """
+            id,email,phone_mobile,first_name
+            1,ana@example.com,(312) 555-0101,Ana
+            2,cy@example.com,,Cy
+            3,CY@example.com,,Cyrus
+            """)
+        _ = try Importer(database: workspace.database).run(url, mapping: try BuiltInProfiles.profile(named: "localiq-contacts"))
+        let changes = try Planner(database: workspace.database).plan(workspace: "w").changes
+        // Row 1: the email says hlA, the phone hlB.
+        let split = try #require(changes.first { $0.key.localiqId == "1" })
+        #expect(split.conflict == Conflict(kind: .ambiguousMatch, candidates: ["hlA", "hlB"]))
+        // Rows 2 and 3 are collapsed as one person by the import, so hlC is matched once.
+        #expect(!changes.contains { $0.conflict?.kind == .ambiguousMatch && $0.key.highlevelId == "hlC" })
+        // A link settles it.
+        try workspace.database.setLink(localiqId: "1", contactId: "hlA", method: "manual")
+        let linked = try Planner(database: workspace.database).plan(workspace: "w").changes
+        #expect(!linked.contains { $0.key.localiqId == "1" && $0.conflict != nil })
+    }
+
+    @Test("two rows of different imports matching one contact are an ambiguous match")
+    func twoRowsOneContact() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        try workspace.database.storeContacts([try #require(Contact(json: .object(["id": .string("hlA"), "email": .string("ana@example.com")])))])
+        let first = try workspace.file("a.csv", "id,email,first_name\n1,ana@example.com,Ana\n")
+        let second = try workspace.file("b.csv", "id,email,first_name\n2,ana@example.com,Anna\n")
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        _ = try Importer(database: workspace.database).run(first, mapping: mapping)
+        _ = try Importer(database: workspace.database).run(second, mapping: mapping)
+        let changes = try Planner(database: workspace.database).plan(workspace: "w").changes
+        let conflict = try #require(changes.first { $0.conflict?.kind == .ambiguousMatch })
+        #expect(conflict.key.highlevelId == "hlA")
+        #expect(conflict.conflict?.candidates == ["1", "2"])
+    }
 }
