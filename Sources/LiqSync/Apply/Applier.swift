@@ -229,6 +229,8 @@ public struct Applier: Sendable {
             case (.tags, .add), (.tags, .remove): return try await tags(change, client: client, planId: planId, dryRun: dryRun)
             case (.contact, .delete): return try await delete(change, client: client, planId: planId, dryRun: dryRun)
             case (.note, .create): return try await createNote(change, client: client, planId: planId, dryRun: dryRun)
+            case (.task, .create): return try await createTask(change, client: client, planId: planId, dryRun: dryRun)
+            case (.task, .update): return try await completeTask(change, client: client, planId: planId, dryRun: dryRun)
             default:
                 return outcome(change, "failed", nil, "liqsync cannot apply \(change.entity.rawValue) \(change.op.rawValue) changes to HighLevel yet")
             }
@@ -369,6 +371,44 @@ public struct Applier: Sendable {
         try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: note.id, message: "note added"))
         try database.storeNotes([note])
         return outcome(change, "done", note.id, "note added")
+    }
+
+    /// A follow-up task, once per LocaliQ record (its marker is looked for among the contact's tasks).
+    private func createTask(_ change: Change, client: HighLevelClient, planId: String, dryRun: Bool) async throws -> ApplyOutcome {
+        let links = try database.links()
+        guard let contactId = change.key.highlevelId ?? change.key.localiqId.flatMap({ links[$0] }) else {
+            return outcome(change, dryRun ? "would-apply" : "failed", nil, "the contact is not in HighLevel yet; apply its create first")
+        }
+        let marker = change.after["marker"]?.string ?? ""
+        if let task = try await client.tasks(of: contactId).first(where: { $0.body?.contains(marker) == true }) {
+            if !dryRun { try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: task.id, message: "already there")) }
+            return outcome(change, dryRun ? "would-apply" : "already-done", task.id, "the task is already there")
+        }
+        if dryRun { return outcome(change, "would-apply", contactId, "would add a follow-up task") }
+        var fields: [String: JSON] = ["completed": .bool(false)]
+        for key in ["title", "body"] { fields[key] = change.after[key] }
+        fields["dueDate"] = change.after["due_date"]
+        let task = try await client.createTask(for: contactId, fields)
+        try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: task.id, message: "task added"))
+        try database.storeTasks([task])
+        return outcome(change, "done", task.id, "follow-up task added")
+    }
+
+    /// Marks a follow-up task completed through `PUT …/tasks/:id/completed`.
+    private func completeTask(_ change: Change, client: HighLevelClient, planId: String, dryRun: Bool) async throws -> ApplyOutcome {
+        guard let contactId = change.key.highlevelId, let taskId = change.after["task_id"]?.string else {
+            return outcome(change, "failed", nil, "the change names no HighLevel task")
+        }
+        let current = try await client.task(taskId, of: contactId)
+        if current.completed {
+            if !dryRun { try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: taskId, message: "already completed")) }
+            return outcome(change, dryRun ? "would-apply" : "already-done", taskId, "the task is already completed")
+        }
+        if dryRun { return outcome(change, "would-apply", taskId, "would complete the task") }
+        let task = try await client.completeTask(taskId, of: contactId)
+        try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: taskId, message: "task completed"))
+        try database.storeTasks([task])
+        return outcome(change, "done", taskId, "task completed")
     }
 
     private func delete(_ change: Change, client: HighLevelClient, planId: String, dryRun: Bool) async throws -> ApplyOutcome {

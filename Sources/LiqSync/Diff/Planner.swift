@@ -32,8 +32,10 @@ public struct Planner: Sendable {
         let imports = try database.currentImports().filter { chosen == nil || chosen?.contains($0.id) == true }
         var rows: [PlanRow] = []
         var inputs: [PlanInput] = []
+        var taskRules: [Int64: FollowUpTaskRule] = [:]
         for record in imports {
             let summary = try database.importSummary(id: record.id)
+            if let rule = summary?.followUpTask { taskRules[record.id] = rule }
             let known = summary?.format == "json" ? nil : summary?.mappedFields.map(Set.init)
             rows += try database.planRows(importId: record.id, knownColumns: known)
             inputs.append(PlanInput(importId: record.id, file: record.file, sha256: record.sha256, profile: record.profile))
@@ -46,6 +48,7 @@ public struct Planner: Sendable {
             contacts: contacts, links: try database.links(), base: try database.baseValues(), policy: policy, sent: try database.sentToLocaliQ())
         context.plan(rows)
         context.planNotes(activities: activities, notes: try database.planNotes())
+        if !taskRules.isEmpty { context.planTasks(rows: rows, rules: taskRules, tasks: try database.planTasks(), now: now) }
         try database.recordAgreements(context.agreements)
         let changes = context.changes.filter { direction.includes($0.target) }
             .sorted { ($0.target.rawValue, $0.entity.rawValue, $0.op.rawValue, $0.key.sortText, Self.tieBreak($0)) < ($1.target.rawValue, $1.entity.rawValue, $1.op.rawValue, $1.key.sortText, Self.tieBreak($1)) }
@@ -442,5 +445,42 @@ struct PlanContext {
         if let url = activity["recording_url"]?.string { lines.append("Recording: \(url)") }
         lines.append("(\(marker)\(time.map { ", \($0)" } ?? ""))")
         return (title, lines.joined(separator: "\n"))
+    }
+
+    // MARK: Follow-up tasks
+
+    /// The marker a follow-up task carries, so it is created once per LocaliQ record.
+    static func followUpMarker(_ localiqId: String) -> String { "LocaliQ follow-up \(localiqId)" }
+
+    /// Follow-up tasks as mapped: created while a row's status is open, completed once it is done.
+    mutating func planTasks(rows: [PlanRow], rules: [Int64: FollowUpTaskRule], tasks: [String: [PlanTask]], now: Date) {
+        for row in rows {
+            guard let rule = rules[row.importId], let sourceId = row.sourceId, let status = row.fields["status"]?.string else { continue }
+            let contactId = matchedContacts[sourceId] ?? links[sourceId]
+            guard contactId != nil || createdFrom.contains(sourceId) else { continue }
+            let marker = Self.followUpMarker(sourceId)
+            let existing = contactId.flatMap { tasks[$0]?.first { $0.body?.contains(marker) == true } }
+            let key = RecordKey(highlevelId: contactId, localiqId: sourceId, email: row.emailKey, phone: row.phoneKey)
+            if rule.openStatuses.contains(status), existing == nil {
+                var title = rule.title
+                for field in ["first_name", "last_name", "email", "phone", "company"] {
+                    title = title.replacingOccurrences(of: "{\(field)}", with: row.fields[field]?.string ?? "")
+                }
+                let due = Timestamp.format(now.addingTimeInterval(Double(rule.dueDays) * 86_400))
+                changes.append(
+                    Change(
+                        target: .highlevel, entity: .task, op: .create, key: key,
+                        after: [
+                            "title": .string(title.trimmed), "body": .string("Follow up the LocaliQ lead (\(marker))."), "due_date": .string(due),
+                            "marker": .string(marker),
+                        ], reason: "LocaliQ lead is \(status): a follow-up task"))
+            } else if rule.doneStatuses.contains(status), let task = existing, !task.completed {
+                changes.append(
+                    Change(
+                        target: .highlevel, entity: .task, op: .update, key: key, before: ["completed": .bool(false)],
+                        after: ["completed": .bool(true), "task_id": .string(task.id)],
+                        reason: "LocaliQ lead is \(status): the follow-up task is done"))
+            }
+        }
     }
 }

@@ -25,7 +25,7 @@ extension FieldMapping {
         guard let root = loaded as? [String: Any] else { throw fail("the top level must be a mapping of settings") }
         let known: Set<String> = [
             "name", "description", "format", "fields", "required", "placeholder_emails", "allow_extra_cells", "day_first", "timezone",
-            "activity", "signature",
+            "activity", "signature", "follow_up_task",
         ]
         if let unknown = root.keys.sorted().first(where: { !known.contains($0) }) {
             throw fail("'\(unknown)' is not a setting (known: \(known.sorted().joined(separator: ", ")))")
@@ -63,7 +63,21 @@ extension FieldMapping {
         let placeholders = try stringList(root["placeholder_emails"], "placeholder_emails", fail: fail)
         let timezone = root["timezone"] as? String
         if let timezone, TimeZone(identifier: timezone) == nil { throw fail("'\(timezone)' is not a time zone name (use e.g. America/Chicago)") }
-        return FieldMapping(
+        var followUp: FollowUpTaskRule?
+        if let node = root["follow_up_task"] {
+            guard let settings = node as? [String: Any], let title = settings["title"] as? String, !title.isEmpty else {
+                throw fail("'follow_up_task' needs a title (and may set due_days, open_statuses, done_statuses)")
+            }
+            var rule = FollowUpTaskRule(title: title)
+            if let days = settings["due_days"] {
+                guard let value = days as? Int, (0...365).contains(value) else { throw fail("'follow_up_task.due_days' must be 0 to 365") }
+                rule.dueDays = value
+            }
+            if settings["open_statuses"] != nil { rule.openStatuses = try stringList(settings["open_statuses"], "follow_up_task.open_statuses", fail: fail) }
+            if settings["done_statuses"] != nil { rule.doneStatuses = try stringList(settings["done_statuses"], "follow_up_task.done_statuses", fail: fail) }
+            followUp = rule
+        }
+        var mapping = FieldMapping(
             name: name, summary: root["description"] as? String ?? "", format: format, fields: fields, requiredAnyOf: required,
             placeholderEmails: Set(placeholders.map { $0.lowercased() }), allowExtraCells: root["allow_extra_cells"] as? Bool ?? false,
             dayFirst: root["day_first"] as? Bool ?? false, timezone: timezone,
@@ -73,6 +87,8 @@ extension FieldMapping {
                 return prefixed
             },
             signature: try stringList(root["signature"], "signature", fail: fail), digest: FileDigest.sha256(text))
+        mapping.followUpTask = followUp
+        return mapping
     }
 
     private static func stringList(_ node: Any?, _ name: String, fail: (String) -> ImportError) throws -> [String] {

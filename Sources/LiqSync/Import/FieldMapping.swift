@@ -28,9 +28,29 @@ public struct FieldMapping: Sendable, Equatable {
     public var signature: [String]
     /// SHA-256 of the mapping's YAML: an import is a no-op only for the same file and mapping.
     public var digest: String = ""
+    /// Optional: a HighLevel task per LocaliQ lead, opened and completed by the lead's status.
+    public var followUpTask: FollowUpTaskRule?
 
     /// The mapping's canonical fields with a rule, by name.
     public func rule(for field: String) -> FieldRule? { fields.first { $0.field == field } }
+}
+
+/// A follow-up task for HighLevel from a LocaliQ row: created while the row's status is one of
+/// `openStatuses` and the contact has no such task; completed (`PUT …/completed`) once the status
+/// is one of `doneStatuses`. Written once per LocaliQ record (a marker in the task's body).
+public struct FollowUpTaskRule: Sendable, Equatable, Codable {
+    /// `{first_name}`, `{last_name}`, `{email}`, `{phone}` and `{company}` are filled in.
+    public var title: String
+    public var dueDays: Int
+    public var openStatuses: [String]
+    public var doneStatuses: [String]
+
+    public init(title: String, dueDays: Int = 1, openStatuses: [String] = ["new", "open"], doneStatuses: [String] = ["customer", "closed"]) {
+        self.title = title
+        self.dueDays = dueDays
+        self.openStatuses = openStatuses
+        self.doneStatuses = doneStatuses
+    }
 }
 
 /// How one canonical field is filled.

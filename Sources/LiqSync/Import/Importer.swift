@@ -28,6 +28,8 @@ public struct ImportSummary: Sendable, Codable, Equatable {
     /// For CSV: the canonical fields the file has a column for (an empty cell there means empty).
     /// For JSON every field is known only where a record carries it.
     public var mappedFields: [String]?
+    /// The mapping's follow-up task rule, for the plan.
+    public var followUpTask: FollowUpTaskRule?
 
     public var warningCount: Int { warnings.values.reduce(0, +) }
 }
@@ -106,6 +108,7 @@ public struct Importer: Sendable {
             }
             try run.finish()
             summary = run.summary(base: summary)
+            summary.followUpTask = mapping.followUpTask
             try verifyAccounting(summary, importId: importId)
             let text = (try? String(decoding: JSONEncoder().encode(summary), as: UTF8.self)) ?? "{}"
             try database.finishImport(id: importId, read: summary.rowsRead, staged: summary.rowsStaged, rejected: summary.rowsRejected, summary: text)

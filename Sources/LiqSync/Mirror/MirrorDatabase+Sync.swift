@@ -272,3 +272,47 @@ extension MirrorDatabase {
         }
     }
 }
+
+/// A HighLevel task as the plan sees it.
+public struct PlanTask: Sendable {
+    public var id: String
+    public var contactId: String
+    public var title: String?
+    public var body: String?
+    public var completed: Bool
+}
+
+extension MirrorDatabase {
+    /// Every task, by contact id.
+    public func planTasks() throws -> [String: [PlanTask]] {
+        try writer.read { db in
+            var tasks: [String: [PlanTask]] = [:]
+            let cursor = try Row.fetchCursor(db, sql: "SELECT id, contact_id, title, body, completed FROM tasks ORDER BY contact_id, id")
+            while let row = try cursor.next() {
+                let task = PlanTask(id: row["id"], contactId: row["contact_id"], title: row["title"], body: row["body"], completed: row["completed"])
+                tasks[task.contactId, default: []].append(task)
+            }
+            return tasks
+        }
+    }
+
+    /// Adds or updates tasks as HighLevel returned them, keeping the contact's other tasks.
+    public func storeTasks(_ tasks: [ContactTask], at time: Date = Date()) throws {
+        guard !tasks.isEmpty else { return }
+        try writer.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO tasks (id, contact_id, title, body, assigned_to, due_date, completed, raw, pulled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET contact_id = excluded.contact_id, title = excluded.title, body = excluded.body,
+                        assigned_to = excluded.assigned_to, due_date = excluded.due_date, completed = excluded.completed, raw = excluded.raw,
+                        pulled_at = excluded.pulled_at
+                    """)
+            for task in tasks {
+                try statement.execute(arguments: [
+                    task.id, task.contactId, task.title, task.body, task.assignedTo, task.dueDate.map(Timestamp.format), task.completed ? 1 : 0,
+                    task.raw.canonicalText, Timestamp.format(time),
+                ])
+            }
+        }
+    }
+}
