@@ -6,6 +6,9 @@ import Sandbox
 //   LiqSyncBench pull N        pull N contacts with children from an in-process sandbox (limits off)
 //   LiqSyncBench mirror N      write N contacts (raw JSON + FTS) into a fresh mirror
 //   LiqSyncBench search C N    search latency over C contacts and N notes
+//   LiqSyncBench plan-setup N DIR   a workspace in DIR: N mirror contacts, an overlapping LocaliQ export imported,
+//                                   and the same data as two CSVs (DIR/highlevel.csv, DIR/localiq.csv) for csv-diff/daff
+//   LiqSyncBench plan-run DIR       plan it (run under /usr/bin/time by bench/run); prints the change-set sizes
 
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
@@ -18,15 +21,15 @@ func temporaryMirror() throws -> (MirrorDatabase, URL) {
 }
 
 /// Contacts as the API returns them, from the sandbox's generator.
-func apiContacts(_ count: Int) -> (contacts: [Contact], notes: [Note]) {
-    let data = SeedGenerator(seed: 99, contactCount: count).generate()
+func apiContacts(_ count: Int, seed: UInt64 = 99) -> (contacts: [Contact], notes: [Note]) {
+    let data = SeedGenerator(seed: seed, contactCount: count).generate()
     let contacts = data.contacts.compactMap { contact -> Contact? in
         let object: [String: Any?] = [
             "id": contact.id, "locationId": contact.locationId, "firstName": contact.firstName, "lastName": contact.lastName,
             "email": contact.email, "phone": contact.phone, "companyName": contact.companyName, "source": contact.source,
             "tags": contact.tags, "dateAdded": Timestamp.format(contact.dateAdded),
             "dateUpdated": Timestamp.format(contact.dateUpdated), "city": contact.city, "state": contact.state,
-            "postalCode": contact.postalCode, "address1": contact.address1, "type": contact.type,
+            "postalCode": contact.postalCode, "address1": contact.address1, "type": contact.type, "country": contact.country,
         ]
         guard let data = try? JSONSerialization.data(withJSONObject: object.compactMapValues { $0 }), let json = try? JSON.parse(data) else { return nil }
         return Contact(json: json)
@@ -115,12 +118,76 @@ func benchPull(_ count: Int) async throws {
     }
 }
 
+/// A compared value as a cell.
+func cell(_ value: JSON?) -> String {
+    switch value {
+    case .string(let text)?: text
+    case .array(let items)?: items.compactMap(\.string).joined(separator: ";")
+    default: ""
+    }
+}
+
+/// The columns both sides share, for the peers: they diff two CSVs keyed by email.
+let peerColumns = ["email", "first_name", "last_name", "phone", "company", "address1", "city", "state", "postal_code", "country", "tags"]
+
+func benchPlanSetup(_ count: Int, directory: URL) async throws {
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let workspace = Workspace(root: directory)
+    try workspace.initialize(config: WorkspaceConfig())
+    let mirror = try workspace.openMirror()
+    let seed: UInt64 = 21
+    let (contacts, _) = apiContacts(count, seed: seed)
+    for start in stride(from: 0, to: contacts.count, by: 5000) {
+        try mirror.storeContacts(Array(contacts[start..<min(start + 5000, contacts.count)]))
+    }
+    let export = try LocaliQExportGenerator(seed: 1, contacts: count, sandbox: SeedGenerator(seed: seed, contactCount: count))
+        .write(to: directory.appendingPathComponent("drop"))
+    let summary = try Importer(database: mirror).run(export.csv, mapping: try BuiltInProfiles.profile(named: "localiq-contacts"))
+    // The same data as two CSVs keyed by the lower-cased email, for csv-diff and daff.
+    let highlevel = try CSVWriter(url: directory.appendingPathComponent("highlevel.csv"), header: peerColumns)
+    for contact in try mirror.planContacts() {
+        guard let email = contact.emailKey else { continue }
+        try highlevel.write(peerColumns.map { column in
+            column == "email" ? email : cell(SyncField.named(column)?.comparable(contact.values[column]))
+        })
+    }
+    try highlevel.close()
+    let localiq = try CSVWriter(url: directory.appendingPathComponent("localiq.csv"), header: peerColumns)
+    for row in try mirror.planRows(importId: summary.importId, knownColumns: nil) {
+        guard let email = row.emailKey else { continue }
+        try localiq.write(peerColumns.map { column in
+            column == "email" ? email : cell(SyncField.named(column)?.comparable(row.fields[column]))
+        })
+    }
+    try localiq.close()
+    print("setup: \(count) mirror contacts, \(summary.rowsStaged) staged rows in \(directory.path)")
+}
+
+func benchPlanRun(directory: URL) throws {
+    let workspace = Workspace(root: directory)
+    let mirror = try workspace.openMirror()
+    let clock = ContinuousClock()
+    let start = clock.now
+    let set = try Planner(database: mirror).plan(workspace: directory.path)
+    let url = workspace.changeSets.appendingPathComponent("bench.lqcs")
+    try ChangeSetFile.write(set, to: url)
+    let elapsed = seconds(clock.now - start)
+    let compressed = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+    let reader = try GzipLineReader(url: url)
+    var plain = 0
+    while let line = try reader.nextLine() { plain += line.count + 1 }
+    print("plan: \(set.changes.count) changes in \(String(format: "%.2f", elapsed)) s; change set \(compressed) bytes gzip, \(plain) bytes as JSON Lines (\(String(format: "%.1f", Double(plain) / Double(max(compressed, 1))))× smaller)")
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "mirror": try await benchMirror(Int(arguments.dropFirst().first ?? "") ?? 100_000, pageSize: Int(arguments.dropFirst(2).first ?? "") ?? 500)
 case "search": try await benchSearch(Int(arguments.dropFirst().first ?? "") ?? 100_000, Int(arguments.dropFirst(2).first ?? "") ?? 200_000)
 case "pull": try await benchPull(Int(arguments.dropFirst().first ?? "") ?? 10_000)
+case "plan-setup":
+    try await benchPlanSetup(Int(arguments.dropFirst().first ?? "") ?? 100_000, directory: URL(fileURLWithPath: arguments.dropFirst(2).first ?? "bench/work/plan"))
+case "plan-run": try benchPlanRun(directory: URL(fileURLWithPath: arguments.dropFirst().first ?? "bench/work/plan"))
 default:
-    FileHandle.standardError.write(Data("usage: LiqSyncBench mirror N | search CONTACTS NOTES | pull N\n".utf8))
+    FileHandle.standardError.write(Data("usage: LiqSyncBench mirror N | search CONTACTS NOTES | pull N | plan-setup N DIR | plan-run DIR\n".utf8))
     exit(2)
 }
