@@ -37,9 +37,7 @@ struct LinkCommand: ParsableCommand {
     func run() throws {
         let mirror = try options.resolvedWorkspace.openMirror()
         if let highlevelId {
-            guard try mirror.contactExists(highlevelId) else {
-                throw ValidationError("The mirror has no HighLevel contact \(highlevelId); check the id, or run 'liqsync pull' first.")
-            }
+            guard try mirror.contactExists(highlevelId) else { throw MirrorError.unknownContact(highlevelId) }
             try mirror.setLink(localiqId: localiqId, contactId: highlevelId, method: "manual")
             Output.line("Linked LocaliQ \(localiqId) to HighLevel \(highlevelId).")
         } else {

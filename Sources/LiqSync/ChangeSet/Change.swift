@@ -146,3 +146,50 @@ public struct Change: Sendable, Codable, Equatable {
         return conflict == nil || decision?.resolution != nil
     }
 }
+
+extension Change {
+    /// The change as a JSON value with the same keys `Codable` gives it (absent optionals left
+    /// out): written through `JSON.canonicalText`, an order of magnitude faster than JSONEncoder
+    /// for plans of many changes.
+    var json: JSON {
+        var object: [String: JSON] = [
+            "id": .number(Double(id)), "target": .string(target.rawValue), "entity": .string(entity.rawValue), "op": .string(op.rawValue),
+            "key": key.json, "before": .object(before), "after": .object(after), "reason": .string(reason),
+            "fields": .array(fields.map(\.json)),
+        ]
+        if let conflict {
+            object["conflict"] = .object([
+                "kind": .string(conflict.kind.rawValue), "fields": .array(conflict.fields.map(JSON.string)),
+                "candidates": .array(conflict.candidates.map(JSON.string)),
+            ])
+        }
+        if let decision {
+            var value: [String: JSON] = ["verdict": .string(decision.verdict.rawValue), "by": .string(decision.by), "at": .string(decision.at)]
+            if let resolution = decision.resolution { value["resolution"] = .object(resolution) }
+            object["decision"] = .object(value)
+        }
+        return .object(object)
+    }
+}
+
+extension RecordKey {
+    var json: JSON {
+        var object: [String: JSON] = [:]
+        if let highlevelId { object["highlevelId"] = .string(highlevelId) }
+        if let localiqId { object["localiqId"] = .string(localiqId) }
+        if let email { object["email"] = .string(email) }
+        if let phone { object["phone"] = .string(phone) }
+        return .object(object)
+    }
+}
+
+extension FieldDiff {
+    var json: JSON {
+        var object: [String: JSON] = ["field": .string(field)]
+        if let base { object["base"] = base }
+        if let highlevel { object["highlevel"] = highlevel }
+        if let localiq { object["localiq"] = localiq }
+        if let proposed { object["proposed"] = proposed }
+        return .object(object)
+    }
+}

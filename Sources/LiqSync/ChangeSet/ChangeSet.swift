@@ -143,7 +143,7 @@ public enum ChangeSetFile {
         var accepted = 0
         var rejected = 0
         for change in set.changes {
-            try emit(try encoder.encode(ChangeLine(change: change)))
+            try emit(Data(JSON.object(["type": .string("change"), "change": change.json]).canonicalText.utf8))
             if change.decision?.verdict == .accepted { accepted += 1 }
             if change.decision?.verdict == .rejected { rejected += 1 }
         }

@@ -169,6 +169,7 @@ public enum MirrorError: Error, LocalizedError, Equatable {
     case unusable(String, String)
     case emptyQuery
     case repeatingCursor(String)
+    case unknownContact(String)
 
     public var errorDescription: String? {
         switch self {
@@ -176,6 +177,8 @@ public enum MirrorError: Error, LocalizedError, Equatable {
             "The mirror \(path) cannot be opened (\(detail)); move it away and run 'liqsync pull --full' to rebuild it."
         case .emptyQuery:
             "The search has no words to look for; type a name, email, phone or word."
+        case .unknownContact(let id):
+            "The mirror has no HighLevel contact \(id); check the id, or run 'liqsync pull' first."
         case .repeatingCursor(let endpoint):
             "HighLevel returned the same page twice from \(endpoint); the pull stopped to avoid looping — run it again, and report it if it repeats."
         }
