@@ -26,22 +26,9 @@ public enum JSON: Sendable, Equatable, Hashable {
         return value
     }
 
-    /// Parses bytes; throws when they are not JSON. Uses JSONSerialization, which is several
-    /// times faster than decoding the enum through Codable; booleans are told from numbers by
-    /// the stored type of the number.
+    /// Parses bytes; throws when they are not JSON (RFC 8259, any value at the top).
     public static func parse(_ data: Data) throws -> JSON {
-        JSON(foundation: try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
-    }
-
-    private init(foundation value: Any) {
-        switch value {
-        case let text as String: self = .string(text)
-        case let number as NSNumber:
-            self = String(cString: number.objCType) == "c" ? .bool(number.boolValue) : .number(number.doubleValue)
-        case let items as [Any]: self = .array(items.map(JSON.init(foundation:)))
-        case let members as [String: Any]: self = .object(members.mapValues(JSON.init(foundation:)))
-        default: self = .null
-        }
+        try JSONParser.parse(data)
     }
 
     /// Compact JSON with sorted keys, so equal values give equal text. Written by hand: it runs

@@ -1,0 +1,36 @@
+import Foundation
+import LiqSync
+import Testing
+
+@Suite("JSON parser")
+struct JSONParserTests {
+    @Test(
+        "values parse to what JSONSerialization reads",
+        arguments: [
+            #"{"a":[1,2.5,-3e2,true,false,null],"b":"x\"y\\z\/\n\t\u00e9\ud83d\ude42","c":{}}"#, "[]", "0", "-0.5", #""plain""#,
+            #"{"id":9293472379,"tags":["Call Lead","vip"]}"#, " \n[ 1 , { \"k\" : [ ] } ]\r\n",
+        ])
+    func agrees(text: String) throws {
+        let ours = try JSON.parse(Data(text.utf8))
+        let foundation = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        let again = try JSONSerialization.data(withJSONObject: ["v": foundation], options: [.sortedKeys])
+        let roundTrip = try JSON.parse(Data(ours.canonicalText.utf8))
+        #expect(roundTrip == ours)
+        #expect(try JSON.parse(again)["v"] == ours)
+    }
+
+    @Test(
+        "malformed input is refused, never crashes",
+        arguments: [
+            "", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "tru", "\"unterminated", "\"bad \\x escape\"", "\"\\ud83d alone\"", "{}x",
+            "\"tab\there\"", String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
+        ])
+    func refused(text: String) {
+        #expect(throws: (any Error).self) { try JSON.parse(Data(text.utf8)) }
+    }
+
+    @Test("bytes that are not UTF-8 inside a string are refused")
+    func invalidUTF8() {
+        #expect(throws: (any Error).self) { try JSON.parse(Data([0x22, 0xFF, 0xFE, 0x22])) }
+    }
+}
