@@ -9,6 +9,7 @@ import Sandbox
 //   LiqSyncBench plan-setup N DIR   a workspace in DIR: N mirror contacts, an overlapping LocaliQ export imported,
 //                                   and the same data as two CSVs (DIR/highlevel.csv, DIR/localiq.csv) for csv-diff/daff
 //   LiqSyncBench plan-run DIR       plan it (run under /usr/bin/time by bench/run); prints the change-set sizes
+//   LiqSyncBench apply-rate N BURST SECONDS   apply a plan over N sandbox contacts at a scaled limit: rate and 429s
 
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
@@ -179,6 +180,45 @@ func benchPlanRun(directory: URL) throws {
     print("plan: \(set.changes.count) changes in \(String(format: "%.2f", elapsed)) s; change set \(compressed) bytes gzip, \(plain) bytes as JSON Lines (\(String(format: "%.1f", Double(plain) / Double(max(compressed, 1))))× smaller)")
 }
 
+func benchApplyRate(_ count: Int, burst: Int, interval: Double) async throws {
+    var configuration = SandboxConfiguration()
+    configuration.contactCount = count
+    configuration.seed = 5
+    configuration.rateLimit = RateLimitPolicy(burst: burst, interval: interval)
+    try await SandboxServer.withRunning(configuration) { sandbox in
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let workspace = Workspace(root: directory)
+        try workspace.initialize(config: WorkspaceConfig(baseURL: sandbox.info.baseURL, locationId: sandbox.info.locationId))
+        try workspace.credentialStore.save(.privateIntegration(token: sandbox.info.token, scopes: nil))
+        let settings = try ResolvedSettings.resolve(workspace: workspace, environment: [:])
+        let mirror = try workspace.openMirror()
+        _ = try await Puller(mirror: mirror, client: try workspace.makeClient(settings)).run(PullOptions(entities: [.contacts]))
+        let export = try LocaliQExportGenerator(seed: 3, contacts: count, sandbox: SeedGenerator(seed: 5, contactCount: count))
+            .write(to: directory.appendingPathComponent("drop"))
+        _ = try Importer(database: mirror).run(export.csv, mapping: try BuiltInProfiles.profile(named: "localiq-contacts"))
+        var set = try Planner(database: mirror).plan(workspace: directory.path)
+        set = try ChangeReview.decide(set, ChangeSelection(target: .highlevel), verdict: .accepted, by: "bench").0
+        for change in set.changes where change.conflict?.kind == .firstSync || change.conflict?.kind == .bothChanged {
+            set = try ChangeReview.resolve(set, "\(change.id)=localiq", by: "bench")
+        }
+        let url = workspace.changeSets.appendingPathComponent("bench.lqcs")
+        try ChangeSetFile.write(set, to: url)
+        // Let the pull's requests leave the window, so the apply starts with the whole budget.
+        try await Task.sleep(for: .seconds(interval))
+        let first = await sandbox.requestLog.lastSequence
+        let clock = ContinuousClock()
+        let start = clock.now
+        let summary = try await Applier(database: mirror, client: try workspace.makeClient(settings), exportsFolder: workspace.exports).run(url, scope: .highlevel)
+        let elapsed = seconds(clock.now - start)
+        let requests = await sandbox.requestLog.entries(after: first).filter { !$0.path.hasPrefix("/_sandbox") }
+        let throttled = requests.filter { $0.status == 429 }.count
+        let allowed = Double(burst) / interval
+        let rate = Double(requests.count) / elapsed
+        print("| apply \(summary.done) changes to the sandbox at \(burst) requests / \(interval) s | \(String(format: "%.1f", elapsed)) s | \(requests.count) requests, \(String(format: "%.1f", rate))/s = \(Int((rate / allowed * 100).rounded()))% of the allowed \(String(format: "%.1f", allowed))/s; \(throttled) × 429; \(summary.failed) failed |")
+    }
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "mirror": try await benchMirror(Int(arguments.dropFirst().first ?? "") ?? 100_000, pageSize: Int(arguments.dropFirst(2).first ?? "") ?? 500)
@@ -187,7 +227,11 @@ case "pull": try await benchPull(Int(arguments.dropFirst().first ?? "") ?? 10_00
 case "plan-setup":
     try await benchPlanSetup(Int(arguments.dropFirst().first ?? "") ?? 100_000, directory: URL(fileURLWithPath: arguments.dropFirst(2).first ?? "bench/work/plan"))
 case "plan-run": try benchPlanRun(directory: URL(fileURLWithPath: arguments.dropFirst().first ?? "bench/work/plan"))
+case "apply-rate":
+    try await benchApplyRate(
+        Int(arguments.dropFirst().first ?? "") ?? 300, burst: Int(arguments.dropFirst(2).first ?? "") ?? 20,
+        interval: Double(arguments.dropFirst(3).first ?? "") ?? 1)
 default:
-    FileHandle.standardError.write(Data("usage: LiqSyncBench mirror N | search CONTACTS NOTES | pull N | plan-setup N DIR | plan-run DIR\n".utf8))
+    FileHandle.standardError.write(Data("usage: LiqSyncBench mirror N | search CONTACTS NOTES | pull N | plan-setup N DIR | plan-run DIR | apply-rate N BURST SECONDS\n".utf8))
     exit(2)
 }
