@@ -76,15 +76,15 @@ public struct Applier: Sendable {
     ) async throws -> ApplySummary {
         var set = try ChangeSetFile.read(planURL)
         let planId = set.header.planId
-        let applicable = set.changes.filter { $0.isApplicable && scope.includes(Self.effectiveTarget($0)) }
+        let applicable = set.changes.filter { $0.isApplicable && scope.includes($0.target) }
         guard !applicable.isEmpty || set.changes.contains(where: { $0.isApplicable }) else { throw ApplyError.nothingAccepted(planURL.path) }
         let journal = try database.journal(planId: planId)
         if journal.isEmpty { try checkInputs(set.header) }
-        if applicable.contains(where: { Self.effectiveTarget($0) == .highlevel }), client == nil { throw ApplyError.needsClient }
+        if applicable.contains(where: { $0.target == .highlevel }), client == nil { throw ApplyError.needsClient }
 
         var summary = ApplySummary(planId: planId, dryRun: dryRun)
         var handled = 0
-        for change in applicable where Self.effectiveTarget(change) == .highlevel {
+        for change in applicable where change.target == .highlevel {
             if let entry = journal[change.id], entry.status == .done || entry.status == .stale {
                 summary.outcomes.append(outcome(change, entry.status == .done ? "already-done" : "stale", entry.recordId, entry.message ?? ""))
             } else {
@@ -135,10 +135,6 @@ public struct Applier: Sendable {
         return summary
     }
 
-    /// Where a change writes first: a resolved conflict is sent to HighLevel (and its LocaliQ side
-    /// goes into the export files).
-    static func effectiveTarget(_ change: Change) -> ChangeTarget { change.target }
-
     /// The LocaliQ-bound rows: changes for LocaliQ, and resolved conflicts whose chosen values
     /// differ from what LocaliQ holds.
     static func localiqRows(_ changes: [Change]) -> [Change] {
@@ -170,7 +166,7 @@ public struct Applier: Sendable {
         }
     }
 
-    private func outcome(_ change: Change, _ status: String, _ recordId: String?, _ message: String) -> ApplyOutcome {
+    func outcome(_ change: Change, _ status: String, _ recordId: String?, _ message: String) -> ApplyOutcome {
         ApplyOutcome(
             changeId: change.id, target: change.target.rawValue, entity: change.entity.rawValue, op: change.op.rawValue, recordId: recordId, status: status,
             message: message)
@@ -335,92 +331,19 @@ public struct Applier: Sendable {
         let wanted = change.after["tags"]?.array?.compactMap(\.string) ?? []
         let current = try await client.contact(id)
         let present = Set(current.tags.map { $0.lowercased() })
-        let todo = change.op == .add ? wanted.filter { !present.contains($0.lowercased()) } : wanted.filter { present.contains($0.lowercased()) }
-        if todo.isEmpty {
+        let pending = change.op == .add ? wanted.filter { !present.contains($0.lowercased()) } : wanted.filter { present.contains($0.lowercased()) }
+        if pending.isEmpty {
             if !dryRun { try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: id, message: "already applied"), contact: current) }
             return outcome(change, dryRun ? "would-apply" : "already-done", id, "the tags are already as planned")
         }
-        if dryRun { return outcome(change, "would-apply", id, "would \(change.op.rawValue) tags \(todo.joined(separator: ", "))") }
-        _ = change.op == .add ? try await client.addTags(todo, to: id) : try await client.removeTags(todo, from: id)
+        if dryRun { return outcome(change, "would-apply", id, "would \(change.op.rawValue) tags \(pending.joined(separator: ", "))") }
+        _ = change.op == .add ? try await client.addTags(pending, to: id) : try await client.removeTags(pending, from: id)
         let refreshed = try await client.contact(id)
         let newTags = Set(refreshed.tags.map { $0.lowercased() })
         try database.recordOutcome(
             planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: id, message: "tags \(change.op == .add ? "added" : "removed")"),
             contact: refreshed, link: change.key.localiqId.map { ($0, id) }, agreed: ["tags": .array(newTags.sorted().map(JSON.string))])
-        return outcome(change, "done", id, "tags \(change.op == .add ? "added" : "removed"): \(todo.joined(separator: ", "))")
-    }
-
-    /// A note from a LocaliQ activity, once: the contact's notes are read first, and one that
-    /// already carries the activity's marker means the note is there.
-    private func createNote(_ change: Change, client: HighLevelClient, planId: String, dryRun: Bool) async throws -> ApplyOutcome {
-        let links = try database.links()
-        guard let contactId = change.key.highlevelId ?? change.key.localiqId.flatMap({ links[$0] }) else {
-            return outcome(change, dryRun ? "would-apply" : "failed", nil, "the contact is not in HighLevel yet; apply its create first")
-        }
-        let marker = PlanContext.activityMarker(change.after["activity_id"]?.string ?? "")
-        let existing = try await client.notes(of: contactId)
-        if let note = existing.first(where: { $0.body?.contains(marker) == true }) {
-            if !dryRun { try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: note.id, message: "already there")) }
-            return outcome(change, dryRun ? "would-apply" : "already-done", note.id, "the note is already there")
-        }
-        if dryRun { return outcome(change, "would-apply", contactId, "would add a note") }
-        var fields: [String: JSON] = [:]
-        fields["body"] = change.after["body"]
-        fields["title"] = change.after["title"]
-        let note = try await client.createNote(for: contactId, fields)
-        try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: note.id, message: "note added"))
-        try database.storeNotes([note])
-        return outcome(change, "done", note.id, "note added")
-    }
-
-    /// A follow-up task, once per LocaliQ record (its marker is looked for among the contact's tasks).
-    private func createTask(_ change: Change, client: HighLevelClient, planId: String, dryRun: Bool) async throws -> ApplyOutcome {
-        let links = try database.links()
-        guard let contactId = change.key.highlevelId ?? change.key.localiqId.flatMap({ links[$0] }) else {
-            return outcome(change, dryRun ? "would-apply" : "failed", nil, "the contact is not in HighLevel yet; apply its create first")
-        }
-        let marker = change.after["marker"]?.string ?? ""
-        if let task = try await client.tasks(of: contactId).first(where: { $0.body?.contains(marker) == true }) {
-            if !dryRun { try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: task.id, message: "already there")) }
-            return outcome(change, dryRun ? "would-apply" : "already-done", task.id, "the task is already there")
-        }
-        if dryRun { return outcome(change, "would-apply", contactId, "would add a follow-up task") }
-        var fields: [String: JSON] = ["completed": .bool(false)]
-        for key in ["title", "body"] { fields[key] = change.after[key] }
-        fields["dueDate"] = change.after["due_date"]
-        let task = try await client.createTask(for: contactId, fields)
-        try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: task.id, message: "task added"))
-        try database.storeTasks([task])
-        return outcome(change, "done", task.id, "follow-up task added")
-    }
-
-    /// Marks a follow-up task completed through `PUT …/tasks/:id/completed`.
-    private func completeTask(_ change: Change, client: HighLevelClient, planId: String, dryRun: Bool) async throws -> ApplyOutcome {
-        guard let contactId = change.key.highlevelId, let taskId = change.after["task_id"]?.string else {
-            return outcome(change, "failed", nil, "the change names no HighLevel task")
-        }
-        let current = try await client.task(taskId, of: contactId)
-        if current.completed {
-            if !dryRun { try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: taskId, message: "already completed")) }
-            return outcome(change, dryRun ? "would-apply" : "already-done", taskId, "the task is already completed")
-        }
-        if dryRun { return outcome(change, "would-apply", taskId, "would complete the task") }
-        let task = try await client.completeTask(taskId, of: contactId)
-        try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: taskId, message: "task completed"))
-        try database.storeTasks([task])
-        return outcome(change, "done", taskId, "task completed")
-    }
-
-    private func delete(_ change: Change, client: HighLevelClient, planId: String, dryRun: Bool) async throws -> ApplyOutcome {
-        guard let id = change.key.highlevelId else { return outcome(change, "failed", nil, "the change names no HighLevel contact") }
-        if dryRun { return outcome(change, "would-apply", id, "would delete the contact") }
-        do {
-            try await client.deleteContact(id)
-        } catch let error as APIError where error.kind == .notFound {
-            // Already gone: the goal of the change holds.
-        }
-        try database.recordOutcome(planId: planId, JournalEntry(changeId: change.id, status: .done, recordId: id, message: "deleted"))
-        return outcome(change, "done", id, "deleted")
+        return outcome(change, "done", id, "tags \(change.op == .add ? "added" : "removed"): \(pending.joined(separator: ", "))")
     }
 
     /// Values both sides hold once a write succeeded, in the form the base keeps.
