@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// One CSV record as read: its cells' bytes, the line it starts on, and what was odd about it.
 /// The buffers are reused by the reader; copy what must outlive the next `next()` call.
 public struct CSVRecord: Sendable {
@@ -64,50 +60,28 @@ public struct CSVRecord: Sendable {
 /// (sniffed from the header line), NUL bytes, blank lines. Reads the file in fixed-size chunks, so
 /// memory stays flat whatever its size; a cell longer than `maxCellBytes` is cut and reported.
 public struct CSVReader {
-    public private(set) var delimiter: UInt8
+    public let delimiter: UInt8
     /// The file started with a UTF-8 byte-order mark (skipped).
-    public private(set) var hadBOM = false
+    public var hadBOM: Bool { input.hadBOM }
     /// Bytes consumed so far (for progress).
-    public private(set) var bytesRead: Int64 = 0
+    public var bytesRead: Int64 { input.bytesRead }
 
-    private let descriptor: Int32
-    private let path: String
+    private var input: ChunkedFile
     private let maxCellBytes: Int
-    private var buffer: [UInt8]
-    private var position = 0
-    private var available = 0
-    private var atEOF = false
     private var line = 1
     private var skipLineFeed = false
     private var record = CSVRecord()
-    private var closed = false
 
     /// Opens `url`. `delimiter` nil sniffs it from the header line.
     public init(url: URL, delimiter: UInt8? = nil, maxCellBytes: Int = 1 << 20, chunkSize: Int = 1 << 18) throws {
-        path = url.path
-        let descriptor = open(url.path, O_RDONLY)
-        guard descriptor >= 0 else { throw ImportError.unreadable(url.path, String(cString: strerror(errno))) }
-        self.descriptor = descriptor
+        input = try ChunkedFile(url: url, chunkSize: chunkSize)
         self.maxCellBytes = maxCellBytes
-        buffer = [UInt8](repeating: 0, count: max(chunkSize, 4096))
-        self.delimiter = 0
-        try fill()
-        if available >= 2, (buffer[0] == 0xFF && buffer[1] == 0xFE) || (buffer[0] == 0xFE && buffer[1] == 0xFF) {
-            close()
-            throw ImportError.unsupportedEncoding(url.path, "UTF-16")
-        }
-        if available >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF {
-            hadBOM = true
-            position = 3
-        }
-        self.delimiter = delimiter ?? Self.sniffDelimiter(buffer[position..<available])
+        self.delimiter = delimiter ?? Self.sniffDelimiter(input.buffer[input.position..<input.available])
     }
 
     /// Closes the file (also done at the end of input).
     public mutating func close() {
-        guard !closed else { return }
-        closed = true
-        _ = Glibc.close(descriptor)
+        input.close()
     }
 
     /// The delimiter of the first line: the most frequent of `,` `;` tab `|` outside quotes
@@ -129,16 +103,6 @@ public struct CSVReader {
         return best
     }
 
-    private mutating func fill() throws {
-        guard !atEOF else { return }
-        let count = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress, raw.count) }
-        if count < 0 { throw ImportError.unreadable(path, String(cString: strerror(errno))) }
-        if count == 0 { atEOF = true }
-        available = count
-        position = 0
-        bytesRead += Int64(count)
-    }
-
     private enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
 
     /// The next record, or nil at the end of the file. Blank lines are skipped. Throws
@@ -153,11 +117,11 @@ public struct CSVReader {
         let limit = maxCellBytes
 
         while true {
-            if position >= available {
-                try fill()
-                if atEOF {
+            if input.position >= input.available {
+                try input.fill()
+                if input.atEOF {
                     close()
-                    if state == .quoted { throw ImportError.unclosedQuote(path, quoteLine) }
+                    if state == .quoted { throw ImportError.unclosedQuote(input.path, quoteLine) }
                     guard started else { return nil }
                     record.ends.append(record.bytes.count)
                     record.endLine = line
@@ -165,10 +129,10 @@ public struct CSVReader {
                 }
             }
             // The hot loop works on local copies; they are written back before leaving it.
-            var index = position
-            let end = available
+            var index = input.position
+            let end = input.available
             var finished = false
-            let chunk = buffer
+            let chunk = input.buffer
             chunk.withUnsafeBufferPointer { input in
                 while index < end {
                     let byte = input[index]
@@ -248,7 +212,7 @@ public struct CSVReader {
                     }
                 }
             }
-            position = index
+            input.position = index
             if finished { return record }
         }
     }

@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Streams records out of a JSON export without loading the file: a top-level array of objects,
 /// JSON Lines (one object per line), or LocaliQ API pages (`{"contacts": […], "page": 1, …}`,
 /// `{"contact_interactions": […]}`), including a file of several such pages. Each record's bytes
@@ -18,15 +14,10 @@ public struct JSONRecordReader {
         public var value: JSON
     }
 
-    private let descriptor: Int32
-    private let path: String
-    private var buffer: [UInt8]
-    private var position = 0
-    private var available = 0
-    private var atEOF = false
-    private var closed = false
+    private var input: ChunkedFile
     private var line = 1
-    public private(set) var bytesRead: Int64 = 0
+    /// Bytes consumed so far (for progress).
+    public var bytesRead: Int64 { input.bytesRead }
 
     /// Where the scanner is between records.
     private enum Context {
@@ -40,47 +31,25 @@ public struct JSONRecordReader {
     private var context = Context.top
 
     public init(url: URL, chunkSize: Int = 1 << 18) throws {
-        path = url.path
-        let descriptor = open(url.path, O_RDONLY)
-        guard descriptor >= 0 else { throw ImportError.unreadable(url.path, String(cString: strerror(errno))) }
-        self.descriptor = descriptor
-        buffer = [UInt8](repeating: 0, count: max(chunkSize, 4096))
-        try fill()
-        if available >= 2, (buffer[0] == 0xFF && buffer[1] == 0xFE) || (buffer[0] == 0xFE && buffer[1] == 0xFF) {
-            close()
-            throw ImportError.unsupportedEncoding(url.path, "UTF-16")
-        }
-        if available >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
+        input = try ChunkedFile(url: url, chunkSize: chunkSize)
     }
 
     public mutating func close() {
-        guard !closed else { return }
-        closed = true
-        _ = Glibc.close(descriptor)
-    }
-
-    private mutating func fill() throws {
-        guard !atEOF else { return }
-        let count = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress, raw.count) }
-        if count < 0 { throw ImportError.unreadable(path, String(cString: strerror(errno))) }
-        if count == 0 { atEOF = true }
-        available = count
-        position = 0
-        bytesRead += Int64(count)
+        input.close()
     }
 
     /// The next byte, or nil at the end of the file.
     private mutating func peek() throws -> UInt8? {
-        if position >= available {
-            try fill()
-            if atEOF { return nil }
+        if input.position >= input.available {
+            try input.fill()
+            if input.atEOF { return nil }
         }
-        return buffer[position]
+        return input.buffer[input.position]
     }
 
     private mutating func advance() {
-        if buffer[position] == 0x0A { line += 1 }
-        position += 1
+        if input.buffer[input.position] == 0x0A { line += 1 }
+        input.position += 1
     }
 
     /// Skips white space, and commas when `commas` is set.
@@ -96,7 +65,7 @@ public struct JSONRecordReader {
     }
 
     private func malformed(_ detail: String) -> ImportError {
-        .malformedJSON(path, "line \(line): \(detail)")
+        .malformedJSON(input.path, "line \(line): \(detail)")
     }
 
     /// The next record, or nil at the end of the file.
@@ -226,7 +195,7 @@ public struct JSONRecordReader {
         do {
             return try JSON.parse(Data(bytes))
         } catch {
-            throw ImportError.malformedJSON(path, "the record starting on line \(line) is not valid JSON")
+            throw ImportError.malformedJSON(input.path, "the record starting on line \(line) is not valid JSON")
         }
     }
 }
