@@ -36,7 +36,9 @@ struct ChangeSetFileTests {
         var lines: [String] = []
         while let line = try reader.nextLine() { lines.append(String(decoding: line, as: UTF8.self)) }
         #expect(lines.count == 52)
-        #expect(lines.first?.hasPrefix(#"{"applied":null,"#) == true || lines.first?.contains(#""type":"header""#) == true)
+        #expect(lines.first?.contains(#""format":"liqsync-changeset""#) == true)
+        #expect(lines.first?.contains(#""type":"header""#) == true)
+        #expect(lines.dropFirst().dropLast().allSatisfy { $0.hasPrefix(#"{"change":{"#) && $0.hasSuffix(#""type":"change"}"#) })
         #expect(lines.last?.contains(#""type":"trailer""#) == true)
         #expect(lines.last?.contains(#""conflicts":7"#) == true)
     }

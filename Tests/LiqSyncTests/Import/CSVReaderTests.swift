@@ -22,6 +22,11 @@ struct CSVReaderTests {
         #expect(try records("a,b\r\n\"x,1\",\"say \"\"hi\"\"\"\r\n\"multi\r\nline\",\r\n") == [["a", "b"], ["x,1", "say \"hi\""], ["multi\r\nline", ""]])
     }
 
+    @Test("text after a closing quote is kept, and a delimiter or line end after it ends the cell")
+    func textAfterClosingQuote() throws {
+        #expect(try records("\"abc\"def,x\n\"q\",\"r\"\r\n\"s\"\n") == [["abcdef", "x"], ["q", "r"], ["s"]])
+    }
+
     @Test("LF, CR and CRLF line ends; blank lines skipped; no final newline")
     func lineEnds() throws {
         #expect(try records("a,b\nc,d\re,f\r\n\r\ng,h") == [["a", "b"], ["c", "d"], ["e", "f"], ["g", "h"]])
