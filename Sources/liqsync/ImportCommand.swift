@@ -87,8 +87,7 @@ struct ImportCommand: ParsableCommand {
             }
             let progress = ProgressLine()
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
-            var importOptions = ImportOptions(force: force, strict: strict, zone: zone)
-            importOptions.batchSize = 2000
+            let importOptions = ImportOptions(force: force, strict: strict, zone: zone)
             let summary = try importer.run(url, mapping: fileMapping, options: importOptions) { bytes in
                 progress.update("reading \(url.lastPathComponent)", done: Int(bytes), total: size)
             }

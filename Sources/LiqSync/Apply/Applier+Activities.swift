@@ -2,11 +2,17 @@ import Foundation
 
 /// Notes, follow-up tasks and deletes in HighLevel, each written once (the record is read first).
 extension Applier {
+    /// The HighLevel contact a change is about: named in the plan, or linked since (a contact the
+    /// same apply created a moment ago).
+    private func contact(of change: Change) throws -> String? {
+        if let id = change.key.highlevelId { return id }
+        return try change.key.localiqId.flatMap { try database.linkedContact($0) }
+    }
+
     /// A note from a LocaliQ activity, once: the contact's notes are read first, and one that
     /// already carries the activity's marker means the note is there.
     func createNote(_ change: Change, client: HighLevelClient, planId: String, dryRun: Bool) async throws -> ApplyOutcome {
-        let links = try database.links()
-        guard let contactId = change.key.highlevelId ?? change.key.localiqId.flatMap({ links[$0] }) else {
+        guard let contactId = try contact(of: change) else {
             return outcome(change, dryRun ? "would-apply" : "failed", nil, "the contact is not in HighLevel yet; apply its create first")
         }
         let marker = PlanContext.activityMarker(change.after["activity_id"]?.string ?? "")
@@ -27,8 +33,7 @@ extension Applier {
 
     /// A follow-up task, once per LocaliQ record (its marker is looked for among the contact's tasks).
     func createTask(_ change: Change, client: HighLevelClient, planId: String, dryRun: Bool) async throws -> ApplyOutcome {
-        let links = try database.links()
-        guard let contactId = change.key.highlevelId ?? change.key.localiqId.flatMap({ links[$0] }) else {
+        guard let contactId = try contact(of: change) else {
             return outcome(change, dryRun ? "would-apply" : "failed", nil, "the contact is not in HighLevel yet; apply its create first")
         }
         let marker = change.after["marker"]?.string ?? ""

@@ -111,7 +111,7 @@ struct PlanContext {
 
     /// How a row was matched.
     enum Match {
-        case contact(String, method: String)
+        case contact(String)
         case ambiguous([String])
         case none
     }
@@ -119,8 +119,9 @@ struct PlanContext {
     /// The link table first, then a HighLevel id column, then email, then phone. Two different
     /// contacts by email and phone, or several by one key, are ambiguous: never a guess.
     func match(_ row: PlanRow) -> Match {
-        if let id = row.sourceId, let linked = links[id], contacts[linked] != nil { return .contact(linked, method: "link") }
-        if let id = row.fields["highlevel_id"]?.string, contacts[id] != nil { return .contact(id, method: "highlevel-id") }
+        // A link or id naming a contact since deleted in HighLevel does not count: the row is matched afresh.
+        if let id = row.sourceId, let linked = links[id], contacts[linked]?.deleted == false { return .contact(linked) }
+        if let id = row.fields["highlevel_id"]?.string, contacts[id]?.deleted == false { return .contact(id) }
         let byEmail = row.emailKey.flatMap { self.byEmail[$0] } ?? []
         let byPhone = row.phoneKey.flatMap { self.byPhone[$0] } ?? []
         if byEmail.count > 1 { return .ambiguous(byEmail.sorted()) }
@@ -130,18 +131,18 @@ struct PlanContext {
                 // The email says one contact, the phone another.
                 return .ambiguous([email, phone].sorted())
             }
-            return .contact(email, method: "email")
+            return .contact(email)
         }
-        if let phone = byPhone.first { return .contact(phone, method: "phone") }
+        if let phone = byPhone.first { return .contact(phone) }
         return .none
     }
 
     mutating func plan(_ rows: [PlanRow]) {
-        var matched: [String: [(PlanRow, String)]] = [:]
+        var matched: [String: [PlanRow]] = [:]
         var seenContacts = Set<String>()
         for row in rows {
             switch match(row) {
-            case .contact(let id, let method): matched[id, default: []].append((row, method))
+            case .contact(let id): matched[id, default: []].append(row)
             case .ambiguous(let candidates):
                 changes.append(
                     Change(
@@ -152,18 +153,18 @@ struct PlanContext {
                 planNew(row)
             }
         }
-        for (contactId, pairs) in matched.sorted(by: { $0.key < $1.key }) {
+        for (contactId, matchedRows) in matched.sorted(by: { $0.key < $1.key }) {
             seenContacts.insert(contactId)
             guard let contact = contacts[contactId] else { continue }
-            if pairs.count > 1 {
-                let ids = pairs.map { $0.0.sourceId ?? "line \($0.0.line)" }.sorted()
+            if matchedRows.count > 1 {
+                let ids = matchedRows.map { $0.sourceId ?? "line \($0.line)" }.sorted()
                 changes.append(
                     Change(
                         target: .highlevel, entity: .contact, op: .update, key: RecordKey(highlevelId: contactId, email: contact.emailKey, phone: contact.phoneKey),
-                        reason: "\(pairs.count) LocaliQ rows match this HighLevel contact", conflict: Conflict(kind: .ambiguousMatch, candidates: ids)))
+                        reason: "\(matchedRows.count) LocaliQ rows match this HighLevel contact", conflict: Conflict(kind: .ambiguousMatch, candidates: ids)))
                 continue
             }
-            let row = pairs[0].0
+            let row = matchedRows[0]
             if let id = row.sourceId { matchedContacts[id] = contactId }
             diff(contact: contact, row: row)
         }
@@ -371,19 +372,13 @@ struct PlanContext {
             return nil
         }
         func list(_ set: Set<String>) -> JSON { .array(set.sorted().map(JSON.string)) }
-        if !addToHighLevel.isEmpty {
+        for (op, tags, reason) in [(ChangeOperation.add, addToHighLevel, "tags added in LocaliQ"), (.remove, removeFromHighLevel, "tags removed in LocaliQ")]
+        where !tags.isEmpty {
             changes.append(
                 Change(
-                    target: .highlevel, entity: .tags, op: .add, key: key, before: ["tags": list(h)], after: ["tags": list(addToHighLevel)],
-                    fields: [FieldDiff(field: "tags", base: base.map(list), highlevel: list(h), localiq: list(l), proposed: list(addToHighLevel))],
-                    reason: "tags added in LocaliQ"))
-        }
-        if !removeFromHighLevel.isEmpty {
-            changes.append(
-                Change(
-                    target: .highlevel, entity: .tags, op: .remove, key: key, before: ["tags": list(h)], after: ["tags": list(removeFromHighLevel)],
-                    fields: [FieldDiff(field: "tags", base: base.map(list), highlevel: list(h), localiq: list(l), proposed: list(removeFromHighLevel))],
-                    reason: "tags removed in LocaliQ"))
+                    target: .highlevel, entity: .tags, op: op, key: key, before: ["tags": list(h)], after: ["tags": list(tags)],
+                    fields: [FieldDiff(field: "tags", base: base.map(list), highlevel: list(h), localiq: list(l), proposed: list(tags))],
+                    reason: reason))
         }
         guard localiqResult != l else { return nil }
         return FieldDiff(field: "tags", base: base.map(list), highlevel: list(h), localiq: list(l), proposed: list(localiqResult))

@@ -152,25 +152,6 @@ public struct CSVReader {
                         record.line = line
                     }
                     switch state {
-                    case .fieldStart, .unquoted:
-                        if byte == delimiter {
-                            record.ends.append(record.bytes.count)
-                            cellStart = record.bytes.count
-                            state = .fieldStart
-                        } else if byte == 0x0A || byte == 0x0D {
-                            record.ends.append(record.bytes.count)
-                            record.endLine = line
-                            line += 1
-                            skipLineFeed = byte == 0x0D
-                            finished = true
-                            return
-                        } else if byte == 0x22 && state == .fieldStart {
-                            state = .quoted
-                            quoteLine = line
-                        } else {
-                            state = .unquoted
-                            append(byte, cellStart: cellStart, limit: limit)
-                        }
                     case .quoted:
                         if byte == 0x22 {
                             state = .quoteInQuoted
@@ -193,7 +174,14 @@ public struct CSVReader {
                         if byte == 0x22 {
                             append(0x22, cellStart: cellStart, limit: limit)
                             state = .quoted
-                        } else if byte == delimiter {
+                            continue
+                        }
+                        // After a closing quote the cell goes on as unquoted text (`"abc"def` keeps
+                        // `def`, leniently); a delimiter or line end is handled as there.
+                        state = .unquoted
+                        fallthrough
+                    case .fieldStart, .unquoted:
+                        if byte == delimiter {
                             record.ends.append(record.bytes.count)
                             cellStart = record.bytes.count
                             state = .fieldStart
@@ -204,8 +192,10 @@ public struct CSVReader {
                             skipLineFeed = byte == 0x0D
                             finished = true
                             return
+                        } else if byte == 0x22 && state == .fieldStart {
+                            state = .quoted
+                            quoteLine = line
                         } else {
-                            // `"abc"def`: lenient, the text after the closing quote is kept.
                             state = .unquoted
                             append(byte, cellStart: cellStart, limit: limit)
                         }

@@ -42,8 +42,8 @@ public struct ImportOptions: Sendable {
     public var strict = false
     /// Zone for dates written without one (the workspace's).
     public var zone: TimeZone = .gmt
-    /// Rows per staging transaction.
-    public var batchSize = 5000
+    /// Rows per staging transaction (two batches wait at most while the next is mapped).
+    public var batchSize = 2000
     /// Where the errors CSV goes; nil puts it beside the input (`NAME.errors.csv`).
     public var errorsFile: URL?
 

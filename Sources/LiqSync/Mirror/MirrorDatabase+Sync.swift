@@ -136,6 +136,11 @@ extension MirrorDatabase {
         }
     }
 
+    /// The HighLevel contact a LocaliQ record is linked to, if any.
+    public func linkedContact(_ localiqId: String) throws -> String? {
+        try writer.read { db in try String.fetchOne(db, sql: "SELECT contact_id FROM links WHERE localiq_id = ?", arguments: [localiqId]) }
+    }
+
     /// Sets (or with `contactId` nil, clears) the link of a LocaliQ record.
     public func setLink(localiqId: String, contactId: String?, method: String) throws {
         try writer.write { db in

@@ -97,17 +97,22 @@ func benchSearch(_ contactCount: Int, _ noteCount: Int) async throws {
     print("| search over \(contactCount) contacts + \(byContact.values.map(\.count).reduce(0, +)) notes, \(latencies.count) queries, all scopes, top 20 | p50 \(String(format: "%.2f", p50)) ms | p95 \(String(format: "%.2f", p95)) ms |")
 }
 
+/// A fresh workspace pointed at an in-process sandbox, with its token stored.
+func sandboxWorkspace(_ info: SandboxInfo) throws -> (Workspace, ResolvedSettings) {
+    let workspace = Workspace(root: FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-bench-\(UUID().uuidString)"))
+    try workspace.initialize(config: WorkspaceConfig(baseURL: info.baseURL, locationId: info.locationId))
+    try workspace.credentialStore.save(.privateIntegration(token: info.token, scopes: nil))
+    return (workspace, try ResolvedSettings.resolve(workspace: workspace, environment: [:]))
+}
+
 func benchPull(_ count: Int) async throws {
     var configuration = SandboxConfiguration()
     configuration.contactCount = count
     configuration.rateLimit = .off
     try await SandboxServer.withRunning(configuration) { sandbox in
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-bench-\(UUID().uuidString)")
+        let (workspace, settings) = try sandboxWorkspace(sandbox.info)
+        let directory = workspace.root
         defer { try? FileManager.default.removeItem(at: directory) }
-        let workspace = Workspace(root: directory)
-        try workspace.initialize(config: WorkspaceConfig(baseURL: sandbox.info.baseURL, locationId: sandbox.info.locationId))
-        try workspace.credentialStore.save(.privateIntegration(token: sandbox.info.token, scopes: nil))
-        let settings = try ResolvedSettings.resolve(workspace: workspace, environment: [:])
         let client = try workspace.makeClient(settings, pacer: RequestPacer(maxRequests: 1_000_000, interval: 1))
         let mirror = try workspace.openMirror()
         let clock = ContinuousClock()
@@ -186,12 +191,9 @@ func benchApplyRate(_ count: Int, burst: Int, interval: Double) async throws {
     configuration.seed = 5
     configuration.rateLimit = RateLimitPolicy(burst: burst, interval: interval)
     try await SandboxServer.withRunning(configuration) { sandbox in
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-bench-\(UUID().uuidString)")
+        let (workspace, settings) = try sandboxWorkspace(sandbox.info)
+        let directory = workspace.root
         defer { try? FileManager.default.removeItem(at: directory) }
-        let workspace = Workspace(root: directory)
-        try workspace.initialize(config: WorkspaceConfig(baseURL: sandbox.info.baseURL, locationId: sandbox.info.locationId))
-        try workspace.credentialStore.save(.privateIntegration(token: sandbox.info.token, scopes: nil))
-        let settings = try ResolvedSettings.resolve(workspace: workspace, environment: [:])
         let mirror = try workspace.openMirror()
         _ = try await Puller(mirror: mirror, client: try workspace.makeClient(settings)).run(PullOptions(entities: [.contacts]))
         let export = try LocaliQExportGenerator(seed: 3, contacts: count, sandbox: SeedGenerator(seed: 5, contactCount: count))
