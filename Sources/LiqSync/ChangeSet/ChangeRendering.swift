@@ -72,21 +72,7 @@ public enum ChangeRendering {
 
     // MARK: HTML
 
-    static func escape(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
+    static func escape(_ text: String) -> String { Markup.escape(text) }
 
     /// A self-contained review page: counts, then conflicts, then every other change, each with
     /// its field diffs. No scripts, no network; prints cleanly.

@@ -10,15 +10,17 @@ public enum RecordChange: Sendable {
 enum ContactRows {
     static let upsertSQL = """
         INSERT INTO contacts (id, location_id, first_name, last_name, name, email, email_key, phone, phone_key,
-            phone_search, company, source, tags, tags_text, date_added, date_updated, deleted_at, raw, pulled_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
+            phone_search, company, source, tags, tags_text, date_added, date_updated, deleted_at, raw, pulled_at,
+            utm_source, utm_medium, utm_campaign)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET
             location_id = excluded.location_id, first_name = excluded.first_name, last_name = excluded.last_name,
             name = excluded.name, email = excluded.email, email_key = excluded.email_key, phone = excluded.phone,
             phone_key = excluded.phone_key, phone_search = excluded.phone_search, company = excluded.company,
             source = excluded.source, tags = excluded.tags, tags_text = excluded.tags_text,
             date_added = excluded.date_added, date_updated = excluded.date_updated, deleted_at = NULL,
-            raw = excluded.raw, pulled_at = excluded.pulled_at
+            raw = excluded.raw, pulled_at = excluded.pulled_at, utm_source = excluded.utm_source,
+            utm_medium = excluded.utm_medium, utm_campaign = excluded.utm_campaign
         """
 
     /// A contact's column values, computed before the write transaction so the writer holds
@@ -33,6 +35,7 @@ enum ContactRows {
             let raw = contact.raw.canonicalText
             let phoneKey = contact.phone.flatMap(PhoneNumber.e164)
             let dateUpdated = contact.dateUpdated.map(Timestamp.format)
+            let attribution = contact.attribution
             self.id = contact.id
             self.raw = raw
             self.dateUpdated = dateUpdated
@@ -41,7 +44,8 @@ enum ContactRows {
                 contact.email.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }, contact.phone, phoneKey,
                 ContactRows.phoneSearchText(phoneKey), contact.companyName, contact.source,
                 JSON.array(contact.tags.map(JSON.string)).canonicalText, contact.tags.joined(separator: " "),
-                contact.dateAdded.map(Timestamp.format), dateUpdated, raw, pulledAt,
+                contact.dateAdded.map(Timestamp.format), dateUpdated, raw, pulledAt, attribution.source, attribution.medium,
+                attribution.campaign,
             ]
         }
     }
@@ -131,18 +135,44 @@ public struct RecordCounts: Sendable, Codable, Equatable {
 enum ActivityRows {
     typealias Counts = RecordCounts
 
+    /// Tasks carry no creation or completion time in HighLevel's REST shape, so the mirror keeps
+    /// what it observes: `created_at` is the payload's `dateAdded` when there is one, else the pull
+    /// that first saw the task — unless that was the first pull ever, when the task may be years
+    /// old and the time stays unknown. `completed_at` is when a pull (or webhook) first saw it
+    /// completed; a task already completed when first seen has no known completion time.
+    static let taskUpsertSQL = """
+        INSERT INTO tasks (id, contact_id, title, body, assigned_to, due_date, completed, raw, pulled_at, created_at, completed_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET contact_id = excluded.contact_id, title = excluded.title, body = excluded.body,
+            assigned_to = excluded.assigned_to, due_date = excluded.due_date, completed = excluded.completed, raw = excluded.raw,
+            pulled_at = excluded.pulled_at, created_at = coalesce(tasks.created_at, excluded.created_at),
+            completed_at = CASE WHEN excluded.completed = 0 THEN NULL WHEN tasks.completed = 1 THEN tasks.completed_at
+                ELSE coalesce(excluded.completed_at, excluded.pulled_at) END
+        """
+
+    /// Whether a pull has finished before: tasks that appear after that are new, not old ones
+    /// seen for the first time.
+    static func mirrorHasPulled(in db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM runs WHERE kind = 'pull' AND status = 'ok')")) ?? false
+    }
+
+    static func taskArguments(_ task: ContactTask, contactId: String, seenAt: String, observed: Bool, completedAt: String? = nil) -> StatementArguments {
+        let created = task.dateAdded.map(Timestamp.format) ?? (observed ? seenAt : nil)
+        let completed = completedAt ?? (task.completed && observed ? seenAt : nil)
+        return [
+            task.id, contactId, task.title, task.body, task.assignedTo, task.dueDate.map(Timestamp.format), task.completed ? 1 : 0,
+            task.raw.canonicalText, seenAt, created, task.completed ? completed : nil,
+        ]
+    }
+
     static func replaceTasks(_ tasks: [ContactTask], of contactId: String, pulledAt: String, in db: Database) throws -> Counts {
-        try replace(
-            table: "tasks", contactId: contactId, rows: tasks.map { task in
-                (
-                    task.id, task.raw.canonicalText,
-                    [
-                        task.id, contactId, task.title, task.body, task.assignedTo, task.dueDate.map(Timestamp.format),
-                        task.completed ? 1 : 0, task.raw.canonicalText, pulledAt,
-                    ] as StatementArguments
-                )
+        let observed = try mirrorHasPulled(in: db)
+        return try replace(
+            table: "tasks", contactId: contactId,
+            rows: tasks.map { task in
+                (task.id, task.raw.canonicalText, taskArguments(task, contactId: contactId, seenAt: pulledAt, observed: observed))
             },
-            columns: "id, contact_id, title, body, assigned_to, due_date, completed, raw, pulled_at", in: db)
+            upsertSQL: taskUpsertSQL, in: db)
     }
 
     static func replaceNotes(_ notes: [Note], of contactId: String, pulledAt: String, in db: Database) throws -> Counts {
@@ -156,7 +186,7 @@ enum ActivityRows {
                     ] as StatementArguments
                 )
             },
-            columns: "id, contact_id, title, body, user_id, date_added, raw, pulled_at", in: db)
+            upsertSQL: upsertSQL(table: "notes", columns: "id, contact_id, title, body, user_id, date_added, raw, pulled_at"), in: db)
     }
 
     static func replaceAppointments(_ appointments: [Appointment], of contactId: String, pulledAt: String, in db: Database) throws
@@ -169,16 +199,27 @@ enum ActivityRows {
                     [
                         event.id, contactId, event.calendarId, event.title, event.notes, event.status,
                         event.startTime.map(Timestamp.format), event.endTime.map(Timestamp.format), event.raw.canonicalText,
-                        pulledAt,
+                        pulledAt, event.dateAdded.map(Timestamp.format),
                     ] as StatementArguments
                 )
             },
-            columns: "id, contact_id, calendar_id, title, notes, status, start_time, end_time, raw, pulled_at", in: db)
+            upsertSQL: upsertSQL(
+                table: "appointments", columns: "id, contact_id, calendar_id, title, notes, status, start_time, end_time, raw, pulled_at, date_added"),
+            in: db)
+    }
+
+    /// An insert-or-update of every column but the first (`id`). `table` and `columns` are fixed
+    /// names from this file, never user input.
+    static func upsertSQL(table: String, columns: String) -> String {
+        let names = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
+        let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        return "INSERT INTO \(table) (\(columns)) VALUES (\(placeholders)) ON CONFLICT(id) DO UPDATE SET \(updates)"
     }
 
     /// `table` is one of the three fixed names above, never user input.
     private static func replace(
-        table: String, contactId: String, rows: [(id: String, raw: String, arguments: StatementArguments)], columns: String,
+        table: String, contactId: String, rows: [(id: String, raw: String, arguments: StatementArguments)], upsertSQL: String,
         in db: Database
     ) throws -> Counts {
         var counts = Counts()
@@ -186,11 +227,7 @@ enum ActivityRows {
         for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, raw FROM \(table) WHERE contact_id = ?"), arguments: [contactId]) {
             existing[row["id"]] = row["raw"]
         }
-        let names = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
-        let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-        let upsert = try db.cachedStatement(
-            sql: "INSERT INTO \(table) (\(columns)) VALUES (\(placeholders)) ON CONFLICT(id) DO UPDATE SET \(updates)")
+        let upsert = try db.cachedStatement(sql: upsertSQL)
         var kept = Set<String>()
         for row in rows {
             kept.insert(row.id)

@@ -305,18 +305,9 @@ extension MirrorDatabase {
     public func storeTasks(_ tasks: [ContactTask], at time: Date = Date()) throws {
         guard !tasks.isEmpty else { return }
         try writer.write { db in
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO tasks (id, contact_id, title, body, assigned_to, due_date, completed, raw, pulled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET contact_id = excluded.contact_id, title = excluded.title, body = excluded.body,
-                        assigned_to = excluded.assigned_to, due_date = excluded.due_date, completed = excluded.completed, raw = excluded.raw,
-                        pulled_at = excluded.pulled_at
-                    """)
+            let statement = try db.cachedStatement(sql: ActivityRows.taskUpsertSQL)
             for task in tasks {
-                try statement.execute(arguments: [
-                    task.id, task.contactId, task.title, task.body, task.assignedTo, task.dueDate.map(Timestamp.format), task.completed ? 1 : 0,
-                    task.raw.canonicalText, Timestamp.format(time),
-                ])
+                try statement.execute(arguments: ActivityRows.taskArguments(task, contactId: task.contactId, seenAt: Timestamp.format(time), observed: true))
             }
         }
     }

@@ -160,6 +160,7 @@ public struct MirrorDatabase: Sendable {
         registerStagingMigrations(&migrator)
         registerSyncMigrations(&migrator)
         registerJournalMigrations(&migrator)
+        registerReportMigrations(&migrator)
         return migrator
     }
 }

@@ -9,6 +9,8 @@ public struct ContactTask: Sendable, Equatable {
     public var assignedTo: String?
     public var dueDate: Date?
     public var completed: Bool
+    /// When the task was created, when the payload says (webhooks do; the REST shape does not).
+    public var dateAdded: Date?
     public var raw: JSON
 
     public init?(json: JSON, contactId: String) {
@@ -20,6 +22,7 @@ public struct ContactTask: Sendable, Equatable {
         assignedTo = json["assignedTo"]?.text
         dueDate = Timestamp.parse(json["dueDate"])
         completed = json["completed"]?.bool ?? false
+        dateAdded = Timestamp.parse(json["dateAdded"])
         raw = json
     }
 }
@@ -56,6 +59,8 @@ public struct Appointment: Sendable, Equatable {
     public var status: String?
     public var startTime: Date?
     public var endTime: Date?
+    /// When the appointment was booked.
+    public var dateAdded: Date?
     public var raw: JSON
 
     public init?(json: JSON, contactId: String) {
@@ -68,6 +73,7 @@ public struct Appointment: Sendable, Equatable {
         status = json["appointmentStatus"]?.text ?? json["status"]?.text
         startTime = Timestamp.parse(json["startTime"])
         endTime = Timestamp.parse(json["endTime"])
+        dateAdded = Timestamp.parse(json["dateAdded"])
         raw = json
     }
 }

@@ -39,4 +39,15 @@ public struct Contact: Sendable, Equatable {
         if !parts.isEmpty { return parts.joined(separator: " ") }
         return raw["name"]?.text ?? raw["contactName"]?.text
     }
+
+    /// The first-touch attribution HighLevel recorded (`attributionSource`): UTM source, medium
+    /// (or HighLevel's own `medium`) and campaign (`utmCampaign`, else `campaign`).
+    public var attribution: (source: String?, medium: String?, campaign: String?) {
+        let value = raw["attributionSource"]
+        func text(_ key: String) -> String? {
+            guard let text = value?[key]?.text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+            return text
+        }
+        return (text("utmSource"), text("utmMedium") ?? text("medium"), text("utmCampaign") ?? text("campaign"))
+    }
 }

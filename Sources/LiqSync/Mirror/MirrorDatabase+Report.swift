@@ -1,0 +1,64 @@
+import Foundation
+import GRDB
+
+extension MirrorDatabase {
+    /// Columns and indexes the reports aggregate on, so every metric is an indexed range scan
+    /// in SQLite rather than JSON parsed per row.
+    static func registerReportMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v6-report-columns") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE contacts ADD COLUMN utm_source TEXT;
+                    ALTER TABLE contacts ADD COLUMN utm_medium TEXT;
+                    ALTER TABLE contacts ADD COLUMN utm_campaign TEXT;
+                    ALTER TABLE tasks ADD COLUMN created_at TEXT;
+                    ALTER TABLE tasks ADD COLUMN completed_at TEXT;
+                    ALTER TABLE appointments ADD COLUMN date_added TEXT;
+                    CREATE INDEX tasks_created_at ON tasks(created_at);
+                    CREATE INDEX tasks_completed_at ON tasks(completed_at);
+                    CREATE INDEX tasks_open_due ON tasks(due_date) WHERE completed = 0;
+                    CREATE INDEX notes_date_added ON notes(date_added);
+                    CREATE INDEX appointments_date_added ON appointments(date_added);
+                    CREATE INDEX appointments_start_time ON appointments(start_time);
+                    CREATE INDEX apply_journal_at ON apply_journal(at);
+                    CREATE INDEX runs_started_at ON runs(started_at);
+                    """)
+            // Records mirrored before this version: the same values the pull now stores.
+            let contacts = try Row.fetchCursor(db, sql: "SELECT id, raw FROM contacts WHERE raw LIKE '%attributionSource%'")
+            let setAttribution = try db.makeStatement(sql: "UPDATE contacts SET utm_source = ?, utm_medium = ?, utm_campaign = ? WHERE id = ?")
+            while let row = try contacts.next() {
+                guard let json = try? JSON.parse(Data((row["raw"] as String).utf8)), let contact = Contact(json: json) else { continue }
+                let attribution = contact.attribution
+                try setAttribution.execute(arguments: [attribution.source, attribution.medium, attribution.campaign, row["id"] as String])
+            }
+            let appointments = try Row.fetchCursor(db, sql: "SELECT id, raw FROM appointments")
+            let setBooked = try db.makeStatement(sql: "UPDATE appointments SET date_added = ? WHERE id = ?")
+            while let row = try appointments.next() {
+                guard let json = try? JSON.parse(Data((row["raw"] as String).utf8)), let booked = Timestamp.parse(json["dateAdded"]) else { continue }
+                try setBooked.execute(arguments: [Timestamp.format(booked), row["id"] as String])
+            }
+        }
+    }
+
+    /// Records a finished command (plan, apply, nightly, listen batch) in the runs table, for
+    /// `liqsync report`'s sync-health section and `liqsync pull --status`.
+    public func recordRun(
+        kind: String, mode: String? = nil, startedAt: Date, endedAt: Date = Date(), status: String, stats: ClientStats = ClientStats(),
+        counts: [String: Int] = [:], message: String? = nil
+    ) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let countsText = String(decoding: try encoder.encode(counts), as: UTF8.self)
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO runs (kind, mode, started_at, ended_at, status, requests, throttled, retries, counts, message)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    kind, mode, Timestamp.format(startedAt), Timestamp.format(endedAt), status, stats.requests, stats.throttled, stats.retries,
+                    countsText, message,
+                ])
+        }
+    }
+}
