@@ -74,6 +74,36 @@ public struct Applier: Sendable {
     public func run(
         _ planURL: URL, scope: ApplyScope = .both, dryRun: Bool = false, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws -> ApplySummary {
+        let started = Date()
+        let before = await client?.stats ?? ClientStats()
+        func used() async -> ClientStats {
+            let after = await client?.stats ?? ClientStats()
+            var delta = ClientStats()
+            delta.requests = after.requests - before.requests
+            delta.throttled = after.throttled - before.throttled
+            delta.retries = after.retries - before.retries
+            return delta
+        }
+        do {
+            let summary = try await applyPlan(planURL, scope: scope, dryRun: dryRun, progress: progress)
+            if !dryRun {
+                try database.recordRun(
+                    kind: "apply", mode: scope.rawValue, startedAt: started, status: summary.failed > 0 ? "partial" : "ok", stats: await used(),
+                    counts: ["done": summary.done, "failed": summary.failed, "stale": summary.stale])
+            }
+            return summary
+        } catch {
+            if !dryRun {
+                try? database.recordRun(
+                    kind: "apply", mode: scope.rawValue, startedAt: started, status: "failed", stats: await used(), message: error.localizedDescription)
+            }
+            throw error
+        }
+    }
+
+    private func applyPlan(
+        _ planURL: URL, scope: ApplyScope, dryRun: Bool, progress: (@Sendable (Int, Int) -> Void)?
+    ) async throws -> ApplySummary {
         var set = try ChangeSetFile.read(planURL)
         let planId = set.header.planId
         let applicable = set.changes.filter { $0.isApplicable && scope.includes($0.target) }

@@ -64,7 +64,11 @@ public struct Planner: Sendable {
         let header = ChangeSetHeader(
             planId: UUID().uuidString.lowercased(), created: Timestamp.format(now), workspace: workspace, direction: direction.rawValue,
             mirrorFingerprint: fingerprint.digest, mirrorContacts: fingerprint.count, inputs: inputs, policies: policy.summary)
-        return ChangeSet(header: header, changes: changes)
+        let set = ChangeSet(header: header, changes: changes)
+        try database.recordRun(
+            kind: "plan", mode: direction.rawValue, startedAt: now, status: "ok",
+            counts: ["changes": changes.count, "conflicts": changes.filter { $0.conflict != nil }.count])
+        return set
     }
 
     /// Orders changes of one record (several notes of a contact) by what they write.

@@ -15,6 +15,13 @@ public struct JournalEntry: Sendable, Equatable {
     public var status: Status
     public var recordId: String?
     public var message: String?
+
+    public init(changeId: Int, status: Status, recordId: String? = nil, message: String? = nil) {
+        self.changeId = changeId
+        self.status = status
+        self.recordId = recordId
+        self.message = message
+    }
 }
 
 /// The apply journal: per plan and change, what happened. Written before the next change is
