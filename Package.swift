@@ -77,7 +77,8 @@ let package = Package(
             dependencies: [
                 "LiqSync", "Sandbox",
                 .product(name: "PropertyBased", package: "swift-property-based"),
-            ]
+            ],
+            exclude: ["Report/Golden"]
         ),
         .testTarget(
             name: "liqsyncTests",

@@ -71,8 +71,8 @@ struct DemoCommand: AsyncParsableCommand {
                 .write(to: drop)
             Output.line("5. Wrote a LocaliQ export overlapping HighLevel: \(export.csv.path)")
             let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
-            let zone = TimeZone(identifier: settings.timezone) ?? .gmt
-            let imported = try Importer(database: mirror).run(export.csv, mapping: mapping, options: ImportOptions(zone: zone))
+            let importZone = TimeZone(identifier: settings.timezone) ?? .gmt
+            let imported = try Importer(database: mirror).run(export.csv, mapping: mapping, options: ImportOptions(zone: importZone))
             Output.line("6. liqsync import → " + Self.importLine(imported))
 
             let planner = Planner(database: mirror, policy: (try? workspace.loadConfig().sync) ?? SyncPolicy())
@@ -101,6 +101,16 @@ struct DemoCommand: AsyncParsableCommand {
             }
             try await sandbox.store.snapshot().write(to: sandboxData)
 
+            let zone = TimeZone(identifier: settings.timezone) ?? .gmt
+            let period = try ReportPeriod.lastFull(.month, before: Date(), zone: zone)
+            let report = try Reporter(database: mirror).make(period)
+            let reportFolder = workspace.reports.appendingPathComponent(period.label)
+            try ReportFiles.write(report, formats: ReportFormat.allCases, to: reportFolder)
+            let headline = ["new_contacts", "localiq_leads", "notes_added", "appointments_booked"].compactMap { id in
+                report.figures.first { $0.id == id }.map { "\($0.title.lowercased()) \($0.current.map(Report.format) ?? "—")" }
+            }
+            Output.line("10. liqsync report --period month → \(period.label): " + headline.joined(separator: ", "))
+
             let counts = try mirror.recordCounts()
             let stem = planURL.deletingPathExtension().path
             Output.line("")
@@ -112,12 +122,14 @@ struct DemoCommand: AsyncParsableCommand {
                 Output.line("  outcomes     \(stem).success.csv, \(stem).errors.csv")
             }
             Output.line("  exports      \(workspace.exports.path)/")
+            Output.line("  report       \(reportFolder.path)/report.html  (CSV and JSON beside it)")
             Output.line("  audit log    \(workspace.logs.path)/")
             Output.line("")
             Output.line("Try next:")
             Output.line("  liqsync review \(planURL.path) --conflicts")
             Output.line("  liqsync review \(planURL.path) --html review.html")
             Output.line("  liqsync search \"\(sample?.lastName ?? "example")\" --workspace \(workspace.root.path)")
+            Output.line("  liqsync report --period week --workspace \(workspace.root.path)")
         }
     }
 }

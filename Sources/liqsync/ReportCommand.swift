@@ -58,7 +58,7 @@ struct ReportCommand: ParsableCommand {
             Output.line(JSONOutput.render(report.figures))
             return
         }
-        Output.line("Report \(window.label): \(window.firstDayText) to \(window.lastDayText) (\(timeZone.identifier)), compared with \(window.previousFirstDayText) to \(window.previousLastDayText).")
+        Output.line("Report \(window.label): \(window.firstDayText) to \(window.lastDayText) (\(zoneName)), compared with \(window.previousFirstDayText) to \(window.previousLastDayText).")
         for figure in report.figures.prefix(12) {
             let value = figure.current.map(Report.format) ?? "—"
             let change = figure.changePercent.map { String(format: " (%+.1f%%)", $0) } ?? ""

@@ -23,6 +23,13 @@ struct DemoCommandTests {
         #expect(afterFirst > 80, "the LocaliQ people new to HighLevel were created")
         let exports = try FileManager.default.contentsOfDirectory(atPath: target.appendingPathComponent("exports").path)
         #expect(exports.contains { $0.hasSuffix("-contacts-create-001.csv") })
+        #expect(first.stdout.contains("10. liqsync report --period month → "))
+        let reports = try FileManager.default.contentsOfDirectory(atPath: target.appendingPathComponent("reports").path)
+        let reportFolder = target.appendingPathComponent("reports").appendingPathComponent(try #require(reports.first))
+        for file in ["report.html", "report.json", "figures.csv", "new_contacts_by_source.csv"] {
+            let size = (try FileManager.default.attributesOfItem(atPath: reportFolder.appendingPathComponent(file).path)[.size] as? Int) ?? 0
+            #expect(size > 0, "\(file) is missing or empty")
+        }
         let logs = try FileManager.default.contentsOfDirectory(atPath: target.appendingPathComponent("logs").path)
         #expect(!logs.isEmpty)
 
