@@ -22,6 +22,8 @@ public struct SandboxConfiguration: Sendable {
     public var clientId: String = "sandbox-client"
     public var clientSecret: String?
     public var requestLogCapacity: Int = 1_000_000
+    /// Send signed webhooks for changes made through the API to this target.
+    public var webhook: SandboxWebhookTarget?
     /// The clock every timestamp and window uses; tests move it to expire tokens.
     public var now: @Sendable () -> Date = { Date() }
 

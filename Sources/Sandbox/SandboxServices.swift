@@ -9,6 +9,8 @@ public struct SandboxServices: Sendable {
     public let faults: FaultInjector
     public let requestLog: RequestLog
     public let dataFile: URL?
+    /// Present when the configuration names a webhook target.
+    public let webhooks: SandboxWebhookEmitter?
     /// Filled in with the real port once the server listens.
     public internal(set) var info: SandboxInfo
 
@@ -38,6 +40,8 @@ public struct SandboxServices: Sendable {
         faults = FaultInjector(plan: configuration.faults)
         requestLog = RequestLog(capacity: configuration.requestLogCapacity)
         dataFile = configuration.dataFile
+        webhooks = configuration.webhook.map(SandboxWebhookEmitter.init)
+        await store.setWebhooks(webhooks)
         info = SandboxInfo(
             baseURL: "http://\(configuration.host):\(configuration.port)", locationId: data.locationId, token: full,
             readOnlyToken: readOnly, adminKey: configuration.adminKey ?? TokenRegistry.secret(prefix: "sbx-admin-"),

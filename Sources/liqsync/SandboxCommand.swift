@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiqSync
 import Sandbox
 
 /// `liqsync sandbox`: runs the local HighLevel-compatible API server.
@@ -52,6 +53,12 @@ struct SandboxCommand: AsyncParsableCommand {
     @Flag(help: "Let the location hold duplicate contacts (HighLevel's 'Allow Duplicate Contact').")
     var allowDuplicates = false
 
+    @Option(help: "Send signed HighLevel webhooks for changes made through the API to this URL (e.g. a 'liqsync listen').")
+    var webhookUrl: String?
+
+    @Option(help: "File with the Ed25519 private key (base64 of 32 bytes) to sign webhooks with; created when missing.")
+    var webhookKey: String?
+
     @Flag(help: "Print the start-up details as one JSON object.")
     var json = false
 
@@ -65,6 +72,26 @@ struct SandboxCommand: AsyncParsableCommand {
             throw ValidationError("--faults is not a fault plan; see 'liqsync sandbox --help' for the forms.")
         }
         guard tokenLifetime > 0 else { throw ValidationError("--token-lifetime must be positive.") }
+        if let webhookUrl {
+            guard let url = URL(string: webhookUrl), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw ValidationError("--webhook-url must be an http(s) URL such as http://127.0.0.1:8787/webhooks/highlevel.")
+            }
+        }
+    }
+
+    /// The signing key: read from --webhook-key, or made (and saved there, mode 0600, when named).
+    func webhookTarget() throws -> SandboxWebhookTarget? {
+        guard let webhookUrl, let url = URL(string: webhookUrl) else { return nil }
+        var key: Data?
+        if let webhookKey, let text = try? String(contentsOfFile: webhookKey, encoding: .utf8) {
+            key = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines))
+            guard key?.count == 32 else { throw ValidationError("\(webhookKey) does not hold an Ed25519 private key (base64 of 32 bytes).") }
+        }
+        let raw = key ?? SandboxWebhookTarget.newEd25519Key()
+        if key == nil, let webhookKey {
+            try AtomicFile.write(Data(raw.base64EncodedString().utf8), to: URL(fileURLWithPath: webhookKey), mode: 0o600)
+        }
+        return SandboxWebhookTarget(url: url, ed25519PrivateKey: raw)
     }
 
     func run() async throws {
@@ -78,9 +105,15 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.dataFile = data.map { URL(fileURLWithPath: $0) }
         configuration.accessTokenLifetime = TimeInterval(tokenLifetime)
         configuration.duplicatePolicy.allowDuplicates = allowDuplicates
+        configuration.webhook = try webhookTarget()
         let asJSON = json
+        let webhook = configuration.webhook
         try await SandboxServer.runUntilSignalled(configuration) { info in
             Output.line(asJSON ? SandboxBanner.json(info) : SandboxBanner.text(info))
+            if let webhook, !asJSON {
+                Output.line("Webhooks go to \(webhook.url.absoluteString), signed (x-ghl-signature) with the Ed25519 key whose public half is:")
+                Output.line(webhook.ed25519PublicKeyPEM ?? "")
+            }
         }
     }
 }

@@ -161,6 +161,7 @@ public struct MirrorDatabase: Sendable {
         registerSyncMigrations(&migrator)
         registerJournalMigrations(&migrator)
         registerReportMigrations(&migrator)
+        registerWebhookMigrations(&migrator)
         return migrator
     }
 }

@@ -18,6 +18,8 @@ public struct WorkspaceConfig: Sendable, Equatable, Codable {
     public var timezone: String
     /// How the plan settles fields both sides changed (`sync:`; see docs/plan-review-apply.md).
     public var sync: SyncPolicy
+    /// The keys and limits of `liqsync listen` (`webhooks:`; see docs/webhooks.md).
+    public var webhooks: WebhookSettings
 
     enum CodingKeys: String, CodingKey {
         case baseURL = "base_url"
@@ -25,6 +27,7 @@ public struct WorkspaceConfig: Sendable, Equatable, Codable {
         case credential
         case timezone
         case sync
+        case webhooks
     }
 
     public init(
@@ -36,6 +39,7 @@ public struct WorkspaceConfig: Sendable, Equatable, Codable {
         self.credential = credential
         self.timezone = timezone
         sync = SyncPolicy()
+        webhooks = WebhookSettings()
     }
 
     public init(from decoder: any Decoder) throws {
@@ -46,6 +50,7 @@ public struct WorkspaceConfig: Sendable, Equatable, Codable {
         credential = try container.decodeIfPresent(CredentialSource.self, forKey: .credential) ?? .file
         timezone = try container.decodeIfPresent(String.self, forKey: .timezone) ?? "UTC"
         sync = try container.decodeIfPresent(SyncPolicy.self, forKey: .sync) ?? SyncPolicy()
+        webhooks = try container.decodeIfPresent(WebhookSettings.self, forKey: .webhooks) ?? WebhookSettings()
     }
 
     /// Parses the YAML text of a config file.
@@ -92,6 +97,16 @@ public struct WorkspaceConfig: Sendable, Equatable, Codable {
           propagate_deletes: \(sync.propagateDeletes)
           fields:\(sync.fields.isEmpty ? " {}" : "")
         \(sync.fields.sorted { $0.key < $1.key }.map { "    \($0.key): \($0.value.rawValue)\n" }.joined())
+        # 'liqsync listen' (HighLevel webhooks): the public keys HighLevel signs with — Ed25519
+        # for x-ghl-signature (from the Marketplace app's settings; PEM, base64 or hex) and the
+        # legacy RSA key for x-wh-signature (PEM) — inline or as files; requests larger than
+        # max_body_bytes or timestamped outside replay_window_seconds are refused.
+        webhooks:
+          ed25519_public_key: \(Self.quoted(webhooks.ed25519PublicKey ?? ""))
+          ed25519_public_key_file: \(Self.quoted(webhooks.ed25519PublicKeyFile ?? ""))
+          rsa_public_key_file: \(Self.quoted(webhooks.rsaPublicKeyFile ?? ""))
+          max_body_bytes: \(webhooks.maxBodyBytes)
+          replay_window_seconds: \(webhooks.replayWindowSeconds)
         """
     }
 

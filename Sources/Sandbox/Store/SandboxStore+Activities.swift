@@ -34,6 +34,7 @@ extension SandboxStore {
             body: body.string("body"), assignedTo: body.string("assignedTo"), dueDate: dueDate ?? "",
             completed: body.bool("completed") ?? false, dateAdded: now())
         tasks[contactId, default: []].append(task)
+        emitTask("TaskCreate", task)
         return task
     }
 
@@ -58,12 +59,15 @@ extension SandboxStore {
     }
 
     func deleteTask(_ taskId: String, of contactId: String) throws(SandboxAPIError) {
-        _ = try task(taskId, of: contactId)
+        let task = try task(taskId, of: contactId)
         tasks[contactId]?.removeAll { $0.id == taskId }
+        emitTask("TaskDelete", task)
     }
 
     private func replace(_ task: SandboxTask) -> SandboxTask {
         if let index = tasks[task.contactId]?.firstIndex(where: { $0.id == task.id }) {
+            // HighLevel has no TaskUpdate webhook; completing a task sends TaskComplete.
+            if tasks[task.contactId]?[index].completed == false, task.completed { emitTask("TaskComplete", task) }
             tasks[task.contactId]?[index] = task
         }
         return task
@@ -101,6 +105,7 @@ extension SandboxStore {
             title: body.string("title"), color: body.string("color"), pinned: body.bool("pinned") ?? false,
             dateAdded: now())
         notes[contactId, default: []].append(note)
+        emitNote("NoteCreate", note)
         return note
     }
 
@@ -114,12 +119,14 @@ extension SandboxStore {
         if body.has("color") { note.color = body.string("color") }
         if let pinned = body.bool("pinned") { note.pinned = pinned }
         if let index = notes[contactId]?.firstIndex(where: { $0.id == noteId }) { notes[contactId]?[index] = note }
+        emitNote("NoteUpdate", note)
         return note
     }
 
     func deleteNote(_ noteId: String, of contactId: String) throws(SandboxAPIError) {
-        _ = try note(noteId, of: contactId)
+        let note = try note(noteId, of: contactId)
         notes[contactId]?.removeAll { $0.id == noteId }
+        emitNote("NoteDelete", note)
     }
 
     // MARK: Appointments and tags

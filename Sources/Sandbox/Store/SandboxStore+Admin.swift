@@ -75,6 +75,7 @@ extension SandboxStore {
             id: newIdentifier(), contactId: contactId, body: body, userId: users.first, title: nil, color: nil,
             pinned: false, dateAdded: now())
         notes[contactId, default: []].append(note)
+        emitNote("NoteCreate", note)
         return note
     }
 }

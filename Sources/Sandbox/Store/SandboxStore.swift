@@ -18,6 +18,10 @@ public actor SandboxStore {
     var listingCache: [String: ListingOrder] = [:]
     var random: SeededRandom
     let now: @Sendable () -> Date
+    /// Sends a webhook for each change made through the API, when a target is configured.
+    var webhooks: SandboxWebhookEmitter?
+
+    func setWebhooks(_ emitter: SandboxWebhookEmitter?) { webhooks = emitter }
 
     init(data: SandboxData, duplicatePolicy: DuplicatePolicy, idSeed: UInt64, now: @escaping @Sendable () -> Date) {
         self.locationId = data.locationId
@@ -124,12 +128,18 @@ public actor SandboxStore {
     // MARK: Helpers shared by the writes
 
     func store(_ contact: SandboxContact) {
+        let previous = contacts[contact.id]
         contacts[contact.id] = contact
+        if webhooks != nil {
+            let type = previous == nil ? "ContactCreate" : previous?.tags != contact.tags ? "ContactTagUpdate" : "ContactUpdate"
+            emitContact(type, contact)
+        }
         version &+= 1
         listingCache.removeAll(keepingCapacity: true)
     }
 
     func remove(_ id: String) {
+        if let contact = contacts[id] { emitContact("ContactDelete", contact) }
         contacts[id] = nil
         tasks[id] = nil
         notes[id] = nil
@@ -236,5 +246,42 @@ public actor SandboxStore {
                 contact.customFields.append(CustomFieldValue(id: id, value: value))
             }
         }
+    }
+}
+
+// MARK: Webhooks
+
+extension SandboxStore {
+    /// The members of HighLevel's contact webhook payloads (`docs/webhook events/ContactCreate.md`).
+    static let contactWebhookMembers: Set<String> = [
+        "id", "locationId", "address1", "city", "state", "companyName", "country", "source", "dateAdded", "dateOfBirth", "dnd", "email",
+        "name", "firstName", "lastName", "phone", "postalCode", "tags", "website", "attachments", "assignedTo", "customFields",
+    ]
+
+    func emitContact(_ type: String, _ contact: SandboxContact) {
+        guard let webhooks, case .object(let full) = contact.fullRepresentation() else { return }
+        var payload = full.filter { Self.contactWebhookMembers.contains($0.key) }
+        payload["type"] = .string(type)
+        payload["locationId"] = .string(locationId)
+        webhooks.emit(payload, at: now())
+    }
+
+    func emitTask(_ type: String, _ task: SandboxTask) {
+        guard let webhooks else { return }
+        webhooks.emit(
+            [
+                "type": .string(type), "locationId": .string(locationId), "id": .string(task.id), "contactId": .string(task.contactId),
+                "title": .string(task.title), "body": task.body.map(JSONValue.string) ?? .null, "assignedTo": task.assignedTo.map(JSONValue.string) ?? .null,
+                "dueDate": .string(task.dueDate), "dateAdded": .string(SandboxTime.iso8601(task.dateAdded)),
+            ].filter { $0.value != .null }, at: now())
+    }
+
+    func emitNote(_ type: String, _ note: SandboxNote) {
+        guard let webhooks else { return }
+        webhooks.emit(
+            [
+                "type": .string(type), "locationId": .string(locationId), "id": .string(note.id), "contactId": .string(note.contactId),
+                "body": .string(note.body), "dateAdded": .string(SandboxTime.iso8601(note.dateAdded)),
+            ], at: now())
     }
 }
