@@ -1,0 +1,161 @@
+import Foundation
+import LiqSync
+import Sandbox
+import Testing
+
+/// `liqsync nightly` end to end against the sandbox.
+@Suite struct NightlyRunnerTests {
+    struct Night {
+        let workspace: TestWorkspace
+        let drop: URL
+        let notifyFile: URL
+
+        init(sandbox: SandboxInfo) throws {
+            workspace = try TestWorkspace(sandbox: sandbox)
+            drop = workspace.root.appendingPathComponent("localiq-drop")
+            notifyFile = workspace.root.appendingPathComponent("notified.json")
+            try FileManager.default.createDirectory(at: drop, withIntermediateDirectories: true)
+        }
+
+        func runner(policy: NightlyPolicy = NightlyPolicy()) throws -> NightlyRunner {
+            var options = NightlyOptions(export: drop)
+            options.policy = policy
+            options.notifier = try Notifier(command: "cat > '\(notifyFile.path)'", url: nil)
+            let client = try workspace.client(retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.001, maxDelay: 0.002))
+            return NightlyRunner(
+                workspace: workspace.workspace, settings: try workspace.settings(), config: try workspace.workspace.loadConfig(), options: options,
+                makeClient: { client })
+        }
+
+        func notification() throws -> NightlyNotification? {
+            guard let data = try? Data(contentsOf: notifyFile) else { return nil }
+            return try JSONDecoder().decode(NightlyNotification.self, from: data)
+        }
+
+        func archived() -> [String] {
+            let archive = drop.appendingPathComponent("archive")
+            let days = (try? FileManager.default.contentsOfDirectory(atPath: archive.path)) ?? []
+            return days.flatMap { (try? FileManager.default.contentsOfDirectory(atPath: archive.appendingPathComponent($0).path)) ?? [] }.sorted()
+        }
+    }
+
+    @Test func twoNightsInARowPlanOnlyWhatIsNewAndNotifyHeldConflicts() async throws {
+        try await SandboxServer.withRunning(.quick(contacts: 60)) { sandbox async throws in
+            let night = try Night(sandbox: sandbox.info)
+            defer { night.workspace.remove() }
+            let generated = night.workspace.root.appendingPathComponent("generated")
+            let export = try LocaliQExportGenerator(seed: 3, contacts: 40, sandbox: SeedGenerator(seed: 7, contactCount: 60)).write(to: generated)
+            try FileManager.default.copyItem(at: export.csv, to: night.drop.appendingPathComponent("localiq-contacts.csv"))
+
+            let first = try await night.runner().run()
+            #expect(first.steps.map(\.name) == ["pull", "import", "plan", "apply", "report"])
+            #expect(first.steps.allSatisfy { $0.status != "failed" }, "\(first.steps)")
+            #expect(first.held > 0 && first.conflicts > 0, "the export has conflicting edits")
+            #expect(first.exitCode == NightlyResult.Code.held && first.status == "held")
+            #expect(night.archived() == ["localiq-contacts.csv"], "the imported file was moved to the archive")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: night.drop.path) == ["archive"])
+            let notified = try #require(try night.notification(), "held conflicts are notified")
+            #expect(notified.status == "held" && notified.held == first.held && notified.conflicts == first.conflicts)
+            let notifiedText = try String(contentsOf: night.notifyFile, encoding: .utf8)
+            #expect(!notifiedText.contains("@") && !notifiedText.contains(sandbox.info.token), "counts and paths only")
+            let report = try #require(first.report)
+            #expect(FileManager.default.fileExists(atPath: report))
+            let firstSet = try ChangeSetFile.read(URL(fileURLWithPath: try #require(first.changeSet)))
+            let appliedKeys = Set(firstSet.changes.filter { $0.decision?.verdict == .accepted }.map { "\($0.target)|\($0.entity)|\($0.op)|\($0.key.sortText)" })
+            #expect(!appliedKeys.isEmpty)
+
+            // Between the nights: an edit in HighLevel and a new LocaliQ lead.
+            let someone = try #require(await sandbox.store.allContacts().first { $0.email != nil })
+            _ = try await sandbox.store.edit(contact: someone.id, fields: ["city": .string("Springfield")])
+            try Data("first_name,last_name,email,phone_mobile,created_at\nNia,Newlead,nia.newlead@example.com,312-555-0177,2026-11-20\n".utf8)
+                .write(to: night.drop.appendingPathComponent("localiq-new.csv"))
+            try FileManager.default.removeItem(at: night.notifyFile)
+
+            let second = try await night.runner().run()
+            #expect(second.steps.allSatisfy { $0.status != "failed" }, "\(second.steps)")
+            let secondSet = try ChangeSetFile.read(URL(fileURLWithPath: try #require(second.changeSet)))
+            let secondKeys = secondSet.changes.map { "\($0.target)|\($0.entity)|\($0.op)|\($0.key.sortText)" }
+            #expect(Set(secondKeys).isDisjoint(with: appliedKeys), "nothing applied on the first night is planned again")
+            #expect(secondSet.changes.contains { $0.entity == .contact && $0.op == .create && $0.after["email"]?.text == "nia.newlead@example.com" })
+            #expect(secondSet.changes.contains { $0.key.highlevelId == someone.id && $0.target == .localiq && $0.fields.contains { $0.field == "city" } })
+            let heldFirst = Set(firstSet.changes.filter { $0.decision == nil && $0.op != .report }.map { "\($0.target)|\($0.entity)|\($0.op)|\($0.key.sortText)" })
+            // Reports (a contact gone from one side) repeat every night; they are not changes.
+            let newOnes = Set(secondSet.changes.filter { $0.op != .report }.map { "\($0.target)|\($0.entity)|\($0.op)|\($0.key.sortText)" })
+                .subtracting(heldFirst)
+            #expect(newOnes.count <= 4, "only the new lead, its tags, and the HighLevel edit are new: \(newOnes.sorted().prefix(8))")
+            #expect(try night.notification()?.held == second.held)
+            #expect(night.archived().contains("localiq-new.csv"))
+            let runs = try night.workspace.workspace.openMirror().recentRuns(limit: 50).filter { $0.kind == "nightly" }
+            #expect(runs.count == 2)
+        }
+    }
+
+    @Test func aSandboxAnsweringFiveHundredFailsTheRunNotifiesAndLeavesTheMirrorIntact() async throws {
+        try await SandboxServer.withRunning(.quick(contacts: 30)) { sandbox async throws in
+            let night = try Night(sandbox: sandbox.info)
+            defer { night.workspace.remove() }
+            let healthy = try await night.runner().run()
+            #expect(healthy.status != "failed", "\(healthy.steps)")
+            let mirror = try night.workspace.workspace.openMirror()
+            let before = try mirror.rawSnapshot()
+
+            _ = try await sandbox.store.edit(contact: try #require(await sandbox.store.allContacts().first?.id), fields: ["city": .string("Elsewhere")])
+            await sandbox.faults.setPlan(try #require(FaultPlan(parsing: "500:1.0")))
+            let failed = try await night.runner().run()
+            #expect(failed.exitCode == NightlyResult.Code.failed && failed.status == "failed")
+            #expect(failed.steps.map(\.name) == ["pull"] && failed.steps.first?.status == "failed")
+            #expect(try night.notification()?.status == "failed")
+            #expect(try mirror.integrityCheck() == "ok")
+            #expect(try mirror.rawSnapshot() == before, "a failed pull changes nothing")
+            #expect(!FileManager.default.fileExists(atPath: night.workspace.root.appendingPathComponent("nightly.lock").path), "the lock is released")
+        }
+    }
+
+    @Test func theLockStopsASecondRunAndIsTakenOverFromACrashedOne() async throws {
+        try await SandboxServer.withRunning(.quick(contacts: 10)) { sandbox async throws in
+            let night = try Night(sandbox: sandbox.info)
+            defer { night.workspace.remove() }
+            let lockURL = night.workspace.root.appendingPathComponent("nightly.lock")
+            // A live holder: this process holds the lock.
+            let held = try NightlyLock(url: lockURL)
+            await #expect(throws: NightlyError.self) { try await night.runner().run() }
+            do {
+                _ = try await night.runner().run()
+            } catch let error as NightlyError {
+                #expect(error.localizedDescription.contains("Another nightly run is in progress (process \(getpid())"))
+            }
+            held.release()
+
+            // A crashed holder: its pid is in the file but it no longer runs (and holds no flock).
+            let gone = Process()
+            gone.executableURL = URL(fileURLWithPath: "/bin/true")
+            try gone.run()
+            gone.waitUntilExit()
+            try Data("\(gone.processIdentifier) 2026-11-28T02:30:00.000Z\n".utf8).write(to: lockURL)
+            let result = try await night.runner().run()
+            #expect(result.tookOverLockFrom == gone.processIdentifier)
+            #expect(result.status != "failed", "\(result.steps)")
+            let log = try String(contentsOf: night.workspace.root.appendingPathComponent("logs/nightly.log"), encoding: .utf8)
+            #expect(log.contains("took over the lock left by process \(gone.processIdentifier)"))
+        }
+    }
+
+    @Test func thePolicyDecidesWhatIsAcceptedAndRefusesTypos() throws {
+        let policy = try NightlyPolicy.parse("accept:\n  add_tags: false\n  overwrite_fields: true\nmax_changes: 10\n", path: "p.yaml")
+        #expect(!policy.addTags && policy.overwriteFields && policy.maxChanges == 10 && policy.createInHighLevel)
+        #expect(throws: NightlyError.self) { try NightlyPolicy.parse("accept:\n  add_tag: true\n", path: "p.yaml") }
+        #expect(throws: NightlyError.self) { try NightlyPolicy.parse("accept:\n  notes: maybe\n", path: "p.yaml") }
+        #expect(throws: NightlyError.self) { try NightlyPolicy.parse("delete_everything: true\n", path: "p.yaml") }
+        #expect(try NightlyPolicy.parse(NightlyPolicy.example, path: "example") == NightlyPolicy())
+    }
+
+    @Test func logsAreRotated() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("liqsync-log-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = RotatingLog(url: folder.appendingPathComponent("nightly.log"), maxBytes: 100, keep: 2)
+        for night in 1...5 { try log.append([String(repeating: "night \(night) ", count: 10)]) }
+        #expect(log.rotatedFiles().count == 2)
+        #expect(try String(contentsOf: log.url, encoding: .utf8).hasPrefix("night 5"))
+        #expect(try String(contentsOf: log.rotatedFiles()[0], encoding: .utf8).hasPrefix("night 3"), "each file is rotated whole once it passes the size")
+    }
+}
