@@ -10,12 +10,13 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Run liqsync against the built-in HighLevel sandbox, in a demo workspace.",
         discussion: """
             Starts the sandbox in this process on a free loopback port with seeded data, points a \
-            workspace at it (./demo-workspace unless --dir says otherwise), pulls HighLevel into the \
-            mirror, writes a LocaliQ export that overlaps it with the fixture generator, imports it, \
-            plans, accepts the safe changes (creates, filled-in fields, added tags — conflicts are held \
-            for a person), applies them, and shows where everything is. Nothing leaves this machine. \
-            The sandbox's data is kept in the demo folder, so running the demo again continues from \
-            where the last run left HighLevel: it is safe to repeat.
+            workspace at it (./demo-workspace unless --dir says otherwise), writes a LocaliQ export \
+            that overlaps it with the fixture generator into a drop folder, and runs the nightly \
+            cycle on it: pull, import, plan, review by the default policy (creates, filled-in fields, \
+            added tags, notes and tasks are accepted; conflicts are held for a person), apply, the \
+            LocaliQ import files and last month's report. Then it shows where everything is. \
+            Nothing leaves this machine. The sandbox's data is kept in the demo folder, so running the \
+            demo again continues from where the last run left HighLevel: it is safe to repeat.
 
             Example:
               liqsync demo --dir /tmp/liqsync-demo --contacts 500
@@ -54,80 +55,68 @@ struct DemoCommand: AsyncParsableCommand {
             Output.line("2. Workspace \(workspace.root.path) points at it (config liqsync.yaml, credential stored 0600).")
 
             let settings = try ResolvedSettings.resolve(workspace: workspace, environment: [:])
+            // LocaliQ's side: an export that overlaps the seeded people, with format noise, saved
+            // into the drop folder the nightly run imports from.
+            let generated = workspace.root.appendingPathComponent("localiq-generated")
+            let export = try LocaliQExportGenerator(seed: 1, contacts: max(10, contacts * 3 / 4), sandbox: SeedGenerator(seed: configuration.seed, contactCount: contacts))
+                .write(to: generated)
+            let drop = workspace.root.appendingPathComponent("localiq-drop")
+            try FileManager.default.createDirectory(at: drop, withIntermediateDirectories: true)
+            let dropped = drop.appendingPathComponent(export.csv.lastPathComponent)
+            try? FileManager.default.removeItem(at: dropped)
+            try FileManager.default.copyItem(at: export.csv, to: dropped)
+            Output.line("3. Wrote a LocaliQ export overlapping HighLevel into the drop folder: \(dropped.path)")
+
+            // The nightly cycle with the default policy: creates, filled-in fields, added tags,
+            // notes and tasks are accepted; conflicts and deletes wait for a person.
+            var nightly = NightlyOptions(export: drop)
+            nightly.reportPeriod = .month
+            let runner = NightlyRunner(workspace: workspace, settings: settings, config: try workspace.loadConfig(), options: nightly)
+            Output.line("4. liqsync nightly --export \(drop.path)")
+            let result = try await runner.run()
+            for step in result.steps {
+                Output.line("   \(step.name.padding(toLength: 7, withPad: " ", startingAt: 0)) \(step.status)  " + Self.stepLine(step))
+            }
             let mirror = try workspace.openMirror()
-            let summary = try await Puller(mirror: mirror, client: try workspace.makeClient(settings)).run(PullOptions())
-            Output.line("3. " + PullReport.text(summary).replacingOccurrences(of: "\n", with: "\n   "))
+            var planURL: URL?
+            if let changeSet = result.changeSet {
+                let url = URL(fileURLWithPath: changeSet)
+                planURL = url
+                let review = ChangeSetSummary(try ChangeSetFile.read(url), path: url.path)
+                Output.line("5. Review by the nightly policy: \(review.accepted) accepted (creates, filled-in fields, added tags); \(review.conflicts) conflicts held for you")
+                for line in review.lines.dropFirst() { Output.line("   " + line) }
+            }
+            Output.line("6. Nightly run \(result.status) (exit \(result.exitCode)): \(result.failedChanges) failed, \(result.held) held for review")
+            try await sandbox.store.snapshot().write(to: sandboxData)
 
             let sample = await sandbox.store.allContacts().first { $0.lastName != nil }
             if let name = sample?.lastName {
                 let hits = try mirror.search(name, in: [.contacts], limit: 3)
-                Output.line("4. liqsync search \"\(name)\" → \(hits.count) of the best matches:")
+                Output.line("7. liqsync search \"\(name)\" → \(hits.count) of the best matches:")
                 for hit in hits { Output.line("     \(hit.title)  \(hit.snippet)") }
             }
-
-            // LocaliQ's side: an export that overlaps the seeded people, with format noise.
-            let drop = workspace.root.appendingPathComponent("localiq-drop")
-            let export = try LocaliQExportGenerator(seed: 1, contacts: max(10, contacts * 3 / 4), sandbox: SeedGenerator(seed: configuration.seed, contactCount: contacts))
-                .write(to: drop)
-            Output.line("5. Wrote a LocaliQ export overlapping HighLevel: \(export.csv.path)")
-            let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
-            let importZone = TimeZone(identifier: settings.timezone) ?? .gmt
-            let imported = try Importer(database: mirror).run(export.csv, mapping: mapping, options: ImportOptions(zone: importZone))
-            Output.line("6. liqsync import → " + Self.importLine(imported))
-
-            let planner = Planner(database: mirror, policy: (try? workspace.loadConfig().sync) ?? SyncPolicy())
-            var plan = try planner.plan(workspace: workspace.root.path)
-            let planURL = workspace.changeSets.appendingPathComponent("plan-\(PlanCommand.stamp(Date())).lqcs")
-            Output.line("7. liqsync plan → \(plan.changes.count) changes, \(plan.conflictCount) of them conflicts for a person")
-            // The demo's review policy: what fills a gap or adds is accepted; conflicts, reports and deletes wait.
-            let safe = plan.changes.filter { change in
-                change.conflict == nil && (change.op == .create || change.op == .add || (change.op == .update && change.fields.allSatisfy { $0.base == nil }))
-            }.map(\.id)
-            if !safe.isEmpty {
-                plan = try ChangeReview.decide(plan, ChangeSelection(ids: Set(safe)), verdict: .accepted, by: "demo policy").0
-            }
-            try ChangeSetFile.write(plan, to: planURL)
-            let review = ChangeSetSummary(plan, path: planURL.path)
-            Output.line("8. Review by the demo policy: \(review.accepted) accepted (creates, filled-in fields, added tags); \(review.conflicts) conflicts held for you")
-            for line in review.lines.dropFirst() { Output.line("   " + line) }
-
-            if review.accepted > 0 {
-                let applier = Applier(database: mirror, client: try workspace.makeClient(settings), exportsFolder: workspace.exports)
-                let applied = try await applier.run(planURL)
-                Output.line("9. liqsync apply → \(applied.done) applied, \(applied.failed) failed, \(applied.stale) stale; LocaliQ import files:")
-                for file in applied.exports where file.hasSuffix(".csv") { Output.line("     \(file)") }
-            } else {
-                Output.line("9. Nothing new to apply: HighLevel and LocaliQ already agree on everything the policy may accept.")
-            }
-            try await sandbox.store.snapshot().write(to: sandboxData)
-
-            let zone = TimeZone(identifier: settings.timezone) ?? .gmt
-            let period = try ReportPeriod.lastFull(.month, before: Date(), zone: zone)
-            let report = try Reporter(database: mirror).make(period)
-            let reportFolder = workspace.reports.appendingPathComponent(period.label)
-            try ReportFiles.write(report, formats: ReportFormat.allCases, to: reportFolder)
-            let headline = ["new_contacts", "localiq_leads", "notes_added", "appointments_booked"].compactMap { id in
-                report.figures.first { $0.id == id }.map { "\($0.title.lowercased()) \($0.current.map(Report.format) ?? "—")" }
-            }
-            Output.line("10. liqsync report --period month → \(period.label): " + headline.joined(separator: ", "))
+            let reportFile = result.report ?? workspace.reports.path
 
             let counts = try mirror.recordCounts()
-            let stem = planURL.deletingPathExtension().path
+            let stem = planURL?.deletingPathExtension().path ?? ""
             Output.line("")
             Output.line("Where everything is:")
             Output.line("  mirror       \(workspace.mirrorFile.path)  (\(counts["contacts"] ?? 0) contacts, \(counts["notes"] ?? 0) notes, \(counts["tasks"] ?? 0) tasks, \(counts["appointments"] ?? 0) appointments)")
-            Output.line("  LocaliQ in   \(drop.path)/  (ground-truth.json says what differs)")
-            Output.line("  change set   \(planURL.path)")
-            if FileManager.default.fileExists(atPath: stem + ".success.csv") {
+            Output.line("  LocaliQ in   \(drop.path)/archive/  (imported; \(generated.path)/ground-truth.json says what differs)")
+            Output.line("  change set   \(planURL?.path ?? "none")")
+            if !stem.isEmpty, FileManager.default.fileExists(atPath: stem + ".success.csv") {
                 Output.line("  outcomes     \(stem).success.csv, \(stem).errors.csv")
             }
             Output.line("  exports      \(workspace.exports.path)/")
-            Output.line("  report       \(reportFolder.path)/report.html  (CSV and JSON beside it)")
+            Output.line("  report       \(reportFile)  (CSV and JSON beside it)")
+            Output.line("  run log      \(workspace.logs.path)/nightly.log")
             Output.line("  audit log    \(workspace.logs.path)/")
             Output.line("")
             Output.line("Try next:")
-            Output.line("  liqsync review \(planURL.path) --conflicts")
-            Output.line("  liqsync review \(planURL.path) --html review.html")
+            if let planURL {
+                Output.line("  liqsync review \(planURL.path) --conflicts --workspace \(workspace.root.path)")
+                Output.line("  liqsync review \(planURL.path) --html review.html --workspace \(workspace.root.path)")
+            }
             Output.line("  liqsync search \"\(sample?.lastName ?? "example")\" --workspace \(workspace.root.path)")
             Output.line("  liqsync report --period week --workspace \(workspace.root.path)")
         }
@@ -135,6 +124,11 @@ struct DemoCommand: AsyncParsableCommand {
 }
 
 extension DemoCommand {
+    static func stepLine(_ step: NightlyStep) -> String {
+        let counts = step.counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return counts + (step.detail.map { (counts.isEmpty ? "" : " — ") + $0 } ?? "")
+    }
+
     static func importLine(_ summary: ImportSummary) -> String {
         if let previous = summary.alreadyImportedAs { return "already imported as #\(previous) (\(summary.rowsRead) rows); nothing to do" }
         return "\(summary.rowsRead) rows read = \(summary.rowsStaged) staged + \(summary.rowsRejected) rejected"

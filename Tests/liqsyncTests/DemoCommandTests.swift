@@ -12,10 +12,11 @@ struct DemoCommandTests {
         let target = directory.url.appendingPathComponent("demo")
         let first = try await CLIProcess.run(["demo", "--dir", target.path, "--contacts", "80"])
         #expect(first.code == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("6. liqsync import → 60 rows read = 60 staged + 0 rejected"))
-        #expect(first.stdout.contains("7. liqsync plan → "))
+        #expect(first.stdout.contains("4. liqsync nightly --export "))
+        #expect(first.stdout.contains("import  ok  already 0, files 1, read 60, rejected 0, staged 60"))
+        #expect(first.stdout.contains("plan    ok  accepted "))
         #expect(first.stdout.contains("conflicts held for you"))
-        #expect(first.stdout.contains(" 0 failed, 0 stale"))
+        #expect(first.stdout.contains("failed 0, files 4, stale 0"))
         #expect(first.stdout.contains("Where everything is"))
         #expect(first.stdout.contains("liqsync review "))
         let mirror = try MirrorDatabase(file: target.appendingPathComponent("mirror.sqlite"))
@@ -23,7 +24,7 @@ struct DemoCommandTests {
         #expect(afterFirst > 80, "the LocaliQ people new to HighLevel were created")
         let exports = try FileManager.default.contentsOfDirectory(atPath: target.appendingPathComponent("exports").path)
         #expect(exports.contains { $0.hasSuffix("-contacts-create-001.csv") })
-        #expect(first.stdout.contains("10. liqsync report --period month → "))
+        #expect(first.stdout.contains("report  ok  tables 13"))
         let reports = try FileManager.default.contentsOfDirectory(atPath: target.appendingPathComponent("reports").path)
         let reportFolder = target.appendingPathComponent("reports").appendingPathComponent(try #require(reports.first))
         for file in ["report.html", "report.json", "figures.csv", "new_contacts_by_source.csv"] {
@@ -35,8 +36,8 @@ struct DemoCommandTests {
 
         let second = try await CLIProcess.run(["demo", "--dir", target.path, "--contacts", "80"])
         #expect(second.code == 0, "\(second.stderr)")
-        #expect(second.stdout.contains("already imported"))
-        #expect(second.stdout.contains("Nothing new to apply"))
+        #expect(second.stdout.contains("import  ok  already 1, files 1, read 0"))
+        #expect(second.stdout.contains("apply   skipped  nothing accepted"))
         #expect(try mirror.recordCounts()["contacts"] == afterFirst)
     }
 }
