@@ -90,7 +90,7 @@ let package = Package(
         ),
         .testTarget(
             name: "liqsyncTests",
-            dependencies: ["liqsync", "LiqSync", "Sandbox"]
+            dependencies: ["liqsync", "LiqSync", "Sandbox", .product(name: "Crypto", package: "swift-crypto")]
         ),
     ]
 )

@@ -56,8 +56,10 @@ public struct WebhookVerifier: Sendable {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         var bytes: Data?
         if trimmed.hasPrefix("-----BEGIN") {
-            let body = trimmed.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
-            bytes = Data(base64Encoded: body.trimmingCharacters(in: .whitespacesAndNewlines))
+            // The base64 between the BEGIN and END lines, whatever whitespace a config file left.
+            let parts = trimmed.components(separatedBy: "-----")
+            let body = parts.count >= 5 ? parts[2] : ""
+            bytes = Data(base64Encoded: body.filter { !$0.isWhitespace })
         } else if trimmed.count == 64, trimmed.allSatisfy(\.isHexDigit) {
             var data = Data()
             var index = trimmed.startIndex
