@@ -15,8 +15,8 @@ SELECT 'c' || i, 'loc', 'First' || (i % 4999), 'Last' || (i % 7919), 'First' || 
     CASE i % 7 WHEN 0 THEN 'Google Ads' WHEN 1 THEN 'Yelp' WHEN 2 THEN 'Website Form' WHEN 3 THEN 'Referral' WHEN 4 THEN 'Facebook Ads'
         WHEN 5 THEN 'LocaliQ' ELSE NULL END,
     json_array('tag' || (i % 41), 'tag' || (i % 7)), 'tag' || (i % 41) || ' tag' || (i % 7),
-    strftime('%Y-%m-%dT%H:%M:%S.000Z', 1701216000 + (i * 2654435761) % 63072000, 'unixepoch'),
-    strftime('%Y-%m-%dT%H:%M:%S.000Z', 1701216000 + (i * 2654435761) % 63072000 + 86400, 'unixepoch'),
+    strftime('%Y-%m-%dT%H:%M:%S.000Z', 1732838400 + (i * 2654435761) % 63072000, 'unixepoch'),
+    strftime('%Y-%m-%dT%H:%M:%S.000Z', 1732838400 + (i * 2654435761) % 63072000 + 86400, 'unixepoch'),
     json_object('id', 'c' || i, 'firstName', 'First' || (i % 4999), 'lastName', 'Last' || (i % 7919), 'email', 'person' || i || '@example.com',
         'phone', '+1312555' || printf('%04d', i % 10000), 'companyName', 'Company ' || (i % 20011), 'tags', json_array('tag' || (i % 41), 'tag' || (i % 7)),
         'customFields', json_array(json_object('id', 'f1', 'value', 'value ' || i))),
@@ -29,13 +29,13 @@ BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000)
 INSERT INTO notes (id, contact_id, title, body, user_id, date_added, raw, pulled_at)
 SELECT 'n' || i, 'c' || ((i * 7919) % 1000000 + 1), NULL, 'Called back about the quote, number ' || i || '; wants a visit next week.', 'user' || (i % 25),
-    strftime('%Y-%m-%dT%H:%M:%S.000Z', 1701216000 + (i * 2246822519) % 63072000, 'unixepoch'),
+    strftime('%Y-%m-%dT%H:%M:%S.000Z', 1732838400 + (i * 2246822519) % 63072000, 'unixepoch'),
     json_object('id', 'n' || i, 'body', 'Called back about the quote, number ' || i), '2026-11-29T00:00:00.000Z'
 FROM n;
 COMMIT;
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500000),
-t(i, created) AS (SELECT i, 1701216000 + (i * 3266489917) % 63072000 FROM n)
+t(i, created) AS (SELECT i, 1732838400 + (i * 3266489917) % 63072000 FROM n)
 INSERT INTO tasks (id, contact_id, title, body, assigned_to, due_date, completed, raw, pulled_at, created_at, completed_at)
 SELECT 't' || i, 'c' || ((i * 104729) % 1000000 + 1), 'Follow up ' || i, 'Call them back', CASE WHEN i % 10 = 0 THEN NULL ELSE 'user' || (i % 25) END,
     strftime('%Y-%m-%dT%H:%M:%S.000Z', created + 259200, 'unixepoch'), CASE WHEN i % 5 < 3 THEN 1 ELSE 0 END,
@@ -46,7 +46,7 @@ FROM t;
 COMMIT;
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000),
-a(i, booked) AS (SELECT i, 1701216000 + (i * 2654435761) % 63072000 FROM n)
+a(i, booked) AS (SELECT i, 1732838400 + (i * 2654435761) % 63072000 FROM n)
 INSERT INTO appointments (id, contact_id, calendar_id, title, notes, status, start_time, end_time, raw, pulled_at, date_added)
 SELECT 'a' || i, 'c' || ((i * 15485863) % 1000000 + 1), 'cal' || (i % 5), 'Visit', NULL,
     CASE i % 6 WHEN 0 THEN 'new' WHEN 1 THEN 'confirmed' WHEN 2 THEN 'showed' WHEN 3 THEN 'noshow' WHEN 4 THEN 'cancelled' ELSE 'showed' END,
@@ -62,18 +62,18 @@ INSERT INTO staged_rows (row_id, import_id, line, status, source_id, email_key, 
 SELECT 4294967296 + i, 1, i, 'staged', 'L' || i, CASE WHEN i % 2 = 0 THEN 'person' || (i * 5) || '@example.com' ELSE 'lead' || i || '@example.com' END, NULL,
     json_object('email', 'lead' || i || '@example.com'),
     json_object('id', 'i' || i, 'channel', CASE i % 3 WHEN 0 THEN 'call' WHEN 1 THEN 'form' ELSE 'chat' END, 'campaign', 'Campaign ' || (i % 30),
-        'occurred_at', strftime('%Y-%m-%dT%H:%M:%S.000Z', 1701216000 + (i * 2246822519) % 63072000, 'unixepoch')),
+        'occurred_at', strftime('%Y-%m-%dT%H:%M:%S.000Z', 1732838400 + (i * 2246822519) % 63072000, 'unixepoch')),
     '{}'
 FROM n;
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 729)
 INSERT INTO runs (kind, mode, started_at, ended_at, status, requests, throttled, retries)
 SELECT CASE i % 3 WHEN 0 THEN 'pull' WHEN 1 THEN 'plan' ELSE 'apply' END, NULL,
-    strftime('%Y-%m-%dT%H:%M:%S.000Z', 1701216000 + i * 86400 + 7200, 'unixepoch'), strftime('%Y-%m-%dT%H:%M:%S.000Z', 1701216000 + i * 86400 + 7800, 'unixepoch'),
+    strftime('%Y-%m-%dT%H:%M:%S.000Z', 1732838400 + i * 86400 + 7200, 'unixepoch'), strftime('%Y-%m-%dT%H:%M:%S.000Z', 1732838400 + i * 86400 + 7800, 'unixepoch'),
     CASE WHEN i % 17 = 0 THEN 'failed' ELSE 'ok' END, 400 + i % 300, i % 4, i % 6
 FROM n;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)
 INSERT INTO apply_journal (plan_id, change_id, status, record_id, message, at)
 SELECT 'plan' || (i / 100), i, CASE WHEN i % 20 = 0 THEN 'failed' WHEN i % 33 = 0 THEN 'stale' ELSE 'done' END, 'c' || i, NULL,
-    strftime('%Y-%m-%dT%H:%M:%S.000Z', 1701216000 + (i * 2654435761) % 63072000, 'unixepoch')
+    strftime('%Y-%m-%dT%H:%M:%S.000Z', 1732838400 + (i * 2654435761) % 63072000, 'unixepoch')
 FROM n;
 COMMIT;

@@ -40,6 +40,49 @@ extension MirrorDatabase {
         }
     }
 
+    /// Indexes the report reads without touching table rows, and each staged lead's time,
+    /// channel, campaign and identity computed once at import rather than per report.
+    static func registerReportIndexMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v8-report-covering-indexes") { db in
+            try db.execute(
+                sql: """
+                    DROP INDEX tasks_open_due;
+                    CREATE INDEX tasks_open_due ON tasks(due_date, assigned_to, created_at) WHERE completed = 0;
+                    CREATE INDEX tasks_completed_due ON tasks(completed_at, due_date, assigned_to, created_at) WHERE completed = 1;
+                    DROP INDEX notes_date_added;
+                    CREATE INDEX notes_date_added ON notes(date_added, contact_id);
+                    CREATE INDEX contacts_live_tags ON contacts(tags) WHERE deleted_at IS NULL;
+                    ALTER TABLE staged_rows ADD COLUMN lead_at TEXT;
+                    ALTER TABLE staged_rows ADD COLUMN lead_channel TEXT;
+                    ALTER TABLE staged_rows ADD COLUMN lead_campaign TEXT;
+                    ALTER TABLE staged_rows ADD COLUMN lead_key TEXT;
+                    CREATE INDEX staged_rows_lead_at ON staged_rows(lead_at, lead_key, lead_channel) WHERE lead_at IS NOT NULL;
+                    """)
+            for importId in try Int64.fetchAll(db, sql: "SELECT id FROM imports WHERE status = 'done'") {
+                try setLeadColumns(db, importId: importId)
+            }
+        }
+    }
+
+    /// Fills the lead columns of an import's staged rows (see docs/metrics.md, LocaliQ leads).
+    static func setLeadColumns(_ db: Database, importId: Int64) throws {
+        try db.execute(
+            sql: """
+                UPDATE staged_rows SET
+                    lead_at = coalesce(json_extract(activity, '$.occurred_at'), json_extract(fields, '$.created')),
+                    lead_channel = CASE
+                        WHEN lower(coalesce(json_extract(activity, '$.channel'), '')) LIKE '%call%'
+                            OR lower(coalesce(json_extract(activity, '$.channel'), '')) LIKE '%phone%' THEN 'call'
+                        WHEN lower(coalesce(json_extract(activity, '$.channel'), '')) LIKE '%form%' THEN 'form'
+                        WHEN lower(coalesce(json_extract(activity, '$.channel'), '')) LIKE '%chat%' THEN 'chat'
+                        WHEN trim(coalesce(json_extract(activity, '$.channel'), '')) = '' THEN '(none)' ELSE 'other' END,
+                    lead_campaign = coalesce(nullif(trim(json_extract(activity, '$.campaign')), ''), nullif(trim(json_extract(fields, '$.campaign')), ''),
+                        nullif(trim(json_extract(fields, '$.source')), ''), '(no campaign)'),
+                    lead_key = coalesce(json_extract(activity, '$.id'), source_id, email_key, phone_key, CAST(row_id AS TEXT))
+                WHERE row_id BETWEEN ? AND ? AND status = 'staged'
+                """, arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF])
+    }
+
     /// Records a finished command (plan, apply, nightly, listen batch) in the runs table, for
     /// `liqsync report`'s sync-health section and `liqsync pull --status`.
     public func recordRun(

@@ -219,6 +219,7 @@ extension MirrorDatabase {
                     UPDATE imports SET status = 'done', finished_at = ?, rows_read = ?, rows_staged = ?, rows_rejected = ?, summary = ?
                     WHERE id = ?
                     """, arguments: [Timestamp.format(Date()), read, staged, rejected, summary, id])
+            try Self.setLeadColumns(db, importId: id)
             try db.execute(sql: "PRAGMA cache_size = \(MirrorDatabase.cacheSizePragma)")
         }
     }

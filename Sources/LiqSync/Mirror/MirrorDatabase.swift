@@ -162,6 +162,7 @@ public struct MirrorDatabase: Sendable {
         registerJournalMigrations(&migrator)
         registerReportMigrations(&migrator)
         registerWebhookMigrations(&migrator)
+        registerReportIndexMigrations(&migrator)
         return migrator
     }
 }

@@ -101,32 +101,19 @@ struct ReportBuilder {
             db,
             sql: """
                 WITH \(q.windows),
-                staged AS (
-                    SELECT s.row_id, s.source_id, s.email_key, s.phone_key,
-                        json_extract(s.activity, '$.id') AS activity_id,
-                        lower(trim(coalesce(json_extract(s.activity, '$.channel'), ''))) AS channel,
-                        coalesce(nullif(trim(json_extract(s.activity, '$.campaign')), ''), nullif(trim(json_extract(s.fields, '$.campaign')), ''),
-                            nullif(trim(json_extract(s.fields, '$.source')), ''), '(no campaign)') AS campaign,
-                        coalesce(json_extract(s.activity, '$.occurred_at'), json_extract(s.fields, '$.created')) AS at
-                    FROM imports i JOIN staged_rows s ON s.row_id BETWEEN i.id * 4294967296 AND i.id * 4294967296 + 4294967295
-                    WHERE i.status = 'done' AND s.status = 'staged'
-                ),
                 leads AS (
-                    SELECT min(row_id) AS row_id, source_id, email_key, phone_key, channel, campaign, at FROM staged
-                    WHERE at IS NOT NULL
-                    GROUP BY coalesce(activity_id, source_id, email_key, phone_key, row_id), at, channel
+                    SELECT w.win, min(s.row_id) AS row_id, s.lead_channel AS channel, s.lead_campaign AS campaign
+                    FROM w CROSS JOIN staged_rows s ON s.lead_at >= w.lo AND s.lead_at < w.hi
+                    JOIN imports i ON i.id = s.import_id AND i.status = 'done'
+                    WHERE s.status = 'staged'
+                    GROUP BY w.win, s.lead_key, s.lead_at, s.lead_channel
                 )
-                SELECT w.win,
-                    CASE WHEN l.channel LIKE '%call%' OR l.channel LIKE '%phone%' THEN 'call'
-                        WHEN l.channel LIKE '%form%' THEN 'form'
-                        WHEN l.channel LIKE '%chat%' THEN 'chat'
-                        WHEN l.channel = '' THEN '(none)' ELSE 'other' END AS ch,
-                    l.campaign,
-                    (EXISTS (SELECT 1 FROM links k JOIN contacts c ON c.id = k.contact_id AND c.deleted_at IS NULL WHERE k.localiq_id = l.source_id)
-                        OR EXISTS (SELECT 1 FROM contacts c WHERE c.email_key = l.email_key AND c.deleted_at IS NULL)
-                        OR EXISTS (SELECT 1 FROM contacts c WHERE c.phone_key = l.phone_key AND c.deleted_at IS NULL)) AS reached,
+                SELECT l.win, l.channel, l.campaign,
+                    (EXISTS (SELECT 1 FROM links k JOIN contacts c ON c.id = k.contact_id AND c.deleted_at IS NULL WHERE k.localiq_id = s.source_id)
+                        OR EXISTS (SELECT 1 FROM contacts c WHERE c.email_key = s.email_key AND c.deleted_at IS NULL)
+                        OR EXISTS (SELECT 1 FROM contacts c WHERE c.phone_key = s.phone_key AND c.deleted_at IS NULL)) AS reached,
                     count(*)
-                FROM w JOIN leads l ON l.at >= w.lo AND l.at < w.hi
+                FROM leads l JOIN staged_rows s ON s.row_id = l.row_id
                 GROUP BY 1, 2, 3, 4
                 """, arguments: q.windowArguments)
         for row in rows {
@@ -236,8 +223,13 @@ struct ReportBuilder {
             db,
             sql: """
                 WITH \(q.windows)
-                SELECT w.win, \(who), count(*) FROM w CROSS JOIN tasks t ON t.due_date < w.hi
-                WHERE (t.completed = 0 OR t.completed_at >= w.hi) AND (t.created_at IS NULL OR t.created_at < w.hi)
+                SELECT win, who, count(*) FROM (
+                    SELECT w.win, \(who) AS who FROM w CROSS JOIN tasks t INDEXED BY tasks_open_due ON t.completed = 0 AND t.due_date < w.hi
+                    WHERE t.created_at IS NULL OR t.created_at < w.hi
+                    UNION ALL
+                    SELECT w.win, \(who) AS who FROM w CROSS JOIN tasks t INDEXED BY tasks_completed_due ON t.completed = 1 AND t.completed_at >= w.hi
+                    WHERE t.due_date < w.hi AND (t.created_at IS NULL OR t.created_at < w.hi)
+                )
                 GROUP BY 1, 2
                 """, arguments: q.windowArguments)
         {
@@ -417,8 +409,11 @@ struct ReportBuilder {
         for row in try Row.fetchAll(
             db,
             sql: """
-                SELECT lower(j.value) AS k, min(j.value), count(*) AS n FROM contacts c, json_each(c.tags) j
-                WHERE c.deleted_at IS NULL AND j.type = 'text'
+                WITH sets AS (
+                    SELECT tags, count(*) AS n FROM contacts INDEXED BY contacts_live_tags WHERE deleted_at IS NULL GROUP BY tags
+                )
+                SELECT lower(j.value) AS k, min(j.value), sum(sets.n) AS n FROM sets, json_each(sets.tags) j
+                WHERE j.type = 'text'
                 GROUP BY k ORDER BY n DESC, k LIMIT ?
                 """, arguments: [limit])
         {

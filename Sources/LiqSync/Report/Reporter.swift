@@ -17,6 +17,14 @@ public struct Reporter: Sendable {
     public func make(_ period: ReportPeriod, generatedAt: Date = Date()) throws -> Report {
         let context = QueryContext(period: period)
         return try database.writer.read { db in
+            if ProcessInfo.processInfo.environment["LIQSYNC_PROFILE_SQL"] == "1" {
+                db.trace(options: .profile) { event in
+                    if case .profile(let statement, let duration) = event, duration > 0.05 {
+                        let sql = String(statement.sql.prefix(200)).replacingOccurrences(of: "\n", with: " ")
+                        FileHandle.standardError.write(Data("\(String(format: "%.3f", duration)) s  \(sql)\n".utf8))
+                    }
+                }
+            }
             var builder = ReportBuilder(period: period, limit: tableLimit)
             try builder.acquisition(db, context)
             try builder.leads(db, context)
