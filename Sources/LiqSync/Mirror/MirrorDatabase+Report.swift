@@ -64,6 +64,29 @@ extension MirrorDatabase {
         }
     }
 
+    /// Every report query reads an index alone, never the records (whose raw JSON makes them
+    /// large): the time column first, then what the query groups or filters on. Most replace a
+    /// narrower index on the same leading column, so a pull maintains no more indexes than before.
+    static func registerCoveringIndexMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v9-report-index-only") { db in
+            try db.execute(
+                sql: """
+                    DROP INDEX contacts_date_added;
+                    DROP INDEX contacts_live_tags;
+                    CREATE INDEX contacts_date_added ON contacts(date_added, source, utm_source, utm_medium, utm_campaign, deleted_at, tags, id);
+                    DROP INDEX tasks_created_at;
+                    DROP INDEX tasks_completed_at;
+                    CREATE INDEX tasks_created_at ON tasks(created_at, assigned_to);
+                    DROP INDEX appointments_date_added;
+                    DROP INDEX appointments_start_time;
+                    DROP INDEX appointments_contact;
+                    CREATE INDEX appointments_date_added ON appointments(date_added, status);
+                    CREATE INDEX appointments_start_time ON appointments(start_time, status);
+                    CREATE INDEX appointments_contact ON appointments(contact_id, date_added);
+                    """)
+        }
+    }
+
     /// Fills the lead columns of an import's staged rows (see docs/metrics.md, LocaliQ leads).
     static func setLeadColumns(_ db: Database, importId: Int64) throws {
         try db.execute(

@@ -163,6 +163,7 @@ public struct MirrorDatabase: Sendable {
         registerReportMigrations(&migrator)
         registerWebhookMigrations(&migrator)
         registerReportIndexMigrations(&migrator)
+        registerCoveringIndexMigrations(&migrator)
         return migrator
     }
 }

@@ -201,7 +201,8 @@ struct ReportBuilder {
                 db,
                 sql: """
                     WITH \(q.buckets)
-                    SELECT b.win, b.idx, count(*) FROM b CROSS JOIN tasks t ON t.\(column) >= b.lo AND t.\(column) < b.hi GROUP BY 1, 2
+                    SELECT b.win, b.idx, count(*) FROM b CROSS JOIN tasks t \(column == "completed_at" ? "INDEXED BY tasks_completed_due ON t.completed = 1 AND" : "ON")
+                        t.\(column) >= b.lo AND t.\(column) < b.hi GROUP BY 1, 2
                     """, arguments: q.bucketArguments)
             {
                 if target == 0 { created.add(win: row[0], idx: row[1], row[2]) } else { completed.add(win: row[0], idx: row[1], row[2]) }
@@ -294,7 +295,7 @@ struct ReportBuilder {
                     SELECT w.win, \(who) AS who,
                         CASE WHEN t.created_at IS NOT NULL AND t.created_at <= t.completed_at
                             THEN (julianday(t.completed_at) - julianday(t.created_at)) * 24 END AS hours
-                    FROM w CROSS JOIN tasks t ON t.completed_at >= w.lo AND t.completed_at < w.hi
+                    FROM w CROSS JOIN tasks t INDEXED BY tasks_completed_due ON t.completed = 1 AND t.completed_at >= w.lo AND t.completed_at < w.hi
                 ),
                 ranked AS (
                     SELECT win, who, hours, row_number() OVER (PARTITION BY win, who ORDER BY hours) AS position,
@@ -410,7 +411,7 @@ struct ReportBuilder {
             db,
             sql: """
                 WITH sets AS (
-                    SELECT tags, count(*) AS n FROM contacts INDEXED BY contacts_live_tags WHERE deleted_at IS NULL GROUP BY tags
+                    SELECT tags, count(*) AS n FROM contacts INDEXED BY contacts_date_added WHERE deleted_at IS NULL GROUP BY tags
                 )
                 SELECT lower(j.value) AS k, min(j.value), sum(sets.n) AS n FROM sets, json_each(sets.tags) j
                 WHERE j.type = 'text'
@@ -419,28 +420,25 @@ struct ReportBuilder {
         {
             totals.append((row[0], row[1], row[2]))
         }
+        // Per window, each distinct tag set once with its count; then its tags. Rows with no tag
+        // name carry the count of contacts with at least one tag.
         var added = WindowCounts()
         var tagged = [0.0, 0.0]
         for row in try Row.fetchAll(
             db,
             sql: """
-                WITH \(q.windows)
-                SELECT w.win, lower(j.value), count(*) FROM w CROSS JOIN contacts c ON c.date_added >= w.lo AND c.date_added < w.hi, json_each(c.tags) j
-                WHERE j.type = 'text' GROUP BY 1, 2
-                """, arguments: q.windowArguments)
-        {
-            added.add(win: row[0], key: row[1], row[2])
-        }
-        for row in try Row.fetchAll(
-            db,
-            sql: """
-                WITH \(q.windows)
-                SELECT w.win, count(*) FROM w CROSS JOIN contacts c ON c.date_added >= w.lo AND c.date_added < w.hi
-                WHERE c.tags <> '[]' GROUP BY 1
+                WITH \(q.windows),
+                sets AS MATERIALIZED (
+                    SELECT w.win, c.tags, count(*) AS n FROM w CROSS JOIN contacts c ON c.date_added >= w.lo AND c.date_added < w.hi
+                    GROUP BY w.win, c.tags
+                )
+                SELECT win, lower(j.value), sum(n) FROM sets, json_each(sets.tags) j WHERE j.type = 'text' GROUP BY 1, 2
+                UNION ALL
+                SELECT win, NULL, sum(n) FROM sets WHERE tags <> '[]' GROUP BY 1
                 """, arguments: q.windowArguments)
         {
             let win: Int = row[0]
-            tagged[win] = row[1]
+            if let key = row[1] as String? { added.add(win: win, key: key, row[2]) } else { tagged[win] = row[2] }
         }
         figures.append(.init("new_contacts_tagged", .tags, "New contacts with at least one tag", .count, current: tagged[0], previous: tagged[1]))
         let rows: [[Cell]] = totals.map { tag in

@@ -25,6 +25,8 @@ public struct Reporter: Sendable {
                     }
                 }
             }
+            // Sorts for GROUP BY and DISTINCT stay in memory (a year's report sorts a million keys).
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
             var builder = ReportBuilder(period: period, limit: tableLimit)
             try builder.acquisition(db, context)
             try builder.leads(db, context)
