@@ -28,6 +28,53 @@ public struct PullState: Sendable, Codable, Equatable {
 extension MirrorDatabase {
     static let activePullKey = "pull.active"
     static let contactsCheckpointKey = "pull.contacts.dateUpdated"
+    static let bulkLoadKey = "mirror.bulkLoad"
+
+    /// The first pull into an empty mirror loads contacts without their secondary indexes and
+    /// full-text triggers, then builds both once (sorted index builds and one FTS5 rebuild are
+    /// several times faster than keeping them up to date row by row). The statements that put
+    /// them back are saved in the same transaction that drops them, so a pull killed mid-load
+    /// restores them when it resumes, or when the mirror is next opened without a pull to resume.
+    struct BulkLoad: Codable {
+        var statements: [String]
+    }
+
+    static func beginBulkLoad(in db: Database) throws {
+        guard try (checkpoint(bulkLoadKey, in: db) as BulkLoad?) == nil,
+            try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM contacts)") == true
+        else { return }
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT type, name, sql FROM sqlite_master
+                WHERE tbl_name = 'contacts' AND sql IS NOT NULL AND (type = 'index' OR (type = 'trigger' AND name LIKE '__contacts_fts_%'))
+                ORDER BY type, name
+                """)
+        guard !rows.isEmpty else { return }
+        try saveCheckpoint(bulkLoadKey, BulkLoad(statements: rows.map { $0["sql"] }), in: db)
+        for row in rows {
+            let name: String = row["name"]
+            try db.execute(sql: "DROP \((row["type"] as String) == "index" ? "INDEX" : "TRIGGER") \(name.quotedDatabaseIdentifier)")
+        }
+    }
+
+    /// Puts back what `beginBulkLoad` dropped and indexes every contact for search.
+    static func endBulkLoad(in db: Database) throws {
+        guard let bulk: BulkLoad = try checkpoint(bulkLoadKey, in: db) else { return }
+        for statement in bulk.statements { try db.execute(sql: statement) }
+        try db.execute(sql: "INSERT INTO contacts_fts(contacts_fts) VALUES('rebuild')")
+        try db.execute(sql: "DELETE FROM checkpoints WHERE name = ?", arguments: [bulkLoadKey])
+    }
+
+    /// A bulk load left by a pull that is not going to resume it is finished now.
+    func finishAbandonedBulkLoad() throws {
+        try writer.write { db in
+            guard try (Self.checkpoint(Self.bulkLoadKey, in: db) as BulkLoad?) != nil,
+                try (Self.checkpoint(Self.activePullKey, in: db) as PullState?) == nil
+            else { return }
+            try Self.endBulkLoad(in: db)
+        }
+    }
 
     public func activePull() async throws -> PullState? {
         try await writer.read { db in try Self.checkpoint(Self.activePullKey, in: db) }
@@ -44,6 +91,7 @@ extension MirrorDatabase {
             let runId = try RunRows.begin(kind: "pull", mode: full ? "full" : "incremental", in: db)
             try db.execute(sql: "DELETE FROM pull_queue")
             try db.execute(sql: "DELETE FROM pull_seen")
+            try Self.beginBulkLoad(in: db)
             let state = PullState(
                 runId: runId, full: full, entities: entities, phase: .contacts, cursor: nil, listCursor: nil, usesDeprecatedList: false,
                 since: since, newest: nil, counts: [:], seenCursors: [])
@@ -91,6 +139,7 @@ extension MirrorDatabase {
                 state.counts["contacts", default: RecordCounts()].deleted += deleted
                 try db.execute(sql: "DELETE FROM pull_seen")
             }
+            try Self.endBulkLoad(in: db)
             state.phase = .children
             try Self.saveCheckpoint(Self.activePullKey, state, in: db)
             return state
@@ -159,6 +208,7 @@ extension MirrorDatabase {
                     sql: "INSERT OR REPLACE INTO checkpoints (name, value, updated_at) VALUES (?, ?, ?)",
                     arguments: [Self.contactsCheckpointKey, newest, Timestamp.format(time)])
             }
+            try Self.endBulkLoad(in: db)
             try db.execute(sql: "DELETE FROM checkpoints WHERE name = ?", arguments: [Self.activePullKey])
             try RunRows.finish(state.runId, status: "ok", stats: stats, counts: state.counts, message: nil, at: time, in: db)
         }
@@ -182,5 +232,16 @@ extension MirrorDatabase {
         let text = String(decoding: try encoder.encode(value), as: UTF8.self)
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO checkpoints (name, value, updated_at) VALUES (?, ?, ?)")
             .execute(arguments: [name, text, Timestamp.format(Date())])
+    }
+}
+
+extension MirrorDatabase {
+    /// The named indexes and triggers on a mirror table (for checks and tests).
+    public func schemaObjects(on table: MirroredTable) throws -> [String] {
+        try writer.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL AND type IN ('index', 'trigger') ORDER BY name",
+                arguments: [table.rawValue])
+        }
     }
 }

@@ -23,6 +23,7 @@ public struct MirrorDatabase: Sendable {
         do {
             writer = try DatabasePool(path: file.path, configuration: configuration)
             try Self.migrator.migrate(writer)
+            try finishAbandonedBulkLoad()
         } catch let error as DatabaseError {
             throw MirrorError.unusable(file.path, error.message ?? "SQLite error \(error.resultCode.rawValue)")
         }
