@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// How a record changed when written to the mirror.
 public enum RecordChange: Sendable {
@@ -24,12 +25,14 @@ enum ContactRows {
         """
 
     /// A contact's column values, computed before the write transaction so the writer holds
-    /// the database only for binding and stepping.
+    /// the database only for binding and stepping. Text is bound straight from these strings
+    /// (no `StatementArguments` boxing: at pull rates it cost more than SQLite's own work).
     struct Prepared: Sendable {
         var id: String
         var raw: String
         var dateUpdated: String?
-        var arguments: StatementArguments
+        /// The upsert's parameters in order (nil binds NULL).
+        var values: [String?]
 
         init(_ contact: Contact, pulledAt: String) {
             let raw = contact.raw.canonicalText
@@ -39,16 +42,42 @@ enum ContactRows {
             self.id = contact.id
             self.raw = raw
             self.dateUpdated = dateUpdated
-            arguments = [
+            var tagsJSON = "["
+            for (index, tag) in contact.tags.enumerated() {
+                if index > 0 { tagsJSON += "," }
+                tagsJSON += JSON.string(tag).canonicalText
+            }
+            tagsJSON += "]"
+            values = [
                 contact.id, contact.locationId, contact.firstName, contact.lastName, contact.displayName, contact.email,
                 contact.email.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }, contact.phone, phoneKey,
-                ContactRows.phoneSearchText(phoneKey), contact.companyName, contact.source,
-                JSON.array(contact.tags.map(JSON.string)).canonicalText, contact.tags.joined(separator: " "),
-                contact.dateAdded.map(Timestamp.format), dateUpdated, raw, pulledAt, attribution.source, attribution.medium,
-                attribution.campaign,
+                ContactRows.phoneSearchText(phoneKey), contact.companyName, contact.source, tagsJSON, contact.tags.joined(separator: " "),
+                contact.dateAdded.map(Timestamp.format), dateUpdated, raw, pulledAt, attribution.source, attribution.medium, attribution.campaign,
             ]
         }
+
+        /// Binds `values` to the upsert and runs it.
+        func execute(_ statement: Statement, in db: Database) throws {
+            let handle = statement.sqliteStatement
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+            for (offset, value) in values.enumerated() {
+                guard var text = value else { continue }
+                text.withUTF8 { bytes in
+                    _ = sqlite3_bind_text(
+                        handle, Int32(offset + 1), bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count),
+                        ContactRows.transient)
+                }
+            }
+            let code = sqlite3_step(handle)
+            guard code == SQLITE_DONE else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+        }
     }
+
+    /// SQLite copies bound text before `bind` returns.
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     /// The stored raw JSON of those ids that are live (not marked deleted), in one query.
     static func liveRaw(ids: [String], in db: Database) throws -> [String: String] {
@@ -69,7 +98,7 @@ enum ContactRows {
     /// Writes one contact unless its live stored raw JSON is identical; says what changed.
     static func write(_ row: Prepared, storedRaw: String?, exists: Bool, in db: Database) throws -> RecordChange {
         if let storedRaw, storedRaw == row.raw { return .unchanged }
-        try db.cachedStatement(sql: upsertSQL).execute(arguments: row.arguments)
+        try row.execute(try db.cachedStatement(sql: upsertSQL), in: db)
         return exists ? .updated : .new
     }
 
