@@ -50,7 +50,7 @@ enum ContactRows {
             tagsJSON += "]"
             values = [
                 contact.id, contact.locationId, contact.firstName, contact.lastName, contact.displayName, contact.email,
-                contact.email.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }, contact.phone, phoneKey,
+                contact.email.map { $0.trimmed.lowercased() }, contact.phone, phoneKey,
                 ContactRows.phoneSearchText(phoneKey), contact.companyName, contact.source, tagsJSON, contact.tags.joined(separator: " "),
                 contact.dateAdded.map(Timestamp.format), dateUpdated, raw, pulledAt, attribution.source, attribution.medium, attribution.campaign,
             ]

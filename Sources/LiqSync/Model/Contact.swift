@@ -45,7 +45,7 @@ public struct Contact: Sendable, Equatable {
     public var attribution: (source: String?, medium: String?, campaign: String?) {
         let value = raw["attributionSource"]
         func text(_ key: String) -> String? {
-            guard let text = value?[key]?.text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+            guard let text = value?[key]?.text?.trimmed, !text.isEmpty else { return nil }
             return text
         }
         return (text("utmSource"), text("utmMedium") ?? text("medium"), text("utmCampaign") ?? text("campaign"))
