@@ -165,6 +165,7 @@ public struct MirrorDatabase: Sendable {
         registerWebhookMigrations(&migrator)
         registerReportIndexMigrations(&migrator)
         registerCoveringIndexMigrations(&migrator)
+        registerTagIndexMigrations(&migrator)
         return migrator
     }
 }
