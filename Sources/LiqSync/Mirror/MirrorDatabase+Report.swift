@@ -96,7 +96,8 @@ extension MirrorDatabase {
         }
     }
 
-    /// Fills the lead columns of an import's staged rows (see docs/metrics.md, LocaliQ leads).
+    /// Fills the lead columns of an import's staged rows (see docs/metrics.md, LocaliQ leads);
+    /// for imports staged before v8. New rows get them from `LeadColumns` as they are staged.
     static func setLeadColumns(_ db: Database, importId: Int64) throws {
         try db.execute(
             sql: """
@@ -135,5 +136,44 @@ extension MirrorDatabase {
                     countsText, message,
                 ])
         }
+    }
+}
+
+/// A staged row's lead: when it happened (the interaction's `occurred_at`, else the contact's
+/// `created`), its channel, campaign, and the identity that de-duplicates re-imports. The same
+/// rules as `setLeadColumns`, computed while staging.
+struct LeadColumns {
+    var at: String
+    var channel: String
+    var campaign: String
+    var key: String
+
+    init?(_ row: ImportedRow, rowId: Int64) {
+        guard row.status == .staged else { return nil }
+        let activity = row.activity
+        guard let at = activity?["occurred_at"]?.string ?? row.fields["created"]?.string else { return nil }
+        self.at = at
+        let channel = (activity?["channel"]?.string ?? "").lowercased()
+        if channel.contains("call") || channel.contains("phone") {
+            self.channel = "call"
+        } else if channel.contains("form") {
+            self.channel = "form"
+        } else if channel.contains("chat") {
+            self.channel = "chat"
+        } else {
+            self.channel = channel.trimmed.isEmpty ? "(none)" : "other"
+        }
+        func nonEmpty(_ value: JSON?) -> String? {
+            guard let text = value?.string?.trimmed, !text.isEmpty else { return nil }
+            return text
+        }
+        campaign = nonEmpty(activity?["campaign"]) ?? nonEmpty(row.fields["campaign"]) ?? nonEmpty(row.fields["source"]) ?? "(no campaign)"
+        let activityId: String?
+        switch activity?["id"] {
+        case .string(let text)?: activityId = text
+        case .number(let number)?: activityId = number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        default: activityId = nil
+        }
+        key = activityId ?? row.sourceId ?? row.emailKey ?? row.phoneKey ?? String(rowId)
     }
 }

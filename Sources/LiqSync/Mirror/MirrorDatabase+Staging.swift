@@ -114,8 +114,9 @@ extension MirrorDatabase {
     public func stage(_ rows: [ImportedRow], importId: Int64) throws {
         try writer.write { db in
             let sql = """
-                INSERT INTO staged_rows (row_id, import_id, line, status, source_id, email_key, phone_key, fields, extras, activity, raw, findings, duplicate_of)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO staged_rows (row_id, import_id, line, status, source_id, email_key, phone_key, fields, extras, activity, raw, findings, duplicate_of,
+                    lead_at, lead_channel, lead_campaign, lead_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
             let statement = try db.cachedStatement(sql: sql)
             let handle = statement.sqliteStatement
@@ -135,6 +136,12 @@ extension MirrorDatabase {
                 Self.bind(handle, 11, row.raw.canonicalText)
                 Self.bind(handle, 12, row.findings.isEmpty ? nil : Self.findingsText(row.findings))
                 if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, 13, Int64(duplicate)) }
+                if let lead = LeadColumns(row, rowId: importId << 32 | Int64(row.line)) {
+                    Self.bind(handle, 14, lead.at)
+                    Self.bind(handle, 15, lead.channel)
+                    Self.bind(handle, 16, lead.campaign)
+                    Self.bind(handle, 17, lead.key)
+                }
                 let code = sqlite3_step(handle)
                 guard code == SQLITE_DONE else {
                     throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
@@ -219,7 +226,6 @@ extension MirrorDatabase {
                     UPDATE imports SET status = 'done', finished_at = ?, rows_read = ?, rows_staged = ?, rows_rejected = ?, summary = ?
                     WHERE id = ?
                     """, arguments: [Timestamp.format(Date()), read, staged, rejected, summary, id])
-            try Self.setLeadColumns(db, importId: id)
             try db.execute(sql: "PRAGMA cache_size = \(MirrorDatabase.cacheSizePragma)")
         }
     }
