@@ -65,6 +65,11 @@ SELECT 4294967296 + i, 1, i, 'staged', 'L' || i, CASE WHEN i % 2 = 0 THEN 'perso
         'occurred_at', strftime('%Y-%m-%dT%H:%M:%S.000Z', 1732838400 + (i * 2246822519) % 63072000, 'unixepoch')),
     '{}'
 FROM n;
+-- What staging writes beside each lead row (see LeadColumns).
+INSERT INTO staged_leads (row_id, lead_at, lead_key, channel, campaign)
+SELECT row_id, json_extract(activity, '$.occurred_at'), json_extract(activity, '$.id'), json_extract(activity, '$.channel'),
+    json_extract(activity, '$.campaign')
+FROM staged_rows WHERE import_id = 1 ORDER BY row_id;
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 729)
 INSERT INTO runs (kind, mode, started_at, ended_at, status, requests, throttled, retries)
 SELECT CASE i % 3 WHEN 0 THEN 'pull' WHEN 1 THEN 'plan' ELSE 'apply' END, NULL,

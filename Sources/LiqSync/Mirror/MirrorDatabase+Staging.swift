@@ -108,18 +108,22 @@ extension MirrorDatabase {
 
     private static func deleteRows(_ db: Database, importId: Int64) throws {
         try db.execute(sql: "DELETE FROM staged_rows WHERE row_id BETWEEN ? AND ?", arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF])
+        try db.execute(sql: "DELETE FROM staged_leads WHERE row_id BETWEEN ? AND ?", arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF])
     }
 
     /// Appends rows in one transaction. Text is bound straight from the encoded buffers.
     public func stage(_ rows: [ImportedRow], importId: Int64) throws {
         try writer.write { db in
             let sql = """
-                INSERT INTO staged_rows (row_id, import_id, line, status, source_id, email_key, phone_key, fields, extras, activity, raw, findings, duplicate_of,
-                    lead_at, lead_channel, lead_campaign, lead_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO staged_rows (row_id, import_id, line, status, source_id, email_key, phone_key, fields, extras, activity, raw, findings, duplicate_of)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
             let statement = try db.cachedStatement(sql: sql)
             let handle = statement.sqliteStatement
+            // Leads go to their own narrow table, appended in row order like staged_rows.
+            let leadHandle = try db.cachedStatement(
+                sql: "INSERT INTO staged_leads (row_id, lead_at, lead_key, channel, campaign) VALUES (?, ?, ?, ?, ?)"
+            ).sqliteStatement
             for row in rows {
                 sqlite3_reset(handle)
                 sqlite3_clear_bindings(handle)
@@ -136,15 +140,21 @@ extension MirrorDatabase {
                 Self.bind(handle, 11, row.raw.canonicalText)
                 Self.bind(handle, 12, row.findings.isEmpty ? nil : Self.findingsText(row.findings))
                 if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, 13, Int64(duplicate)) }
-                if let lead = LeadColumns(row, rowId: importId << 32 | Int64(row.line)) {
-                    Self.bind(handle, 14, lead.at)
-                    Self.bind(handle, 15, lead.channel)
-                    Self.bind(handle, 16, lead.campaign)
-                    Self.bind(handle, 17, lead.key)
-                }
                 let code = sqlite3_step(handle)
                 guard code == SQLITE_DONE else {
                     throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+                if let lead = LeadColumns(row, rowId: importId << 32 | Int64(row.line)) {
+                    sqlite3_reset(leadHandle)
+                    sqlite3_bind_int64(leadHandle, 1, importId << 32 | Int64(row.line))
+                    Self.bind(leadHandle, 2, lead.at)
+                    Self.bind(leadHandle, 3, lead.key)
+                    Self.bind(leadHandle, 4, lead.channel)
+                    Self.bind(leadHandle, 5, lead.campaign)
+                    let leadCode = sqlite3_step(leadHandle)
+                    guard leadCode == SQLITE_DONE else {
+                        throw DatabaseError(resultCode: ResultCode(rawValue: leadCode), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                    }
                 }
             }
             sqlite3_reset(handle)

@@ -166,6 +166,7 @@ public struct MirrorDatabase: Sendable {
         registerReportIndexMigrations(&migrator)
         registerCoveringIndexMigrations(&migrator)
         registerTagIndexMigrations(&migrator)
+        registerLeadTableMigrations(&migrator)
         return migrator
     }
 }

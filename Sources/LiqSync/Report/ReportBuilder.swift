@@ -102,11 +102,11 @@ struct ReportBuilder {
             sql: """
                 WITH \(q.windows),
                 leads AS (
-                    SELECT w.win, min(s.row_id) AS row_id, s.lead_channel AS channel, s.lead_campaign AS campaign
-                    FROM w CROSS JOIN staged_rows s ON s.lead_at >= w.lo AND s.lead_at < w.hi
+                    SELECT w.win, min(l.row_id) AS row_id, l.channel, l.campaign
+                    FROM staged_leads l JOIN w ON l.lead_at >= w.lo AND l.lead_at < w.hi
+                    JOIN staged_rows s ON s.row_id = l.row_id AND s.status = 'staged'
                     JOIN imports i ON i.id = s.import_id AND i.status = 'done'
-                    WHERE s.status = 'staged'
-                    GROUP BY w.win, s.lead_key, s.lead_at, s.lead_channel
+                    GROUP BY w.win, l.lead_key, l.lead_at, l.channel
                 )
                 SELECT l.win, l.channel, l.campaign,
                     (EXISTS (SELECT 1 FROM links k JOIN contacts c ON c.id = k.contact_id AND c.deleted_at IS NULL WHERE k.localiq_id = s.source_id)
