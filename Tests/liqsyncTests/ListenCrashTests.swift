@@ -82,6 +82,27 @@ extension ListenCrashTests {
     }
 }
 
+extension ListenCrashTests {
+    @Test("a port in use is one sentence, exit 1")
+    func portInUse() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        _ = try await CLIProcess.run(["init", "--workspace", folder.url.path])
+        let workspace = Workspace(root: folder.url)
+        var config = try workspace.loadConfig()
+        config.webhooks.ed25519PublicKey = String(repeating: "ab", count: 32)
+        try workspace.saveConfig(config)
+        let first = try CLIProcess(["listen", "--workspace", folder.url.path, "--port", "0"])
+        let banner = try #require(try await first.firstLine(timeout: 60))
+        let port = try #require(banner.split(separator: ":").dropFirst(2).first.flatMap { Int($0.prefix { $0.isNumber }) })
+        let second = try await CLIProcess.run(["listen", "--workspace", folder.url.path, "--port", String(port)], timeout: 60)
+        first.signal(SIGTERM)
+        _ = try await first.exitCode(timeout: 30)
+        #expect(second.code == 1)
+        #expect(second.stderr.contains("Port \(port) is in use; choose another with --port."))
+    }
+}
+
 actor Acknowledged {
     private(set) var ids = Set<String>()
     var count: Int { ids.count }

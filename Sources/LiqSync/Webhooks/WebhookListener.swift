@@ -131,7 +131,12 @@ public struct WebhookListener: Sendable {
                     do { try listener.applier.applyPending() } catch { listener.logger.error("applying webhooks: \(error.localizedDescription)") }
                 }
             }
-            try await group.run()
+            do {
+                try await group.run()
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                wake.finish()
+                throw WebhookError.portInUse(listener.options.port)
+            }
             wake.finish()
             try await tasks.waitForAll()
         }
