@@ -104,7 +104,7 @@ extension MirrorDatabase {
     /// state — all in one transaction.
     public func commitContactPage(_ contacts: [Contact], state: PullState, pulledAt: Date) async throws -> PullState {
         let time = Timestamp.format(pulledAt)
-        let rows = contacts.map { ContactRows.Prepared($0, pulledAt: time) }
+        let rows = await ContactRows.prepare(contacts, pulledAt: time)
         return try await writer.write { db in
             var state = state
             let ids = rows.map(\.id)
