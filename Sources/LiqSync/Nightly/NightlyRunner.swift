@@ -92,7 +92,15 @@ public struct NightlyRunner: Sendable {
         var lines = ["\(result.startedAt) nightly run started (process \(ProcessInfo.processInfo.processIdentifier))"]
         if let previous = lock.tookOverFrom { lines.append("  took over the lock left by process \(previous), which is no longer running") }
         let mirror = try workspace.openMirror()
-        var stats = ClientStats()
+        // One client for the whole run: an OAuth refresh token rotated during the pull must be
+        // the one the apply uses (HighLevel's refresh tokens are single-use).
+        var sharedClient: HighLevelClient?
+        func client() throws -> HighLevelClient {
+            if let sharedClient { return sharedClient }
+            let made = try makeClient()
+            sharedClient = made
+            return made
+        }
 
         func step(_ name: String, _ body: () async throws -> NightlyStep) async -> Bool {
             do {
@@ -111,11 +119,7 @@ public struct NightlyRunner: Sendable {
 
         var planURL: URL?
         var ok = await step("pull") {
-            let client = try makeClient()
-            let summary = try await Puller(mirror: mirror, client: client).run(PullOptions())
-            stats.requests += summary.requests
-            stats.throttled += summary.throttled
-            stats.retries += summary.retries
+            let summary = try await Puller(mirror: mirror, client: try client()).run(PullOptions())
             var counts: [String: Int] = ["requests": summary.requests, "throttled": summary.throttled]
             for (entity, value) in summary.counts { counts[entity] = value.new + value.updated + value.deleted }
             return NightlyStep(name: "pull", status: "ok", counts: counts, detail: nil)
@@ -147,14 +151,7 @@ public struct NightlyRunner: Sendable {
                     return NightlyStep(name: "apply", status: "skipped", counts: [:], detail: "nothing accepted")
                 }
                 let needsClient = set.changes.contains { $0.isApplicable && $0.target == .highlevel }
-                let client = needsClient ? try makeClient() : nil
-                let summary = try await Applier(database: mirror, client: client, exportsFolder: workspace.exports).run(planURL)
-                if let client {
-                    let used = await client.stats
-                    stats.requests += used.requests
-                    stats.throttled += used.throttled
-                    stats.retries += used.retries
-                }
+                let summary = try await Applier(database: mirror, client: needsClient ? try client() : nil, exportsFolder: workspace.exports).run(planURL)
                 result.failedChanges = summary.failed
                 result.exports = summary.exports
                 return NightlyStep(
@@ -174,6 +171,7 @@ public struct NightlyRunner: Sendable {
             }
         }
         pruneAuditLogs(now: now())
+        let stats = await sharedClient?.stats ?? ClientStats()
 
         if !ok {
             result.status = "failed"

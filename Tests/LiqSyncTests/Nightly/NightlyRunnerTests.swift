@@ -140,6 +140,40 @@ import Testing
         }
     }
 
+    /// HighLevel's refresh tokens are single-use: the token the pull rotated must be the one the
+    /// apply uses, in the same run.
+    @Test func anOAuthTokenRefreshedDuringThePullServesTheApply() async throws {
+        let clock = SharedClock()
+        var configuration = SandboxConfiguration.quick(contacts: 30)
+        configuration.accessTokenLifetime = 600
+        configuration.now = { clock.now }
+        try await SandboxServer.withRunning(configuration) { sandbox async throws in
+            let info = sandbox.info
+            let night = try Night(sandbox: info)
+            defer { night.workspace.remove() }
+            let code = try await sandbox.tokens.issueCode(clientId: info.clientId, redirectURI: nil, scopes: [Principal.readScope, Principal.writeScope])
+            let grant = try await OAuthTokenExchange(transport: URLSessionTransport(), tokenURL: info.baseURL + "/oauth/token").exchange(
+                ["grant_type": "authorization_code", "code": code, "client_id": info.clientId, "client_secret": info.clientSecret],
+                clientSecret: info.clientSecret)
+            try night.workspace.workspace.credentialStore.save(.oauth(grant))
+            let generated = night.workspace.root.appendingPathComponent("generated")
+            let export = try LocaliQExportGenerator(seed: 5, contacts: 20, sandbox: SeedGenerator(seed: 7, contactCount: 30)).write(to: generated)
+            try FileManager.default.copyItem(at: export.csv, to: night.drop.appendingPathComponent("localiq-contacts.csv"))
+            clock.advance(601)  // expired: the pull refreshes, rotating the refresh token
+
+            // Settings read once, as `liqsync nightly` reads them; clients made from them hold the grant of that moment.
+            let settings = try night.workspace.settings()
+            let workspace = night.workspace.workspace
+            let runner = NightlyRunner(
+                workspace: workspace, settings: settings, config: try workspace.loadConfig(), options: NightlyOptions(export: night.drop),
+                makeClient: { try workspace.makeClient(settings, pacer: RequestPacer(maxRequests: 100_000, interval: 1)) })
+            let result = try await runner.run()
+            #expect(result.steps.allSatisfy { $0.status != "failed" }, "\(result.steps)")
+            let applied = try #require(result.steps.first { $0.name == "apply" })
+            #expect((applied.counts["done"] ?? 0) > 0 && applied.counts["failed"] == 0)
+        }
+    }
+
     @Test func thePolicyDecidesWhatIsAcceptedAndRefusesTypos() throws {
         let policy = try NightlyPolicy.parse("accept:\n  add_tags: false\n  overwrite_fields: true\nmax_changes: 10\n", path: "p.yaml")
         #expect(!policy.addTags && policy.overwriteFields && policy.maxChanges == 10 && policy.createInHighLevel)
