@@ -34,3 +34,10 @@ struct JSONParserTests {
         #expect(throws: (any Error).self) { try JSON.parse(Data([0x22, 0xFF, 0xFE, 0x22])) }
     }
 }
+
+@Suite struct CanonicalJSONTests {
+    @Test func keysSortedNumbersPlainEscapesMinimal() throws {
+        let value = try JSON.parse(Data(#"{"b":[0,-5,123456789012,1.5,-0.25,true,null],"a":{"z":"x\"y\n","m":"é"},"":-9007199254740}"#.utf8))
+        #expect(value.canonicalText == #"{"":-9007199254740,"a":{"m":"é","z":"x\"y\n"},"b":[0,-5,123456789012,1.5,-0.25,true,null]}"#)
+    }
+}
