@@ -191,12 +191,7 @@ public struct NightlyRunner: Sendable {
             message: result.steps.first { $0.status == "failed" }.map { "\($0.name) failed" })
 
         if let notifier = options.notifier, notifier.isConfigured, result.status == "failed" || result.status == "held" {
-            let message = NightlyNotification(
-                status: result.status, exitCode: result.exitCode, workspace: workspace.root.path, startedAt: result.startedAt, endedAt: result.endedAt,
-                steps: result.steps.map { var step = $0; step.detail = step.status == "failed" ? "failed; see \(log.url.path)" : nil; return step },
-                held: result.held, conflicts: result.conflicts, failedChanges: result.failedChanges, rejectedRows: result.rejectedRows,
-                changeSet: result.changeSet, report: result.report, log: log.url.path)
-            result.notificationProblems = await notifier.send(message)
+            result.notificationProblems = await notifier.send(NightlyNotification(result, workspace: workspace.root.path, log: log.url.path))
             lines += result.notificationProblems.map { "  notify: \($0)" }
             if result.notificationProblems.isEmpty { lines.append("  notify: sent (\(result.status))") }
         }

@@ -101,4 +101,26 @@ public struct NightlyNotification: Sendable, Codable, Equatable {
     public var changeSet: String?
     public var report: String?
     public var log: String
+
+    /// The shareable part of a run's result: step details (error text) are replaced by a pointer
+    /// to the log, and exports, lock take-overs and notification problems are left out.
+    public init(_ result: NightlyResult, workspace: String, log: String) {
+        status = result.status
+        exitCode = result.exitCode
+        self.workspace = workspace
+        startedAt = result.startedAt
+        endedAt = result.endedAt
+        steps = result.steps.map { step in
+            var shared = step
+            shared.detail = step.status == "failed" ? "failed; see \(log)" : nil
+            return shared
+        }
+        held = result.held
+        conflicts = result.conflicts
+        failedChanges = result.failedChanges
+        rejectedRows = result.rejectedRows
+        changeSet = result.changeSet
+        report = result.report
+        self.log = log
+    }
 }

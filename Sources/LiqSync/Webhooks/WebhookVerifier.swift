@@ -51,6 +51,9 @@ public struct WebhookVerifier: Sendable {
         return .rejected("no key is configured for the signature sent")
     }
 
+    /// The 12 bytes a SubjectPublicKeyInfo puts before an Ed25519 key (OID 1.3.101.112).
+    static let spkiPrefix = Data([0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00])
+
     /// PEM (SPKI), base64 of the 32 raw bytes or of the 44-byte SPKI, or 64 hex characters.
     static func ed25519Key(_ text: String) throws -> Curve25519.Signing.PublicKey {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -74,8 +77,6 @@ public struct WebhookVerifier: Sendable {
             bytes = Data(base64Encoded: trimmed)
         }
         guard var raw = bytes else { throw WebhookError.badKey("the Ed25519 public key is neither PEM, base64 nor hex") }
-        // SubjectPublicKeyInfo for Ed25519: 12 bytes of header (OID 1.3.101.112), then the key.
-        let spkiPrefix = Data([0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00])
         if raw.count == 44, raw.prefix(12) == spkiPrefix { raw = raw.suffix(32) }
         guard raw.count == 32, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
             throw WebhookError.badKey("the Ed25519 public key is not 32 bytes (or an SPKI holding them)")
@@ -85,7 +86,7 @@ public struct WebhookVerifier: Sendable {
 
     /// The SPKI PEM of an Ed25519 public key, as HighLevel shows keys and `liqsync sandbox` prints them.
     public static func pem(_ key: Curve25519.Signing.PublicKey) -> String {
-        let spki = Data([0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]) + key.rawRepresentation
+        let spki = spkiPrefix + key.rawRepresentation
         return "-----BEGIN PUBLIC KEY-----\n\(spki.base64EncodedString())\n-----END PUBLIC KEY-----\n"
     }
 }
