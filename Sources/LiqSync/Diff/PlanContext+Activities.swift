@@ -14,7 +14,7 @@ extension PlanContext {
         var seen = Set<String>()
         for item in activities {
             guard let sourceId = item.contactSourceId else { continue }
-            let contactId = matchedContacts[sourceId] ?? links[sourceId]
+            let contactId = matchedContacts[sourceId] ?? linkedContact(sourceId)
             guard contactId != nil || createdFrom.contains(sourceId) else { continue }
             let activityId = item.activity["id"]?.string ?? FileDigest.sha256(JSON.object(item.activity).canonicalText).prefix(16).description
             guard seen.insert(activityId).inserted else { continue }
@@ -28,7 +28,7 @@ extension PlanContext {
                     after: ["title": .string(title), "body": .string(body), "activity_id": .string(activityId)],
                     reason: "LocaliQ \(item.activity["channel"]?.string ?? "activity") to a HighLevel note"))
         }
-        for (localiqId, contactId) in matchedContacts.sorted(by: { $0.key < $1.key }) {
+        for (localiqId, contactId) in matchedContacts.filter({ notes[$0.value] != nil }).sorted(by: { $0.key < $1.key }) {
             for note in notes[contactId] ?? [] where !(note.body?.contains("LocaliQ activity ") ?? false) && sent["note:" + note.id] == nil {
                 changes.append(
                     Change(
@@ -74,7 +74,7 @@ extension PlanContext {
     mutating func planTasks(rows: [PlanRow], rules: [Int64: FollowUpTaskRule], tasks: [String: [PlanTask]], now: Date) {
         for row in rows {
             guard let rule = rules[row.importId], let sourceId = row.sourceId, let status = row.fields["status"]?.string else { continue }
-            let contactId = matchedContacts[sourceId] ?? links[sourceId]
+            let contactId = matchedContacts[sourceId] ?? linkedContact(sourceId)
             guard contactId != nil || createdFrom.contains(sourceId) else { continue }
             let marker = Self.followUpMarker(sourceId)
             let existing = contactId.flatMap { tasks[$0]?.first { $0.body?.contains(marker) == true } }

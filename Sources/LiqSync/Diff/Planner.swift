@@ -28,27 +28,65 @@ public struct Planner: Sendable {
     }
 
     /// Plans against the given imports (default: the latest finished import of each file).
+    ///
+    /// Every contact and row is matched on keys read through covering indexes; a matched pair
+    /// whose digests show both sides and the base equal in every field the row speaks for needs
+    /// nothing and is not read. Only the rest (differences, new records, conflicts) are read in
+    /// full and diffed field by field.
     public func plan(direction: PlanDirection = .both, imports chosen: [Int64]? = nil, workspace: String, now: Date = Date()) throws -> ChangeSet {
+        try planMeasured(direction: direction, imports: chosen, workspace: workspace, now: now).changeSet
+    }
+
+    /// How much of the data a plan had to read in full.
+    public struct Statistics: Sendable, Equatable {
+        /// Staged rows matched to one contact each.
+        public var matchedPairs = 0
+        /// Of those, the pairs read and diffed field by field (the rest were equal by digest).
+        public var pairsDiffed = 0
+
+        public init(matchedPairs: Int = 0, pairsDiffed: Int = 0) {
+            self.matchedPairs = matchedPairs
+            self.pairsDiffed = pairsDiffed
+        }
+    }
+
+    /// `plan`, also saying how many matched pairs were diffed in full.
+    public func planMeasured(
+        direction: PlanDirection = .both, imports chosen: [Int64]? = nil, workspace: String, now: Date = Date()
+    ) throws -> (changeSet: ChangeSet, statistics: Statistics) {
         let imports = try database.currentImports().filter { chosen == nil || chosen?.contains($0.id) == true }
-        var rows: [PlanRow] = []
+        var table = RowTable()
         var inputs: [PlanInput] = []
         var taskRules: [Int64: FollowUpTaskRule] = [:]
+        var knownColumns: [Int64: Set<String>] = [:]
         for record in imports {
             let summary = try database.importSummary(id: record.id)
             if let rule = summary?.followUpTask { taskRules[record.id] = rule }
-            let known = summary?.format == "json" ? nil : summary?.mappedFields.map(Set.init)
-            rows += try database.planRows(importId: record.id, knownColumns: known)
+            if summary?.format != "json", let mapped = summary?.mappedFields { knownColumns[record.id] = Set(mapped) }
+            try database.rowDigests(importId: record.id, into: &table)
             inputs.append(PlanInput(importId: record.id, file: record.file, sha256: record.sha256, profile: record.profile))
         }
+        let known: (Int64, [String: JSON]) -> Set<String> = { importId, fields in knownColumns[importId] ?? Set(fields.keys) }
+        let index = try database.contactIndex()
+        var context = PlanContext(index: index, links: try database.linkIndex(index), policy: policy, sent: try database.sentToLocaliQ())
+        // Rows without digests, or with a HighLevel id column, are read before matching.
+        let early = table.rows.filter { $0.digestStart < 0 || $0.flags.contains(.highlevelId) }.map(\.rowId)
+        let earlyRows = try database.planRows(rowIds: early, known: known)
+        let triage = context.triage(table, knownMasks: knownColumns.mapValues(PlanContext.mask), early: earlyRows)
+        let rows = try earlyRows.merging(database.planRows(rowIds: triage.rowsToRead.filter { earlyRows[$0] == nil }, known: known)) { first, _ in first }
+        let contacts = try database.planContacts(ids: triage.contactsToRead.map { index.ids[Int($0)] })
+        context.base = try database.baseValues(contactIds: triage.pairs.map { index.ids[Int($0.contact)] })
+        context.finish(triage, rows: rows, contacts: contacts)
         var activities: [PlanActivity] = []
         for record in imports { activities += try database.planActivities(importId: record.id) }
-        let contacts = try database.planContacts()
-        let fingerprint = try database.contactsFingerprint()
-        var context = PlanContext(
-            contacts: contacts, links: try database.links(), base: try database.baseValues(), policy: policy, sent: try database.sentToLocaliQ())
-        context.plan(rows)
         context.planNotes(activities: activities, notes: try database.planNotes())
-        if !taskRules.isEmpty { context.planTasks(rows: rows, rules: taskRules, tasks: try database.planTasks(), now: now) }
+        if !taskRules.isEmpty {
+            var ruled: [PlanRow] = []
+            for record in imports where taskRules[record.id] != nil {
+                ruled += try database.planRows(importId: record.id, knownColumns: knownColumns[record.id])
+            }
+            context.planTasks(rows: ruled, rules: taskRules, tasks: try database.planTasks(), now: now)
+        }
         try database.recordAgreements(context.agreements)
         // Sorted by a key computed once per change (sorting by a computed tuple made this the
         // slowest step of a large plan).
@@ -63,12 +101,15 @@ public struct Planner: Sendable {
         }
         let header = ChangeSetHeader(
             planId: UUID().uuidString.lowercased(), created: Timestamp.format(now), workspace: workspace, direction: direction.rawValue,
-            mirrorFingerprint: fingerprint.digest, mirrorContacts: fingerprint.count, inputs: inputs, policies: policy.summary)
+            mirrorFingerprint: index.fingerprint, mirrorContacts: index.count, inputs: inputs, policies: policy.summary)
         let set = ChangeSet(header: header, changes: changes)
         try database.recordRun(
             kind: "plan", mode: direction.rawValue, startedAt: now, status: "ok",
-            counts: ["changes": changes.count, "conflicts": changes.filter { $0.conflict != nil }.count])
-        return set
+            counts: [
+                "changes": changes.count, "conflicts": changes.filter { $0.conflict != nil }.count, "matched": triage.matched,
+                "diffed": triage.pairs.count,
+            ])
+        return (set, Statistics(matchedPairs: triage.matched, pairsDiffed: triage.pairs.count))
     }
 
     /// Orders changes of one record (several notes of a contact) by what they write.
@@ -79,11 +120,11 @@ public struct Planner: Sendable {
 
 /// The working state of one plan.
 struct PlanContext {
-    let contacts: [String: PlanContact]
-    let byEmail: [String: [String]]
-    let byPhone: [String: [String]]
-    let links: [String: String]
-    let base: [String: [String: JSON]]
+    let index: ContactIndex
+    /// LocaliQ id → position of the linked contact in `index`.
+    let links: [String: Int32]
+    /// The agreed values of the contacts diffed in full.
+    var base: [String: [String: JSON]] = [:]
     let policy: SyncPolicy
     /// HighLevel contacts already sent to LocaliQ in an import file, with when.
     let sent: [String: String]
@@ -94,46 +135,44 @@ struct PlanContext {
     var createdFrom = Set<String>()
     private(set) var agreements: [(contactId: String, field: String, value: JSON?)] = []
 
-    init(contacts list: [PlanContact], links: [String: String], base: [String: [String: JSON]], policy: SyncPolicy, sent: [String: String] = [:]) {
-        var contacts: [String: PlanContact] = [:]
-        var byEmail: [String: [String]] = [:]
-        var byPhone: [String: [String]] = [:]
-        for contact in list {
-            contacts[contact.id] = contact
-            guard !contact.deleted else { continue }
-            if let key = contact.emailKey { byEmail[key, default: []].append(contact.id) }
-            if let key = contact.phoneKey { byPhone[key, default: []].append(contact.id) }
-        }
-        self.contacts = contacts
-        self.byEmail = byEmail
-        self.byPhone = byPhone
+    init(index: ContactIndex, links: [String: Int32], policy: SyncPolicy, sent: [String: String] = [:]) {
+        self.index = index
         self.links = links
-        self.base = base
         self.policy = policy
         self.sent = sent
     }
 
+    /// The HighLevel contact a LocaliQ record is linked to.
+    func linkedContact(_ localiqId: String) -> String? { links[localiqId].map { index.ids[Int($0)] } }
+
+    /// The bits of `SyncField.all` a set of field names covers.
+    static func mask(_ names: Set<String>) -> UInt32 {
+        var mask: UInt32 = 0
+        for (position, field) in SyncField.all.enumerated() where names.contains(field.name) { mask |= 1 << UInt32(position) }
+        return mask
+    }
+
     /// How a row was matched.
     enum Match {
-        case contact(String)
-        case ambiguous([String])
+        case contact(Int32)
+        case ambiguous([Int32])
         case none
     }
 
     /// The link table first, then a HighLevel id column, then email, then phone. Two different
     /// contacts by email and phone, or several by one key, are ambiguous: never a guess.
-    func match(_ row: PlanRow) -> Match {
+    func match(sourceId: String?, highlevelId: String?, emailKey: String?, phoneKey: String?) -> Match {
         // A link or id naming a contact since deleted in HighLevel does not count: the row is matched afresh.
-        if let id = row.sourceId, let linked = links[id], contacts[linked]?.deleted == false { return .contact(linked) }
-        if let id = row.fields["highlevel_id"]?.string, contacts[id]?.deleted == false { return .contact(id) }
-        let byEmail = row.emailKey.flatMap { self.byEmail[$0] } ?? []
-        let byPhone = row.phoneKey.flatMap { self.byPhone[$0] } ?? []
-        if byEmail.count > 1 { return .ambiguous(byEmail.sorted()) }
-        if byPhone.count > 1, byEmail.isEmpty { return .ambiguous(byPhone.sorted()) }
+        if let id = sourceId, let linked = links[id], !index.deleted[Int(linked)] { return .contact(linked) }
+        if let id = highlevelId, let position = index.byId[id], !index.deleted[Int(position)] { return .contact(position) }
+        let byEmail = index.contacts(email: emailKey)
+        let byPhone = index.contacts(phone: phoneKey)
+        if byEmail.count > 1 { return .ambiguous(byEmail) }
+        if byPhone.count > 1, byEmail.isEmpty { return .ambiguous(byPhone) }
         if let email = byEmail.first {
             if let phone = byPhone.first, phone != email, byPhone.count == 1 {
                 // The email says one contact, the phone another.
-                return .ambiguous([email, phone].sorted())
+                return .ambiguous([email, phone])
             }
             return .contact(email)
         }
@@ -141,61 +180,116 @@ struct PlanContext {
         return .none
     }
 
-    mutating func plan(_ rows: [PlanRow]) {
-        var matched: [String: [PlanRow]] = [:]
-        var seenContacts = Set<String>()
-        for row in rows {
-            switch match(row) {
-            case .contact(let id): matched[id, default: []].append(row)
+    /// What matching found, and which records must be read in full.
+    struct Triage {
+        /// Rows matched to one contact each.
+        var matched = 0
+        /// Matched pairs that differ somewhere (or lack digests): row id, contact position.
+        var pairs: [(row: Int64, contact: Int32)] = []
+        /// Rows no contact matches.
+        var unmatched: [Int64] = []
+        /// Live contacts no row speaks for, not linked, not sent: new in HighLevel.
+        var newInHighLevel: [Int32] = []
+
+        var rowsToRead: [Int64] { pairs.map(\.row) + unmatched }
+        var contactsToRead: [Int32] { pairs.map(\.contact) + newInHighLevel }
+    }
+
+    /// Matches every row, settles the pairs whose digests agree, records ambiguous matches and
+    /// contacts gone from one side, and says what is left to diff in full.
+    mutating func triage(_ table: RowTable, knownMasks: [Int64: UInt32], early: [Int64: PlanRow]) -> Triage {
+        var triage = Triage()
+        var matched: [Int32: [Int]] = [:]
+        var seen = [Bool](repeating: false, count: index.count)
+        for (position, row) in table.rows.enumerated() {
+            let highlevelId = early[row.rowId]?.fields["highlevel_id"]?.string
+            switch match(sourceId: row.sourceId, highlevelId: highlevelId, emailKey: row.emailKey, phoneKey: row.phoneKey) {
+            case .contact(let contact): matched[contact, default: []].append(position)
             case .ambiguous(let candidates):
+                let ids = candidates.map { index.ids[Int($0)] }.sorted()
                 changes.append(
                     Change(
-                        target: .highlevel, entity: .contact, op: .update, key: key(row), fields: [],
-                        reason: "the LocaliQ row matches \(candidates.count) HighLevel contacts", conflict: Conflict(kind: .ambiguousMatch, candidates: candidates)))
-                candidates.forEach { seenContacts.insert($0) }
+                        target: .highlevel, entity: .contact, op: .update, key: RecordKey(localiqId: row.sourceId, email: row.emailKey, phone: row.phoneKey),
+                        fields: [], reason: "the LocaliQ row matches \(ids.count) HighLevel contacts", conflict: Conflict(kind: .ambiguousMatch, candidates: ids)))
+                candidates.forEach { seen[Int($0)] = true }
             case .none:
-                planNew(row)
+                triage.unmatched.append(row.rowId)
             }
         }
-        for (contactId, matchedRows) in matched.sorted(by: { $0.key < $1.key }) {
-            seenContacts.insert(contactId)
-            guard let contact = contacts[contactId] else { continue }
-            if matchedRows.count > 1 {
-                let ids = matchedRows.map { $0.sourceId ?? "line \($0.line)" }.sorted()
+        for (contact, positions) in matched {
+            seen[Int(contact)] = true
+            let id = index.ids[Int(contact)]
+            if positions.count > 1 {
+                let ids = positions.map { table.rows[$0].sourceId ?? "line \(table.rows[$0].line)" }.sorted()
                 changes.append(
                     Change(
-                        target: .highlevel, entity: .contact, op: .update, key: RecordKey(highlevelId: contactId, email: contact.emailKey, phone: contact.phoneKey),
-                        reason: "\(matchedRows.count) LocaliQ rows match this HighLevel contact", conflict: Conflict(kind: .ambiguousMatch, candidates: ids)))
+                        target: .highlevel, entity: .contact, op: .update,
+                        key: RecordKey(highlevelId: id, email: index.emailKeys[Int(contact)], phone: index.phoneKeys[Int(contact)]),
+                        reason: "\(positions.count) LocaliQ rows match this HighLevel contact", conflict: Conflict(kind: .ambiguousMatch, candidates: ids)))
                 continue
             }
-            let row = matchedRows[0]
-            if let id = row.sourceId { matchedContacts[id] = contactId }
-            diff(contact: contact, row: row)
+            let row = table.rows[positions[0]]
+            triage.matched += 1
+            if let sourceId = row.sourceId { matchedContacts[sourceId] = id }
+            if !quiet(row, table: table, contact: Int(contact), known: knownMasks[row.importId] ?? row.present) {
+                triage.pairs.append((row.rowId, contact))
+            }
         }
         // HighLevel contacts no LocaliQ row speaks for.
-        let linkedContacts = Set(links.values)
-        for id in contacts.keys.sorted() where !seenContacts.contains(id) {
-            guard let contact = contacts[id] else { continue }
-            let key = RecordKey(highlevelId: contact.id, email: contact.emailKey, phone: contact.phoneKey)
-            if contact.deleted {
-                guard linkedContacts.contains(contact.id) else { continue }
+        var linked = [Bool](repeating: false, count: index.count)
+        for position in links.values { linked[Int(position)] = true }
+        for contact in 0..<index.count where !seen[contact] {
+            let id = index.ids[contact]
+            let key = RecordKey(highlevelId: id, email: index.emailKeys[contact], phone: index.phoneKeys[contact])
+            if index.deleted[contact] {
+                guard linked[contact] else { continue }
                 changes.append(
                     Change(
                         target: .localiq, entity: .contact, op: policy.propagateDeletes ? .delete : .report, key: key,
                         reason: "deleted in HighLevel" + (policy.propagateDeletes ? "" : "; kept in LocaliQ (propagate_deletes is off)")))
-            } else if let when = sent[contact.id] {
+            } else if let when = sent[id] {
                 changes.append(
                     Change(
                         target: .localiq, entity: .contact, op: .report, key: key,
                         reason: "sent to LocaliQ in an import file on \(when.prefix(10)); waiting for it to appear in a LocaliQ export"))
-            } else if linkedContacts.contains(contact.id) {
+            } else if linked[contact] {
                 changes.append(Change(target: .localiq, entity: .contact, op: .report, key: key, reason: "linked, but missing from the LocaliQ export"))
             } else {
-                changes.append(
-                    Change(
-                        target: .localiq, entity: .contact, op: .create, key: key, after: comparableValues(contact.values),
-                        reason: "new in HighLevel"))
+                triage.newInHighLevel.append(Int32(contact))
             }
+        }
+        return triage
+    }
+
+    /// Whether a matched pair needs nothing: not archived, and in every field the row speaks for,
+    /// HighLevel, LocaliQ and the base hold the same compared value.
+    func quiet(_ row: RowKeys, table: RowTable, contact: Int, known: UInt32) -> Bool {
+        guard row.digestStart >= 0, !row.flags.contains(.archived), index.hasDigests[contact] else { return false }
+        let count = SyncDigest.fieldCount
+        let start = contact * count
+        for field in 0..<count where known & (1 << UInt32(field)) != 0 {
+            let highlevel = index.digests[start + field]
+            guard table.digests[row.digestStart + field] == highlevel, index.baseDigests[start + field] == highlevel else { return false }
+        }
+        return true
+    }
+
+    /// Diffs the pairs that differ, and plans the records new on either side.
+    mutating func finish(_ triage: Triage, rows: [Int64: PlanRow], contacts: [String: PlanContact]) {
+        for pair in triage.pairs {
+            guard let row = rows[pair.row], let contact = contacts[index.ids[Int(pair.contact)]] else { continue }
+            diff(contact: contact, row: row)
+        }
+        for rowId in triage.unmatched {
+            guard let row = rows[rowId] else { continue }
+            planNew(row)
+        }
+        for position in triage.newInHighLevel {
+            guard let contact = contacts[index.ids[Int(position)]] else { continue }
+            changes.append(
+                Change(
+                    target: .localiq, entity: .contact, op: .create, key: RecordKey(highlevelId: contact.id, email: contact.emailKey, phone: contact.phoneKey),
+                    after: comparableValues(contact.values), reason: "new in HighLevel"))
         }
     }
 

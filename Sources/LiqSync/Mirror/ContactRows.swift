@@ -12,8 +12,8 @@ enum ContactRows {
     static let upsertSQL = """
         INSERT INTO contacts (id, location_id, first_name, last_name, name, email, email_key, phone, phone_key,
             phone_search, company, source, tags, tags_text, date_added, date_updated, deleted_at, raw, pulled_at,
-            utm_source, utm_medium, utm_campaign)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)
+            utm_source, utm_medium, utm_campaign, sync_digests)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET
             location_id = excluded.location_id, first_name = excluded.first_name, last_name = excluded.last_name,
             name = excluded.name, email = excluded.email, email_key = excluded.email_key, phone = excluded.phone,
@@ -21,7 +21,7 @@ enum ContactRows {
             source = excluded.source, tags = excluded.tags, tags_text = excluded.tags_text,
             date_added = excluded.date_added, date_updated = excluded.date_updated, deleted_at = NULL,
             raw = excluded.raw, pulled_at = excluded.pulled_at, utm_source = excluded.utm_source,
-            utm_medium = excluded.utm_medium, utm_campaign = excluded.utm_campaign
+            utm_medium = excluded.utm_medium, utm_campaign = excluded.utm_campaign, sync_digests = excluded.sync_digests
         """
 
     /// A contact's column values, computed before the write transaction so the writer holds
@@ -31,8 +31,10 @@ enum ContactRows {
         var id: String
         var raw: String
         var dateUpdated: String?
-        /// The upsert's parameters in order (nil binds NULL).
+        /// The upsert's text parameters in order (nil binds NULL).
         var values: [String?]
+        /// The last parameter: the synced fields' digests (`SyncDigest.contact`).
+        var digests: [UInt8]
 
         init(_ contact: Contact, pulledAt: String) {
             let raw = contact.raw.canonicalText
@@ -42,6 +44,7 @@ enum ContactRows {
             self.id = contact.id
             self.raw = raw
             self.dateUpdated = dateUpdated
+            digests = SyncDigest.contact(raw: contact.raw)
             var tagsJSON = "["
             for (index, tag) in contact.tags.enumerated() {
                 if index > 0 { tagsJSON += "," }
@@ -68,6 +71,9 @@ enum ContactRows {
                         handle, Int32(offset + 1), bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count),
                         ContactRows.transient)
                 }
+            }
+            digests.withUnsafeBytes { bytes in
+                _ = sqlite3_bind_blob(handle, Int32(values.count + 1), bytes.baseAddress, Int32(bytes.count), ContactRows.transient)
             }
             let code = sqlite3_step(handle)
             guard code == SQLITE_DONE else {

@@ -109,6 +109,7 @@ extension MirrorDatabase {
                         sql: "INSERT OR REPLACE INTO base (contact_id, field, value, agreed_at) VALUES (?, ?, ?, ?)",
                         arguments: [contactId, field, value.canonicalText, now])
                 }
+                if !agreed.isEmpty { try Self.refreshBaseDigests([contactId], in: db) }
             }
         }
     }

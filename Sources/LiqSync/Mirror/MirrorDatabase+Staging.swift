@@ -115,8 +115,8 @@ extension MirrorDatabase {
     public func stage(_ rows: [ImportedRow], importId: Int64) throws {
         try writer.write { db in
             let sql = """
-                INSERT INTO staged_rows (row_id, import_id, line, status, source_id, email_key, phone_key, fields, extras, activity, raw, findings, duplicate_of)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO staged_rows (row_id, import_id, line, status, source_id, email_key, phone_key, fields, extras, activity, raw, findings, duplicate_of, sync_digests)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
             let statement = try db.cachedStatement(sql: sql)
             let handle = statement.sqliteStatement
@@ -140,6 +140,11 @@ extension MirrorDatabase {
                 Self.bind(handle, 11, row.raw.canonicalText)
                 Self.bind(handle, 12, row.findings.isEmpty ? nil : Self.findingsText(row.findings))
                 if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, 13, Int64(duplicate)) }
+                if row.status == .staged {
+                    SyncDigest.row(fields: row.fields).withUnsafeBytes { bytes in
+                        _ = sqlite3_bind_blob(handle, 14, bytes.baseAddress, Int32(bytes.count), Self.transient)
+                    }
+                }
                 let code = sqlite3_step(handle)
                 guard code == SQLITE_DONE else {
                     throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
@@ -204,12 +209,16 @@ extension MirrorDatabase {
     func collapse(importId: Int64, _ merges: [StagingMerge]) throws {
         guard !merges.isEmpty else { return }
         try writer.write { db in
-            let survivor = try db.cachedStatement(sql: "UPDATE staged_rows SET fields = ?, email_key = ?, phone_key = ? WHERE row_id = ?")
+            let survivor = try db.cachedStatement(
+                sql: "UPDATE staged_rows SET fields = ?, email_key = ?, phone_key = ?, sync_digests = ? WHERE row_id = ?")
             let duplicate = try db.cachedStatement(
                 sql: "UPDATE staged_rows SET status = 'duplicate', duplicate_of = ? WHERE row_id = ? AND status = 'staged'")
             for merge in merges {
                 try survivor.execute(
-                    arguments: [JSON.object(merge.fields).canonicalText, merge.emailKey, merge.phoneKey, importId << 32 | Int64(merge.survivor)])
+                    arguments: [
+                        JSON.object(merge.fields).canonicalText, merge.emailKey, merge.phoneKey, Data(SyncDigest.row(fields: merge.fields)),
+                        importId << 32 | Int64(merge.survivor),
+                    ])
                 for line in merge.duplicates { try duplicate.execute(arguments: [merge.survivor, importId << 32 | Int64(line)]) }
             }
         }

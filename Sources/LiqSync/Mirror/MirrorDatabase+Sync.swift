@@ -187,6 +187,7 @@ extension MirrorDatabase {
                     try clear.execute(arguments: [agreement.contactId, agreement.field])
                 }
             }
+            try Self.refreshBaseDigests(Set(agreements.map(\.contactId)).sorted(), in: db)
         }
     }
 }

@@ -167,6 +167,7 @@ public struct MirrorDatabase: Sendable {
         registerCoveringIndexMigrations(&migrator)
         registerTagIndexMigrations(&migrator)
         registerLeadTableMigrations(&migrator)
+        registerDigestMigrations(&migrator)
         return migrator
     }
 }

@@ -1,0 +1,104 @@
+import Foundation
+
+/// Per-field digests of the synced values, kept beside each contact, staged row and base so a
+/// plan can tell, without reading either record, that a linked pair needs nothing: both sides
+/// and the base hold the same compared value in every field the row speaks for. Only pairs that
+/// differ somewhere are read and diffed in full, which is what makes a plan over a million
+/// records with a few percent of changes fast.
+///
+/// A digest is FNV-1a 64 of the compared value's canonical JSON (`SyncField.comparable`), so two
+/// digests are equal exactly when the plan's own comparison would find the values equal (bar a
+/// 2⁻⁶⁴ collision). If the comparison rules ever change, a migration must reset the stored
+/// digests (set them NULL): a record without digests is always diffed in full, never skipped.
+public enum SyncDigest {
+    /// Fields in `SyncField.all` order.
+    static let fieldCount = SyncField.all.count
+
+    /// "No agreed value" in a base digest: never equal to a value's digest.
+    static let none: UInt64 = 0
+
+    /// The digest of an empty (nil) compared value.
+    static let empty: UInt64 = fnv(Array("\u{0}empty".utf8))
+
+    /// Flags of a staged row's digest.
+    struct RowFlags: OptionSet {
+        let rawValue: UInt32
+        /// The row marks its record archived (`archived` field).
+        static let archived = RowFlags(rawValue: 1)
+        /// The row carries a HighLevel id column, which matching reads before email and phone.
+        static let highlevelId = RowFlags(rawValue: 2)
+    }
+
+    /// The digest of one compared value (never `none`).
+    static func digest(_ comparable: JSON?) -> UInt64 {
+        guard let comparable else { return empty }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
+        comparable.write(to: &bytes)
+        let value = fnv(bytes)
+        return value == none ? 1 : value
+    }
+
+    static func fnv(_ bytes: [UInt8]) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return hash
+    }
+
+    /// A contact's digests from its raw JSON as HighLevel returned it.
+    static func contact(raw: JSON) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(fieldCount * 8)
+        for field in SyncField.all {
+            let value = raw[field.highlevelKey]
+            append(digest(field.comparable(value == .null ? nil : value)), to: &out)
+        }
+        return out
+    }
+
+    /// A staged row's digests: which sync fields it holds (bit per field), flags, then one
+    /// digest per field.
+    static func row(fields: [String: JSON]) -> [UInt8] {
+        var present: UInt32 = 0
+        var flags: RowFlags = []
+        if fields["archived"] != nil { flags.insert(.archived) }
+        if fields["highlevel_id"] != nil { flags.insert(.highlevelId) }
+        var out: [UInt8] = []
+        out.reserveCapacity(8 + fieldCount * 8)
+        var digests: [UInt64] = []
+        digests.reserveCapacity(fieldCount)
+        for (index, field) in SyncField.all.enumerated() {
+            if fields[field.name] != nil { present |= 1 << UInt32(index) }
+            digests.append(digest(field.comparable(fields[field.name])))
+        }
+        append32(present, to: &out)
+        append32(flags.rawValue, to: &out)
+        for value in digests { append(value, to: &out) }
+        return out
+    }
+
+    /// A contact's base digests from its agreed values (`none` where nothing is agreed).
+    static func base(_ values: [String: JSON]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(fieldCount * 8)
+        for field in SyncField.all {
+            guard let value = values[field.name] else {
+                append(none, to: &out)
+                continue
+            }
+            append(digest(field.comparable(value)), to: &out)
+        }
+        return out
+    }
+
+    private static func append(_ value: UInt64, to out: inout [UInt8]) {
+        for shift in stride(from: 0, to: 64, by: 8) { out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+
+    private static func append32(_ value: UInt32, to out: inout [UInt8]) {
+        for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+    }
+}
