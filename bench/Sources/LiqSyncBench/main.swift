@@ -8,6 +8,7 @@ import Sandbox
 //   LiqSyncBench search C N    search latency over C contacts and N notes
 //   LiqSyncBench plan-setup N DIR   a workspace in DIR: N mirror contacts, an overlapping LocaliQ export imported,
 //                                   and the same data as two CSVs (DIR/highlevel.csv, DIR/localiq.csv) for csv-diff/daff
+//   LiqSyncBench plan-steady-setup N DIR   the plan target's workload: N contacts and N rows that agreed last night, 2% different tonight
 //   LiqSyncBench plan-run DIR       plan it (run under /usr/bin/time by bench/run); prints the change-set sizes
 //   LiqSyncBench apply-rate N BURST SECONDS   apply a plan over N sandbox contacts at a scaled limit: rate and 429s
 
@@ -173,12 +174,86 @@ func benchPlanSetup(_ count: Int, directory: URL) async throws {
     print("setup: \(count) mirror contacts, \(summary.rowsStaged) staged rows in \(directory.path)")
 }
 
+/// The plan target's workload: N mirror contacts and N LocaliQ rows for the same people that last
+/// night agreed on everything, and 2% of records different tonight — 0.5% edited in HighLevel,
+/// 0.5% edited in LocaliQ, 0.5% new in LocaliQ, 0.5% gone from the LocaliQ export.
+func benchPlanSteadySetup(_ count: Int, directory: URL) async throws {
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let workspace = Workspace(root: directory)
+    try workspace.initialize(config: WorkspaceConfig())
+    let mirror = try workspace.openMirror()
+    let clock = ContinuousClock()
+    var (contacts, _) = apiContacts(count, seed: 21)
+    var state = try await mirror.beginPull(full: false, entities: ["contacts"], since: nil)
+    for start in stride(from: 0, to: contacts.count, by: 500) {
+        state = try await mirror.commitContactPage(Array(contacts[start..<min(start + 500, contacts.count)]), state: state, pulledAt: Date())
+    }
+    _ = try await mirror.finishContactPhase(state, at: Date())
+    let header = ["id", "email", "first_name", "last_name", "phone_mobile", "company", "address1", "city", "state", "postal", "country", "tags"]
+    func cells(_ contact: Contact, localiqId: String) -> [String] {
+        let raw = contact.raw
+        func text(_ key: String) -> String { raw[key]?.string ?? "" }
+        return [
+            localiqId, text("email"), text("firstName"), text("lastName"), text("phone"), text("companyName"), text("address1"), text("city"),
+            text("state"), text("postalCode"), text("country"), contact.tags.joined(separator: ";"),
+        ]
+    }
+    let export = directory.appendingPathComponent("drop/localiq-contacts.csv")
+    try FileManager.default.createDirectory(at: export.deletingLastPathComponent(), withIntermediateDirectories: true)
+    let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+    // Last night: both sides hold the same values; the first plan records them as the base.
+    var writer = try CSVWriter(url: export, header: header)
+    for (offset, contact) in contacts.enumerated() { try writer.write(cells(contact, localiqId: "lq-\(offset)")) }
+    try writer.close()
+    _ = try Importer(database: mirror).run(export, mapping: mapping)
+    let start = clock.now
+    let (first, firstStatistics) = try Planner(database: mirror).planMeasured(workspace: directory.path)
+    print("setup: first plan (no base yet) \(String(format: "%.2f", seconds(clock.now - start))) s, \(first.changes.count) changes, \(firstStatistics.pairsDiffed) pairs diffed")
+
+    // Tonight: 2% of records differ.
+    let step = 200  // 0.5%
+    var edited: [Contact] = []
+    for index in stride(from: 0, to: contacts.count, by: step) {
+        guard case .object(var raw) = contacts[index].raw else { continue }
+        raw["city"] = .string("Edited in HighLevel")
+        raw["dateUpdated"] = .string(Timestamp.format(Date()))
+        if let contact = Contact(json: .object(raw)) {
+            edited.append(contact)
+            contacts[index] = contact
+        }
+    }
+    for start in stride(from: 0, to: edited.count, by: 5000) { try mirror.storeContacts(Array(edited[start..<min(start + 5000, edited.count)])) }
+    writer = try CSVWriter(url: export, header: header)
+    let peers = try CSVWriter(url: directory.appendingPathComponent("localiq.csv"), header: peerColumns)
+    let highlevel = try CSVWriter(url: directory.appendingPathComponent("highlevel.csv"), header: peerColumns)
+    func peerRow(_ row: [String]) -> [String] {
+        // id, email, first, last, phone, company, address1, city, state, postal, country, tags → peerColumns order
+        [row[1].lowercased(), row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11]]
+    }
+    for (offset, contact) in contacts.enumerated() {
+        var row = cells(contact, localiqId: "lq-\(offset)")
+        try highlevel.write(peerRow(row))
+        if offset % step == 50 { continue }  // gone from LocaliQ's export
+        if offset % step == 100 { row[7] = "Edited in LocaliQ" }
+        if offset % step == 150 {
+            row = ["lq-new-\(offset)", "new.\(offset)@example.com", "New", "Lead \(offset)", "", "", "", "Austin", "TX", "", "US", "new"]
+        }
+        try writer.write(row)
+        try peers.write(peerRow(row))
+    }
+    try writer.close()
+    try peers.close()
+    try highlevel.close()
+    let summary = try Importer(database: mirror).run(export, mapping: mapping)
+    print("setup: \(count) mirror contacts, \(summary.rowsStaged) staged rows, \(edited.count) HighLevel edits in \(directory.path)")
+}
+
 func benchPlanRun(directory: URL) throws {
     let workspace = Workspace(root: directory)
     let mirror = try workspace.openMirror()
     let clock = ContinuousClock()
     let start = clock.now
-    let set = try Planner(database: mirror).plan(workspace: directory.path)
+    let (set, statistics) = try Planner(database: mirror).planMeasured(workspace: directory.path)
     let url = workspace.changeSets.appendingPathComponent("bench.lqcs")
     try ChangeSetFile.write(set, to: url)
     let elapsed = seconds(clock.now - start)
@@ -186,7 +261,7 @@ func benchPlanRun(directory: URL) throws {
     let reader = try GzipLineReader(url: url)
     var plain = 0
     while let line = try reader.nextLine() { plain += line.count + 1 }
-    print("plan: \(set.changes.count) changes in \(String(format: "%.2f", elapsed)) s; change set \(compressed) bytes gzip, \(plain) bytes as JSON Lines (\(String(format: "%.1f", Double(plain) / Double(max(compressed, 1))))× smaller)")
+    print("plan: \(statistics.matchedPairs) matched pairs, \(statistics.pairsDiffed) diffed in full; \(set.changes.count) changes in \(String(format: "%.2f", elapsed)) s; change set \(compressed) bytes gzip, \(plain) bytes as JSON Lines (\(String(format: "%.1f", Double(plain) / Double(max(compressed, 1))))× smaller)")
 }
 
 func benchApplyRate(_ count: Int, burst: Int, interval: Double) async throws {
@@ -232,6 +307,9 @@ case "search": try await benchSearch(Int(arguments.dropFirst().first ?? "") ?? 1
 case "pull": try await benchPull(Int(arguments.dropFirst().first ?? "") ?? 10_000)
 case "plan-setup":
     try await benchPlanSetup(Int(arguments.dropFirst().first ?? "") ?? 100_000, directory: URL(fileURLWithPath: arguments.dropFirst(2).first ?? "bench/work/plan"))
+case "plan-steady-setup":
+    try await benchPlanSteadySetup(
+        Int(arguments.dropFirst().first ?? "") ?? 1_000_000, directory: URL(fileURLWithPath: arguments.dropFirst(2).first ?? "bench/work/plan-steady"))
 case "plan-run": try benchPlanRun(directory: URL(fileURLWithPath: arguments.dropFirst().first ?? "bench/work/plan"))
 case "apply-rate":
     try await benchApplyRate(
