@@ -28,7 +28,9 @@ extension PlanContext {
                     after: ["title": .string(title), "body": .string(body), "activity_id": .string(activityId)],
                     reason: "LocaliQ \(item.activity["channel"]?.string ?? "activity") to a HighLevel note"))
         }
-        for (localiqId, contactId) in matchedContacts.filter({ notes[$0.value] != nil }).sorted(by: { $0.key < $1.key }) {
+        guard !notes.isEmpty else { return }
+        let withNotes = matchedPairs.map { ($0.sourceId, index.ids[Int($0.contact)]) }.filter { notes[$0.1] != nil }
+        for (localiqId, contactId) in withNotes.sorted(by: { $0.0 < $1.0 }) {
             for note in notes[contactId] ?? [] where !(note.body?.contains("LocaliQ activity ") ?? false) && sent["note:" + note.id] == nil {
                 changes.append(
                     Change(

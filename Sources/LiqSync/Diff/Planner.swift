@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Which way a plan proposes changes.
 public enum PlanDirection: String, Sendable, Codable, CaseIterable {
@@ -54,8 +55,8 @@ public struct Planner: Sendable {
     public func planMeasured(
         direction: PlanDirection = .both, imports chosen: [Int64]? = nil, workspace: String, now: Date = Date()
     ) throws -> (changeSet: ChangeSet, statistics: Statistics) {
+        var phases = PhaseTimer()
         let imports = try database.currentImports().filter { chosen == nil || chosen?.contains($0.id) == true }
-        var table = RowTable()
         var inputs: [PlanInput] = []
         var taskRules: [Int64: FollowUpTaskRule] = [:]
         var knownColumns: [Int64: Set<String>] = [:]
@@ -63,22 +64,43 @@ public struct Planner: Sendable {
             let summary = try database.importSummary(id: record.id)
             if let rule = summary?.followUpTask { taskRules[record.id] = rule }
             if summary?.format != "json", let mapped = summary?.mappedFields { knownColumns[record.id] = Set(mapped) }
-            try database.rowDigests(importId: record.id, into: &table)
             inputs.append(PlanInput(importId: record.id, file: record.file, sha256: record.sha256, profile: record.profile))
         }
         let known: (Int64, [String: JSON]) -> Set<String> = { importId, fields in knownColumns[importId] ?? Set(fields.keys) }
-        let index = try database.contactIndex()
-        var context = PlanContext(index: index, links: try database.linkIndex(index), policy: policy, sent: try database.sentToLocaliQ())
+        // The contacts' and the rows' keys and digests, read side by side.
+        // When every import is a CSV with the same mapped fields, each record's digests are
+        // folded into one over those fields; otherwise (JSON rows speak for the attributes they
+        // hold) they are compared field by field.
+        let masks = Set(imports.map { knownColumns[$0.id].map(PlanContext.mask) })
+        let mask = masks.count == 1 ? masks.first ?? nil : nil
+        var (index, table) = try Self.loadIndexes(database, imports: imports.map(\.id), mask: mask)
+        phases.mark("keys and digests")
+        let links = try database.linkIndex(&index)
         // Rows without digests, or with a HighLevel id column, are read before matching.
         let early = table.rows.filter { $0.digestStart < 0 || $0.flags.contains(.highlevelId) }.map(\.rowId)
         let earlyRows = try database.planRows(rowIds: early, known: known)
+        if earlyRows.values.contains(where: { $0.fields["highlevel_id"] != nil }) { index.indexIds() }
+        var context = PlanContext(index: index, links: links, policy: policy, sent: try database.sentToLocaliQ())
+        phases.mark("links and early rows")
         let triage = context.triage(table, knownMasks: knownColumns.mapValues(PlanContext.mask), early: earlyRows)
-        let rows = try earlyRows.merging(database.planRows(rowIds: triage.rowsToRead.filter { earlyRows[$0] == nil }, known: known)) { first, _ in first }
-        let contacts = try database.planContacts(ids: triage.contactsToRead.map { index.ids[Int($0)] })
-        context.base = try database.baseValues(contactIds: triage.pairs.map { index.ids[Int($0.contact)] })
-        context.finish(triage, rows: rows, contacts: contacts)
+        phases.mark("matching")
+        // The records left to diff are read and diffed a batch at a time, and what both sides
+        // agree on is recorded per batch: memory stays bounded even on a first sync, when every
+        // pair is read.
+        var diffed = 0
+        for start in stride(from: 0, to: triage.work.count, by: Self.batchSize) {
+            let batch = triage.work[start..<min(start + Self.batchSize, triage.work.count)]
+            let rows = try earlyRows.merging(database.planRows(rowIds: batch.compactMap(\.rowId).filter { earlyRows[$0] == nil }, known: known)) { first, _ in first }
+            let contacts = try database.planContacts(ids: batch.compactMap(\.contact).map { index.ids[Int($0)] })
+            context.base = try database.baseValues(contactIds: batch.compactMap(\.pairContact).map { index.ids[Int($0)] })
+            diffed += batch.filter { $0.pairContact != nil }.count
+            context.finish(batch, rows: rows, contacts: contacts)
+            try database.recordAgreements(context.takeAgreements())
+        }
+        phases.mark("reading and diffing \(diffed) pairs, \(triage.work.count - diffed) other records")
         var activities: [PlanActivity] = []
         for record in imports { activities += try database.planActivities(importId: record.id) }
+        if !activities.isEmpty || !taskRules.isEmpty { context.indexMatches() }
         context.planNotes(activities: activities, notes: try database.planNotes())
         if !taskRules.isEmpty {
             var ruled: [PlanRow] = []
@@ -87,7 +109,7 @@ public struct Planner: Sendable {
             }
             context.planTasks(rows: ruled, rules: taskRules, tasks: try database.planTasks(), now: now)
         }
-        try database.recordAgreements(context.agreements)
+        phases.mark("notes and tasks")
         // Sorted by a key computed once per change (sorting by a computed tuple made this the
         // slowest step of a large plan).
         let selected = context.changes.filter { direction.includes($0.target) }
@@ -103,18 +125,56 @@ public struct Planner: Sendable {
             planId: UUID().uuidString.lowercased(), created: Timestamp.format(now), workspace: workspace, direction: direction.rawValue,
             mirrorFingerprint: index.fingerprint, mirrorContacts: index.count, inputs: inputs, policies: policy.summary)
         let set = ChangeSet(header: header, changes: changes)
+        phases.mark("sorting")
         try database.recordRun(
             kind: "plan", mode: direction.rawValue, startedAt: now, status: "ok",
             counts: [
-                "changes": changes.count, "conflicts": changes.filter { $0.conflict != nil }.count, "matched": triage.matched,
-                "diffed": triage.pairs.count,
+                "changes": changes.count, "conflicts": changes.filter { $0.conflict != nil }.count, "matched": triage.matched, "diffed": diffed,
             ])
-        return (set, Statistics(matchedPairs: triage.matched, pairsDiffed: triage.pairs.count))
+        return (set, Statistics(matchedPairs: triage.matched, pairsDiffed: diffed))
+    }
+
+    /// Records read and diffed in full at a time.
+    static let batchSize = 5_000
+
+    /// Reads the contact index and the rows' keys and digests on two threads.
+    static func loadIndexes(_ database: MirrorDatabase, imports: [Int64], mask: UInt32?) throws -> (ContactIndex, RowTable) {
+        let loaded = Mutex<(index: ContactIndex?, table: RowTable?, error: (any Error)?)>((nil, nil, nil))
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            do {
+                if part == 0 {
+                    let index = try database.contactIndex(mask: mask)
+                    loaded.withLock { $0.index = index }
+                } else {
+                    var table = RowTable(mask: mask)
+                    for id in imports { try database.rowDigests(importId: id, into: &table) }
+                    loaded.withLock { [table] in $0.table = table }
+                }
+            } catch {
+                loaded.withLock { $0.error = error }
+            }
+        }
+        let result = loaded.withLock { $0 }
+        if let error = result.error { throw error }
+        return (result.index ?? ContactIndex(), result.table ?? RowTable())
     }
 
     /// Orders changes of one record (several notes of a contact) by what they write.
     static func tieBreak(_ change: Change) -> String {
         change.after["activity_id"]?.string ?? change.after["note_id"]?.string ?? change.fields.map(\.field).joined(separator: ",")
+    }
+}
+
+/// Per-phase timings of a plan on standard error when `LIQSYNC_PROFILE_PLAN=1`.
+struct PhaseTimer {
+    private let enabled = ProcessInfo.processInfo.environment["LIQSYNC_PROFILE_PLAN"] == "1"
+    private var last = ContinuousClock.now
+
+    mutating func mark(_ phase: String) {
+        guard enabled else { return }
+        let now = ContinuousClock.now
+        FileHandle.standardError.write(Data("plan: \(phase) \(now - last)\n".utf8))
+        last = now
     }
 }
 
@@ -129,7 +189,9 @@ struct PlanContext {
     /// HighLevel contacts already sent to LocaliQ in an import file, with when.
     let sent: [String: String]
     var changes: [Change] = []
-    /// LocaliQ id → the HighLevel contact its row matched.
+    /// LocaliQ id and the position of the contact its row matched, for every one-to-one match.
+    var matchedPairs: [(sourceId: String, contact: Int32)] = []
+    /// LocaliQ id → the HighLevel contact its row matched (`indexMatches`).
     var matchedContacts: [String: String] = [:]
     /// LocaliQ ids of rows that become new HighLevel contacts.
     var createdFrom = Set<String>()
@@ -161,101 +223,121 @@ struct PlanContext {
 
     /// The link table first, then a HighLevel id column, then email, then phone. Two different
     /// contacts by email and phone, or several by one key, are ambiguous: never a guess.
-    func match(sourceId: String?, highlevelId: String?, emailKey: String?, phoneKey: String?) -> Match {
+    func match(sourceId: String?, highlevelId: String?, emailKey: KeyHash?, phoneKey: KeyHash?) -> Match {
         // A link or id naming a contact since deleted in HighLevel does not count: the row is matched afresh.
         if let id = sourceId, let linked = links[id], !index.deleted[Int(linked)] { return .contact(linked) }
-        if let id = highlevelId, let position = index.byId[id], !index.deleted[Int(position)] { return .contact(position) }
+        if let id = highlevelId, let position = index.position(id: id), !index.deleted[Int(position)] { return .contact(position) }
         let byEmail = index.contacts(email: emailKey)
         let byPhone = index.contacts(phone: phoneKey)
-        if byEmail.count > 1 { return .ambiguous(byEmail) }
-        if byPhone.count > 1, byEmail.isEmpty { return .ambiguous(byPhone) }
-        if let email = byEmail.first {
-            if let phone = byPhone.first, phone != email, byPhone.count == 1 {
-                // The email says one contact, the phone another.
-                return .ambiguous([email, phone])
-            }
-            return .contact(email)
+        switch (byEmail, byPhone) {
+        case (.several(let candidates), _), (.none, .several(let candidates)): return .ambiguous(candidates)
+        // The email says one contact, the phone another.
+        case (.one(let email), .one(let phone)) where phone != email: return .ambiguous([email, phone])
+        case (.one(let email), _): return .contact(email)
+        case (.none, .one(let phone)): return .contact(phone)
+        case (.none, .none): return .none
         }
-        if let phone = byPhone.first { return .contact(phone) }
-        return .none
     }
 
-    /// What matching found, and which records must be read in full.
+    /// What matching found: the records that must be read in full, and why.
     struct Triage {
         /// Rows matched to one contact each.
         var matched = 0
-        /// Matched pairs that differ somewhere (or lack digests): row id, contact position.
-        var pairs: [(row: Int64, contact: Int32)] = []
-        /// Rows no contact matches.
-        var unmatched: [Int64] = []
-        /// Live contacts no row speaks for, not linked, not sent: new in HighLevel.
-        var newInHighLevel: [Int32] = []
+        var work: [Work] = []
 
-        var rowsToRead: [Int64] { pairs.map(\.row) + unmatched }
-        var contactsToRead: [Int32] { pairs.map(\.contact) + newInHighLevel }
-    }
+        enum Work {
+            /// A matched pair that differs somewhere (or lacks digests).
+            case pair(row: Int64, contact: Int32)
+            /// A row no contact matches.
+            case unmatched(row: Int64)
+            /// A row that matches several contacts.
+            case ambiguous(row: Int64, candidates: [Int32])
+            /// A contact several rows match, with those rows' LocaliQ ids (or lines).
+            case shared(contact: Int32, rows: [String])
+            /// A live or linked contact no row speaks for.
+            case unseen(contact: Int32, state: Unseen)
 
-    /// Matches every row, settles the pairs whose digests agree, records ambiguous matches and
-    /// contacts gone from one side, and says what is left to diff in full.
-    mutating func triage(_ table: RowTable, knownMasks: [Int64: UInt32], early: [Int64: PlanRow]) -> Triage {
-        var triage = Triage()
-        var matched: [Int32: [Int]] = [:]
-        var seen = [Bool](repeating: false, count: index.count)
-        for (position, row) in table.rows.enumerated() {
-            let highlevelId = early[row.rowId]?.fields["highlevel_id"]?.string
-            switch match(sourceId: row.sourceId, highlevelId: highlevelId, emailKey: row.emailKey, phoneKey: row.phoneKey) {
-            case .contact(let contact): matched[contact, default: []].append(position)
-            case .ambiguous(let candidates):
-                let ids = candidates.map { index.ids[Int($0)] }.sorted()
-                changes.append(
-                    Change(
-                        target: .highlevel, entity: .contact, op: .update, key: RecordKey(localiqId: row.sourceId, email: row.emailKey, phone: row.phoneKey),
-                        fields: [], reason: "the LocaliQ row matches \(ids.count) HighLevel contacts", conflict: Conflict(kind: .ambiguousMatch, candidates: ids)))
-                candidates.forEach { seen[Int($0)] = true }
-            case .none:
-                triage.unmatched.append(row.rowId)
+            var rowId: Int64? {
+                switch self {
+                case .pair(let row, _), .unmatched(let row), .ambiguous(let row, _): row
+                case .shared, .unseen: nil
+                }
+            }
+
+            var contact: Int32? {
+                switch self {
+                case .pair(_, let contact), .shared(let contact, _), .unseen(let contact, _): contact
+                case .unmatched, .ambiguous: nil
+                }
+            }
+
+            var pairContact: Int32? {
+                if case .pair(_, let contact) = self { return contact }
+                return nil
             }
         }
-        for (contact, positions) in matched {
-            seen[Int(contact)] = true
-            let id = index.ids[Int(contact)]
-            if positions.count > 1 {
-                let ids = positions.map { table.rows[$0].sourceId ?? "line \(table.rows[$0].line)" }.sorted()
-                changes.append(
-                    Change(
-                        target: .highlevel, entity: .contact, op: .update,
-                        key: RecordKey(highlevelId: id, email: index.emailKeys[Int(contact)], phone: index.phoneKeys[Int(contact)]),
-                        reason: "\(positions.count) LocaliQ rows match this HighLevel contact", conflict: Conflict(kind: .ambiguousMatch, candidates: ids)))
+
+        enum Unseen {
+            case deleted, sent(String), linked, new
+        }
+    }
+
+    /// Matches every row, settles the pairs whose digests agree, and says what is left to read
+    /// and diff in full.
+    mutating func triage(_ table: RowTable, knownMasks: [Int64: UInt32], early: [Int64: PlanRow]) -> Triage {
+        var triage = Triage()
+        // Per contact: the position of the one row matching it, `none`, or `several` (listed in `several`).
+        let none: Int32 = -1
+        let several: Int32 = -2
+        var rowOf = [Int32](repeating: none, count: index.count)
+        var severalRows: [Int32: [Int]] = [:]
+        var seen = [Bool](repeating: false, count: index.count)
+        for position in table.rows.indices {
+            let highlevelId = early[table.rows[position].rowId]?.fields["highlevel_id"]?.string
+            let found = match(
+                sourceId: table.rows[position].sourceId, highlevelId: highlevelId, emailKey: table.rows[position].emailKey,
+                phoneKey: table.rows[position].phoneKey)
+            switch found {
+            case .contact(let contact):
+                let slot = Int(contact)
+                switch rowOf[slot] {
+                case none: rowOf[slot] = Int32(position)
+                case several: severalRows[contact, default: []].append(position)
+                default:
+                    severalRows[contact] = [Int(rowOf[slot]), position]
+                    rowOf[slot] = several
+                }
+            case .ambiguous(let candidates):
+                triage.work.append(.ambiguous(row: table.rows[position].rowId, candidates: candidates))
+                candidates.forEach { seen[Int($0)] = true }
+            case .none:
+                triage.work.append(.unmatched(row: table.rows[position].rowId))
+            }
+        }
+        for contact in 0..<index.count where rowOf[contact] != none {
+            seen[contact] = true
+            if rowOf[contact] == several {
+                let rows = (severalRows[Int32(contact)] ?? []).map { table.rows[$0].sourceId ?? "line \(table.rows[$0].line)" }.sorted()
+                triage.work.append(.shared(contact: Int32(contact), rows: rows))
                 continue
             }
-            let row = table.rows[positions[0]]
+            let row = table.rows[Int(rowOf[contact])]
             triage.matched += 1
-            if let sourceId = row.sourceId { matchedContacts[sourceId] = id }
-            if !quiet(row, table: table, contact: Int(contact), known: knownMasks[row.importId] ?? row.present) {
-                triage.pairs.append((row.rowId, contact))
+            if let sourceId = row.sourceId { matchedPairs.append((sourceId, Int32(contact))) }
+            if !quiet(row, table: table, contact: contact, known: knownMasks[row.importId] ?? row.present) {
+                triage.work.append(.pair(row: row.rowId, contact: Int32(contact)))
             }
         }
         // HighLevel contacts no LocaliQ row speaks for.
         var linked = [Bool](repeating: false, count: index.count)
         for position in links.values { linked[Int(position)] = true }
         for contact in 0..<index.count where !seen[contact] {
-            let id = index.ids[contact]
-            let key = RecordKey(highlevelId: id, email: index.emailKeys[contact], phone: index.phoneKeys[contact])
             if index.deleted[contact] {
-                guard linked[contact] else { continue }
-                changes.append(
-                    Change(
-                        target: .localiq, entity: .contact, op: policy.propagateDeletes ? .delete : .report, key: key,
-                        reason: "deleted in HighLevel" + (policy.propagateDeletes ? "" : "; kept in LocaliQ (propagate_deletes is off)")))
-            } else if let when = sent[id] {
-                changes.append(
-                    Change(
-                        target: .localiq, entity: .contact, op: .report, key: key,
-                        reason: "sent to LocaliQ in an import file on \(when.prefix(10)); waiting for it to appear in a LocaliQ export"))
-            } else if linked[contact] {
-                changes.append(Change(target: .localiq, entity: .contact, op: .report, key: key, reason: "linked, but missing from the LocaliQ export"))
+                if linked[contact] { triage.work.append(.unseen(contact: Int32(contact), state: .deleted)) }
+            } else if let when = sent[index.ids[contact]] {
+                triage.work.append(.unseen(contact: Int32(contact), state: .sent(when)))
             } else {
-                triage.newInHighLevel.append(Int32(contact))
+                triage.work.append(.unseen(contact: Int32(contact), state: linked[contact] ? .linked : .new))
             }
         }
         return triage
@@ -265,6 +347,10 @@ struct PlanContext {
     /// HighLevel, LocaliQ and the base hold the same compared value.
     func quiet(_ row: RowKeys, table: RowTable, contact: Int, known: UInt32) -> Bool {
         guard row.digestStart >= 0, !row.flags.contains(.archived), index.hasDigests[contact] else { return false }
+        if index.mask != nil {
+            let highlevel = index.digests[contact]
+            return table.digests[row.digestStart] == highlevel && index.baseDigests[contact] == highlevel
+        }
         let count = SyncDigest.fieldCount
         let start = contact * count
         for field in 0..<count where known & (1 << UInt32(field)) != 0 {
@@ -274,23 +360,67 @@ struct PlanContext {
         return true
     }
 
-    /// Diffs the pairs that differ, and plans the records new on either side.
-    mutating func finish(_ triage: Triage, rows: [Int64: PlanRow], contacts: [String: PlanContact]) {
-        for pair in triage.pairs {
-            guard let row = rows[pair.row], let contact = contacts[index.ids[Int(pair.contact)]] else { continue }
-            diff(contact: contact, row: row)
+    /// LocaliQ id → matched contact id, for the activities (built only when a plan has any).
+    mutating func indexMatches() {
+        matchedContacts.reserveCapacity(matchedPairs.count)
+        for (sourceId, contact) in matchedPairs { matchedContacts[sourceId] = index.ids[Int(contact)] }
+    }
+
+    /// Diffs the pairs that differ, plans the records new on either side, and reports matches
+    /// that are not one to one — for one batch of the triage's work, its records read.
+    mutating func finish(_ batch: ArraySlice<Triage.Work>, rows: [Int64: PlanRow], contacts: [String: PlanContact]) {
+        func contactKey(_ position: Int32) -> RecordKey {
+            let id = index.ids[Int(position)]
+            return RecordKey(highlevelId: id, email: contacts[id]?.emailKey, phone: contacts[id]?.phoneKey)
         }
-        for rowId in triage.unmatched {
-            guard let row = rows[rowId] else { continue }
-            planNew(row)
+        for item in batch {
+            switch item {
+            case .pair(let rowId, let position):
+                guard let row = rows[rowId], let contact = contacts[index.ids[Int(position)]] else { continue }
+                diff(contact: contact, row: row)
+            case .unmatched(let rowId):
+                guard let row = rows[rowId] else { continue }
+                planNew(row)
+            case .ambiguous(let rowId, let candidates):
+                guard let row = rows[rowId] else { continue }
+                let ids = candidates.map { index.ids[Int($0)] }.sorted()
+                changes.append(
+                    Change(
+                        target: .highlevel, entity: .contact, op: .update, key: key(row), fields: [],
+                        reason: "the LocaliQ row matches \(ids.count) HighLevel contacts", conflict: Conflict(kind: .ambiguousMatch, candidates: ids)))
+            case .shared(let position, let sourceIds):
+                changes.append(
+                    Change(
+                        target: .highlevel, entity: .contact, op: .update, key: contactKey(position),
+                        reason: "\(sourceIds.count) LocaliQ rows match this HighLevel contact", conflict: Conflict(kind: .ambiguousMatch, candidates: sourceIds)))
+            case .unseen(let position, let state):
+                let key = contactKey(position)
+                switch state {
+                case .deleted:
+                    changes.append(
+                        Change(
+                            target: .localiq, entity: .contact, op: policy.propagateDeletes ? .delete : .report, key: key,
+                            reason: "deleted in HighLevel" + (policy.propagateDeletes ? "" : "; kept in LocaliQ (propagate_deletes is off)")))
+                case .sent(let when):
+                    changes.append(
+                        Change(
+                            target: .localiq, entity: .contact, op: .report, key: key,
+                            reason: "sent to LocaliQ in an import file on \(when.prefix(10)); waiting for it to appear in a LocaliQ export"))
+                case .linked:
+                    changes.append(Change(target: .localiq, entity: .contact, op: .report, key: key, reason: "linked, but missing from the LocaliQ export"))
+                case .new:
+                    guard let contact = contacts[index.ids[Int(position)]] else { continue }
+                    changes.append(
+                        Change(target: .localiq, entity: .contact, op: .create, key: key, after: comparableValues(contact.values), reason: "new in HighLevel"))
+                }
+            }
         }
-        for position in triage.newInHighLevel {
-            guard let contact = contacts[index.ids[Int(position)]] else { continue }
-            changes.append(
-                Change(
-                    target: .localiq, entity: .contact, op: .create, key: RecordKey(highlevelId: contact.id, email: contact.emailKey, phone: contact.phoneKey),
-                    after: comparableValues(contact.values), reason: "new in HighLevel"))
-        }
+    }
+
+    /// The agreements found so far, handed over to be recorded.
+    mutating func takeAgreements() -> [(contactId: String, field: String, value: JSON?)] {
+        defer { agreements.removeAll() }
+        return agreements
     }
 
     private func key(_ row: PlanRow) -> RecordKey {

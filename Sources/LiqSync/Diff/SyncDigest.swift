@@ -39,6 +39,21 @@ public enum SyncDigest {
         return value == none ? 1 : value
     }
 
+    /// Digests of several fields folded into one: equal exactly when every field's digest is
+    /// equal; `none` (no agreed value) in any field makes the whole `none`.
+    struct Combined {
+        private var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        private var missing = false
+
+        mutating func add(_ digest: UInt64) {
+            if digest == SyncDigest.none { missing = true }
+            hash = (hash ^ digest) &* 0x0000_0100_0000_01b3
+            hash ^= hash >> 31
+        }
+
+        var value: UInt64 { missing ? SyncDigest.none : (hash == SyncDigest.none ? 1 : hash) }
+    }
+
     static func fnv(_ bytes: [UInt8]) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes {

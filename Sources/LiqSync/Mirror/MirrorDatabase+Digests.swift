@@ -40,6 +40,11 @@ extension MirrorDatabase {
                     CREATE INDEX staged_rows_sync ON staged_rows(row_id, source_id, email_key, phone_key, sync_digests) WHERE status = 'staged';
                     """)
         }
+        // Interaction rows are few among contact rows: the plan finds them through this index
+        // instead of reading every staged row.
+        migrator.registerMigration("v13-activity-rows") { db in
+            try db.execute(sql: "CREATE INDEX staged_rows_activity ON staged_rows(row_id) WHERE activity IS NOT NULL")
+        }
     }
 
     /// Recomputes the base digests of those contacts from their agreed values.
@@ -63,24 +68,54 @@ extension MirrorDatabase {
     }
 }
 
-/// Every contact's match keys and digests, in arrays indexed by position (a million contacts
-/// fit in well under 200 MB), with lookups by id, email key and phone key.
+/// A match key (email key, phone key, id) as two independent 64-bit hashes: a million of them
+/// fit in a dictionary without a string each, and two different keys share both halves with a
+/// chance of 2⁻¹²⁸.
+struct KeyHash: Hashable {
+    var first: UInt64
+    var second: UInt64
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        var a: UInt64 = 0xcbf2_9ce4_8422_2325
+        var b: UInt64 = 0x8422_2325_cbf2_9ce4 ^ UInt64(bytes.count)
+        for byte in bytes {
+            a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            b = (b &+ UInt64(byte)) &* 0x9E37_79B9_7F4A_7C15
+            b ^= b >> 29
+        }
+        first = a
+        second = b
+    }
+
+    init(_ text: String) {
+        var copy = text
+        self = copy.withUTF8 { KeyHash(UnsafeRawBufferPointer($0)) }
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(first) }
+}
+
+/// Every contact's id, state and digests, in arrays indexed by position, with lookups by id,
+/// email key and phone key through hashed keys (a million contacts take well under 200 MB).
 struct ContactIndex {
     var ids: [String] = []
-    var emailKeys: [String?] = []
-    var phoneKeys: [String?] = []
     var deleted: [Bool] = []
-    /// `SyncDigest.fieldCount` digests per contact; `hasDigests` false where none are stored.
+    /// The fields the plan compares, when every row speaks for the same ones: then each record
+    /// keeps one digest combined over those fields (`width` 1) instead of one per field.
+    var mask: UInt32?
+    var width: Int { mask == nil ? SyncDigest.fieldCount : 1 }
+    /// `width` digests per contact; `hasDigests` false where none are stored.
     var digests: [UInt64] = []
     var hasDigests: [Bool] = []
-    /// Base digests per contact (`SyncDigest.none` where nothing is agreed).
+    /// `width` base digests per contact (`SyncDigest.none` where nothing is agreed).
     var baseDigests: [UInt64] = []
-    var byId: [String: Int32] = [:]
+    /// By id: built by `indexIds` when a plan needs it.
+    var byId: [KeyHash: Int32] = [:]
     /// Live contacts by key; a key several contacts share maps to `shared` and lists them in `sharedEmail`/`sharedPhone`.
-    var byEmail: [String: Int32] = [:]
-    var byPhone: [String: Int32] = [:]
-    var sharedEmail: [String: [Int32]] = [:]
-    var sharedPhone: [String: [Int32]] = [:]
+    var byEmail: [KeyHash: Int32] = [:]
+    var byPhone: [KeyHash: Int32] = [:]
+    var sharedEmail: [KeyHash: [Int32]] = [:]
+    var sharedPhone: [KeyHash: [Int32]] = [:]
     /// The mirror's fingerprint (ids, dateUpdated, deletions), computed in the same pass.
     var fingerprint = ""
 
@@ -88,32 +123,50 @@ struct ContactIndex {
 
     var count: Int { ids.count }
 
-    /// The live contacts a key names.
-    func contacts(email key: String?) -> [Int32] { Self.lookup(key, byEmail, sharedEmail) }
-    func contacts(phone key: String?) -> [Int32] { Self.lookup(key, byPhone, sharedPhone) }
-
-    private static func lookup(_ key: String?, _ single: [String: Int32], _ many: [String: [Int32]]) -> [Int32] {
-        guard let key, let index = single[key] else { return [] }
-        return index == shared ? many[key] ?? [] : [index]
+    /// What a key finds among live contacts.
+    enum Hit: Equatable {
+        case none
+        case one(Int32)
+        case several([Int32])
     }
 
-    mutating func insert(key: String, index: Int32, into single: WritableKeyPath<ContactIndex, [String: Int32]>, shared many: WritableKeyPath<ContactIndex, [String: [Int32]]>) {
-        switch self[keyPath: single][key] {
-        case nil: self[keyPath: single][key] = index
-        case Self.shared?: self[keyPath: many][key, default: []].append(index)
+    func contacts(email key: KeyHash?) -> Hit { Self.lookup(key, byEmail, sharedEmail) }
+    func contacts(phone key: KeyHash?) -> Hit { Self.lookup(key, byPhone, sharedPhone) }
+
+    /// The position of a contact by id (after `indexIds`).
+    func position(id: String) -> Int32? { byId[KeyHash(id)] }
+
+    /// Builds the lookup by id, which links and HighLevel id columns need (most plans match by
+    /// email and phone only, so it is not built by default).
+    mutating func indexIds() {
+        guard byId.isEmpty else { return }
+        byId.reserveCapacity(ids.count)
+        for (position, id) in ids.enumerated() { byId[KeyHash(id)] = Int32(position) }
+    }
+
+    private static func lookup(_ key: KeyHash?, _ single: [KeyHash: Int32], _ many: [KeyHash: [Int32]]) -> Hit {
+        guard let key, let index = single[key] else { return .none }
+        return index == shared ? .several(many[key] ?? []) : .one(index)
+    }
+
+    static func insert(_ key: KeyHash, _ index: Int32, into single: inout [KeyHash: Int32], shared many: inout [KeyHash: [Int32]]) {
+        switch single[key] {
+        case nil: single[key] = index
+        case Self.shared?: many[key, default: []].append(index)
         case let first?:
-            self[keyPath: single][key] = Self.shared
-            self[keyPath: many][key] = [first, index]
+            single[key] = Self.shared
+            many[key] = [first, index]
         }
     }
 }
 
-/// A staged row's match keys and where its digests are in `RowTable.digests`.
+/// A staged row's match keys (hashed) and where its digests are in `RowTable.digests`.
 struct RowKeys {
     var rowId: Int64
+    /// LocaliQ's id: short, so usually stored inside the string without an allocation.
     var sourceId: String?
-    var emailKey: String?
-    var phoneKey: String?
+    var emailKey: KeyHash?
+    var phoneKey: KeyHash?
     /// Bit per `SyncField.all` index: the row holds that field.
     var present: UInt32
     var flags: SyncDigest.RowFlags
@@ -124,63 +177,81 @@ struct RowKeys {
     var importId: Int64 { rowId >> 32 }
 }
 
-/// The staged rows a plan reads, their digests in one flat array.
+/// The staged rows a plan reads, their digests in one flat array (`width` per row, as in `ContactIndex`).
 struct RowTable {
+    var mask: UInt32?
     var rows: [RowKeys] = []
     var digests: [UInt64] = []
 }
 
 extension MirrorDatabase {
-    /// Reads every contact's keys and digests, the base digests and the fingerprint in one read
-    /// transaction, through covering indexes.
-    func contactIndex() throws -> ContactIndex {
+    /// Reads every contact's id, keys and digests, the base digests and the fingerprint in one
+    /// read transaction, through covering indexes, without a string per key or timestamp.
+    func contactIndex(mask: UInt32?) throws -> ContactIndex {
         try writer.read { db in
             var index = ContactIndex()
-            var hasher = SHA256Lines()
+            index.mask = mask
+            // An upper bound without counting (rowids grow with inserts).
+            let total = min(try Int.fetchOne(db, sql: "SELECT max(rowid) FROM contacts") ?? 0, 50_000_000)
+            let fields = SyncDigest.fieldCount
+            let width = index.width
+            index.ids.reserveCapacity(total)
+            index.deleted.reserveCapacity(total)
+            index.hasDigests.reserveCapacity(total)
+            index.digests.reserveCapacity(total * width)
+            index.byEmail.reserveCapacity(total)
+            index.byPhone.reserveCapacity(total)
+            var fingerprint = FingerprintHasher()
             let statement = try db.makeStatement(
                 sql: "SELECT id, email_key, phone_key, deleted_at, date_updated, sync_digests FROM contacts INDEXED BY contacts_sync ORDER BY id")
             let handle = statement.sqliteStatement
-            let fields = SyncDigest.fieldCount
-            while true {
-                let code = withExtendedLifetime(statement) { sqlite3_step(handle) }
-                if code == SQLITE_DONE { break }
-                guard code == SQLITE_ROW else {
-                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                }
-                let position = Int32(index.ids.count)
-                let id = Self.text(handle, 0) ?? ""
-                let email = Self.text(handle, 1)
-                let phone = Self.text(handle, 2)
-                let deletedAt = Self.text(handle, 3)
-                let updated = Self.text(handle, 4)
-                hasher.add(id, updated ?? "", deletedAt ?? "")
-                index.ids.append(id)
-                index.emailKeys.append(email)
-                index.phoneKeys.append(phone)
-                index.deleted.append(deletedAt != nil)
-                index.byId[id] = position
-                if deletedAt == nil {
-                    if let email { index.insert(key: email, index: position, into: \.byEmail, shared: \.sharedEmail) }
-                    if let phone { index.insert(key: phone, index: position, into: \.byPhone, shared: \.sharedPhone) }
-                }
-                if sqlite3_column_bytes(handle, 5) == fields * 8, let blob = sqlite3_column_blob(handle, 5) {
-                    Self.appendDigests(blob, count: fields, to: &index.digests)
-                    index.hasDigests.append(true)
-                } else {
-                    index.digests.append(contentsOf: repeatElement(0, count: fields))
-                    index.hasDigests.append(false)
+            try withExtendedLifetime(statement) {
+                while true {
+                    let code = sqlite3_step(handle)
+                    if code == SQLITE_DONE { break }
+                    guard code == SQLITE_ROW else {
+                        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                    }
+                    let position = Int32(index.ids.count)
+                    let id = Self.bytes(handle, 0)
+                    let deleted = sqlite3_column_type(handle, 3) != SQLITE_NULL
+                    fingerprint.add(id, Self.bytes(handle, 4), Self.bytes(handle, 3))
+                    index.ids.append(String(decoding: id, as: UTF8.self))
+                    index.deleted.append(deleted)
+                    if !deleted {
+                        if sqlite3_column_type(handle, 1) != SQLITE_NULL {
+                            ContactIndex.insert(KeyHash(Self.bytes(handle, 1)), position, into: &index.byEmail, shared: &index.sharedEmail)
+                        }
+                        if sqlite3_column_type(handle, 2) != SQLITE_NULL {
+                            ContactIndex.insert(KeyHash(Self.bytes(handle, 2)), position, into: &index.byPhone, shared: &index.sharedPhone)
+                        }
+                    }
+                    if sqlite3_column_bytes(handle, 5) == fields * 8, let blob = sqlite3_column_blob(handle, 5) {
+                        Self.appendDigests(blob, at: 0, mask: mask, to: &index.digests)
+                        index.hasDigests.append(true)
+                    } else {
+                        index.digests.append(contentsOf: repeatElement(0, count: width))
+                        index.hasDigests.append(false)
+                    }
                 }
             }
-            index.fingerprint = hasher.hex
-            index.baseDigests = Array(repeating: SyncDigest.none, count: index.count * fields)
-            let baseStatement = try db.makeStatement(sql: "SELECT contact_id, digests FROM base_digests")
+            index.fingerprint = fingerprint.hex
+            // Base digests in contact id order, merged with the contacts (also in id order).
+            index.baseDigests = Array(repeating: SyncDigest.none, count: index.count * width)
+            let baseStatement = try db.makeStatement(sql: "SELECT contact_id, digests FROM base_digests ORDER BY contact_id")
             let base = baseStatement.sqliteStatement
-            while withExtendedLifetime(baseStatement, { sqlite3_step(base) }) == SQLITE_ROW {
-                guard let id = Self.text(base, 0), let position = index.byId[id], sqlite3_column_bytes(base, 1) == fields * 8,
-                    let blob = sqlite3_column_blob(base, 1)
-                else { continue }
-                let start = Int(position) * fields
-                for field in 0..<fields { index.baseDigests[start + field] = Self.load64(blob, at: field * 8) }
+            var position = 0
+            withExtendedLifetime(baseStatement) {
+                while sqlite3_step(base) == SQLITE_ROW {
+                    let id = Self.bytes(base, 0)
+                    while position < index.count, index.ids[position].utf8.lexicographicallyPrecedes(id) { position += 1 }
+                    guard position < index.count, index.ids[position].utf8.elementsEqual(id), sqlite3_column_bytes(base, 1) == fields * 8,
+                        let blob = sqlite3_column_blob(base, 1)
+                    else { continue }
+                    var digests: [UInt64] = []
+                    Self.appendDigests(blob, at: 0, mask: mask, to: &digests)
+                    index.baseDigests.replaceSubrange(position * width..<(position + 1) * width, with: digests)
+                }
             }
             return index
         }
@@ -189,6 +260,12 @@ extension MirrorDatabase {
     /// Appends the keys and digests of an import's staged rows, in row order, read through a covering index.
     func rowDigests(importId: Int64, into table: inout RowTable) throws {
         try writer.read { db in
+            // An upper bound without counting: the last line staged.
+            let last = try Int64.fetchOne(
+                db, sql: "SELECT max(row_id) FROM staged_rows WHERE row_id BETWEEN ? AND ?", arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF])
+            let total = Int(min((last ?? importId << 32) & 0xFFFF_FFFF, 50_000_000))
+            table.rows.reserveCapacity(table.rows.count + total)
+            table.digests.reserveCapacity(table.digests.count + total * (table.mask == nil ? SyncDigest.fieldCount : 1))
             let statement = try db.makeStatement(
                 sql: """
                     SELECT row_id, source_id, email_key, phone_key, sync_digests FROM staged_rows INDEXED BY staged_rows_sync
@@ -197,23 +274,27 @@ extension MirrorDatabase {
             try statement.setArguments([importId << 32, importId << 32 | 0xFFFF_FFFF])
             let handle = statement.sqliteStatement
             let fields = SyncDigest.fieldCount
-            while true {
-                let code = withExtendedLifetime(statement) { sqlite3_step(handle) }
-                if code == SQLITE_DONE { break }
-                guard code == SQLITE_ROW else {
-                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            try withExtendedLifetime(statement) {
+                while true {
+                    let code = sqlite3_step(handle)
+                    if code == SQLITE_DONE { break }
+                    guard code == SQLITE_ROW else {
+                        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                    }
+                    var row = RowKeys(
+                        rowId: sqlite3_column_int64(handle, 0), sourceId: Self.text(handle, 1),
+                        emailKey: sqlite3_column_type(handle, 2) == SQLITE_NULL ? nil : KeyHash(Self.bytes(handle, 2)),
+                        phoneKey: sqlite3_column_type(handle, 3) == SQLITE_NULL ? nil : KeyHash(Self.bytes(handle, 3)),
+                        present: 0, flags: [], digestStart: -1)
+                    if sqlite3_column_bytes(handle, 4) == 8 + fields * 8, let blob = sqlite3_column_blob(handle, 4) {
+                        let header = Self.load64(blob, at: 0)
+                        row.present = UInt32(truncatingIfNeeded: header)
+                        row.flags = SyncDigest.RowFlags(rawValue: UInt32(truncatingIfNeeded: header >> 32))
+                        row.digestStart = table.digests.count
+                        Self.appendDigests(blob, at: 8, mask: table.mask, to: &table.digests)
+                    }
+                    table.rows.append(row)
                 }
-                var row = RowKeys(
-                    rowId: sqlite3_column_int64(handle, 0), sourceId: Self.text(handle, 1), emailKey: Self.text(handle, 2), phoneKey: Self.text(handle, 3),
-                    present: 0, flags: [], digestStart: -1)
-                if sqlite3_column_bytes(handle, 4) == 8 + fields * 8, let blob = sqlite3_column_blob(handle, 4) {
-                    let header = Self.load64(blob, at: 0)
-                    row.present = UInt32(truncatingIfNeeded: header)
-                    row.flags = SyncDigest.RowFlags(rawValue: UInt32(truncatingIfNeeded: header >> 32))
-                    row.digestStart = table.digests.count
-                    for field in 0..<fields { table.digests.append(Self.load64(blob, at: 8 + field * 8)) }
-                }
-                table.rows.append(row)
             }
         }
     }
@@ -275,14 +356,17 @@ extension MirrorDatabase {
         }
     }
 
-    /// LocaliQ id → position in the contact index, for links to contacts the mirror holds.
-    func linkIndex(_ contacts: ContactIndex) throws -> [String: Int32] {
-        try writer.read { db in
+    /// LocaliQ id → position in the contact index, for links to contacts the mirror holds
+    /// (building the index's lookup by id when there are links).
+    func linkIndex(_ contacts: inout ContactIndex) throws -> [String: Int32] {
+        guard try writer.read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM links)") ?? false }) else { return [:] }
+        contacts.indexIds()
+        return try writer.read { [contacts] db in
             var links: [String: Int32] = [:]
             let statement = try db.makeStatement(sql: "SELECT localiq_id, contact_id FROM links")
             let handle = statement.sqliteStatement
             while withExtendedLifetime(statement, { sqlite3_step(handle) }) == SQLITE_ROW {
-                guard let localiq = Self.text(handle, 0), let contact = Self.text(handle, 1), let position = contacts.byId[contact] else { continue }
+                guard let localiq = Self.text(handle, 0), let position = contacts.byId[KeyHash(Self.bytes(handle, 1))] else { continue }
                 links[localiq] = position
             }
             return links
@@ -308,25 +392,58 @@ extension MirrorDatabase {
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
+    /// A text column's bytes, valid until the next step (empty for NULL).
+    @inline(__always)
+    static func bytes(_ handle: OpaquePointer, _ column: Int32) -> UnsafeRawBufferPointer {
+        guard let pointer = sqlite3_column_text(handle, column) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column)))
+    }
+
     @inline(__always)
     static func load64(_ blob: UnsafeRawPointer, at offset: Int) -> UInt64 {
         UInt64(littleEndian: blob.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 
-    private static func appendDigests(_ blob: UnsafeRawPointer, count: Int, to digests: inout [UInt64]) {
-        for field in 0..<count { digests.append(load64(blob, at: field * 8)) }
+    /// Appends a record's digests: all of them, or with a mask one combined over its fields.
+    @inline(__always)
+    private static func appendDigests(_ blob: UnsafeRawPointer, at offset: Int, mask: UInt32?, to digests: inout [UInt64]) {
+        guard let mask else {
+            for field in 0..<SyncDigest.fieldCount { digests.append(load64(blob, at: offset + field * 8)) }
+            return
+        }
+        var combined = SyncDigest.Combined()
+        for field in 0..<SyncDigest.fieldCount where mask & (1 << UInt32(field)) != 0 { combined.add(load64(blob, at: offset + field * 8)) }
+        digests.append(combined.value)
     }
 }
 
-/// The contacts fingerprint: SHA-256 over "id \t dateUpdated \t deletedAt \n" lines in id order.
-struct SHA256Lines {
+/// The contacts fingerprint: SHA-256 over "id \t dateUpdated \t deletedAt \n" lines in id order
+/// (as `contactsFingerprint` computes it), fed from the column bytes in large blocks.
+struct FingerprintHasher {
     private var hasher = SHA256()
+    private var buffer: [UInt8] = []
 
-    mutating func add(_ id: String, _ updated: String, _ deleted: String) {
-        hasher.update(data: Data("\(id)\t\(updated)\t\(deleted)\n".utf8))
+    mutating func add(_ id: UnsafeRawBufferPointer, _ updated: UnsafeRawBufferPointer, _ deleted: UnsafeRawBufferPointer) {
+        buffer.append(contentsOf: id)
+        buffer.append(9)
+        buffer.append(contentsOf: updated)
+        buffer.append(9)
+        buffer.append(contentsOf: deleted)
+        buffer.append(10)
+        if buffer.count >= 1 << 16 { flush() }
     }
 
-    var hex: String { FileDigest.hex(hasher.finalize()) }
+    private mutating func flush() {
+        buffer.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    var hex: String {
+        mutating get {
+            flush()
+            return FileDigest.hex(hasher.finalize())
+        }
+    }
 }
 
 extension Array {

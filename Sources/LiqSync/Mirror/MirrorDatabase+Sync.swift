@@ -231,7 +231,7 @@ extension MirrorDatabase {
             let cursor = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT source_id, email_key, phone_key, activity FROM staged_rows
+                    SELECT source_id, email_key, phone_key, activity FROM staged_rows INDEXED BY staged_rows_activity
                     WHERE row_id BETWEEN ? AND ? AND status IN ('staged', 'duplicate') AND activity IS NOT NULL ORDER BY row_id
                     """, arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF])
             while let row = try cursor.next() {
