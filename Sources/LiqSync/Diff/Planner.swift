@@ -293,7 +293,7 @@ struct PlanContext {
         var severalRows: [Int32: [Int]] = [:]
         var seen = [Bool](repeating: false, count: index.count)
         for position in table.rows.indices {
-            let highlevelId = early[table.rows[position].rowId]?.fields["highlevel_id"]?.string
+            let highlevelId = early.isEmpty ? nil : early[table.rows[position].rowId]?.fields["highlevel_id"]?.string
             let found = match(
                 sourceId: table.rows[position].sourceId, highlevelId: highlevelId, emailKey: table.rows[position].emailKey,
                 phoneKey: table.rows[position].phoneKey)
@@ -324,7 +324,9 @@ struct PlanContext {
             let row = table.rows[Int(rowOf[contact])]
             triage.matched += 1
             if let sourceId = row.sourceId { matchedPairs.append((sourceId, Int32(contact))) }
-            if !quiet(row, table: table, contact: contact, known: knownMasks[row.importId] ?? row.present) {
+            // With one mask for every row (`index.mask`), the digests are already folded over it.
+            let known = index.mask ?? knownMasks[row.importId] ?? row.present
+            if !quiet(row, table: table, contact: contact, known: known) {
                 triage.work.append(.pair(row: row.rowId, contact: Int32(contact)))
             }
         }

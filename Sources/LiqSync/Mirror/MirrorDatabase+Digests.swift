@@ -87,12 +87,79 @@ struct KeyHash: Hashable {
         second = b
     }
 
+    init(first: UInt64, second: UInt64) {
+        self.first = first
+        self.second = second
+    }
+
     init(_ text: String) {
         var copy = text
         self = copy.withUTF8 { KeyHash(UnsafeRawBufferPointer($0)) }
     }
 
     func hash(into hasher: inout Hasher) { hasher.combine(first) }
+}
+
+/// An open-addressing table from `KeyHash` to a contact position. The key is already a good
+/// hash, so slots come straight from its bits (a `Dictionary` would hash it again, which was a
+/// tenth of a million-contact plan). Like the importer's `KeyTable`, but with 128-bit keys and
+/// values that can be replaced.
+struct PositionTable {
+    private var keys: [KeyHash] = []
+    private var values: [Int32] = []
+    private var mask = 0
+    private(set) var count = 0
+    private static let empty = Int32.min
+
+    var isEmpty: Bool { count == 0 }
+
+    /// MurmurHash3's finaliser over both halves spreads the bits before the mask takes the low ones.
+    private static func slot(_ key: KeyHash, _ mask: Int) -> Int {
+        var h = key.first ^ key.second
+        h ^= h >> 33
+        h &*= 0xff51_afd7_ed55_8ccd
+        h ^= h >> 33
+        return Int(truncatingIfNeeded: h) & mask
+    }
+
+    mutating func reserveCapacity(_ capacity: Int) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        guard size > keys.count else { return }
+        let old = zip(keys, values).filter { $0.1 != Self.empty }
+        keys = Array(repeating: KeyHash(first: 0, second: 0), count: size)
+        values = Array(repeating: Self.empty, count: size)
+        mask = size - 1
+        count = 0
+        for (key, value) in old { self[key] = value }
+    }
+
+    subscript(key: KeyHash) -> Int32? {
+        get {
+            guard !keys.isEmpty else { return nil }
+            var slot = Self.slot(key, mask)
+            while values[slot] != Self.empty {
+                if keys[slot] == key { return values[slot] }
+                slot = (slot + 1) & mask
+            }
+            return nil
+        }
+        set {
+            guard let newValue else { return }  // positions are never removed
+            if (count + 1) * 2 > keys.count { reserveCapacity(max(16, count * 2)) }
+            var slot = Self.slot(key, mask)
+            while values[slot] != Self.empty {
+                if keys[slot] == key {
+                    values[slot] = newValue
+                    return
+                }
+                slot = (slot + 1) & mask
+            }
+            keys[slot] = key
+            values[slot] = newValue
+            count += 1
+        }
+    }
 }
 
 /// Every contact's id, state and digests, in arrays indexed by position, with lookups by id,
@@ -110,10 +177,10 @@ struct ContactIndex {
     /// `width` base digests per contact (`SyncDigest.none` where nothing is agreed).
     var baseDigests: [UInt64] = []
     /// By id: built by `indexIds` when a plan needs it.
-    var byId: [KeyHash: Int32] = [:]
+    var byId = PositionTable()
     /// Live contacts by key; a key several contacts share maps to `shared` and lists them in `sharedEmail`/`sharedPhone`.
-    var byEmail: [KeyHash: Int32] = [:]
-    var byPhone: [KeyHash: Int32] = [:]
+    var byEmail = PositionTable()
+    var byPhone = PositionTable()
     var sharedEmail: [KeyHash: [Int32]] = [:]
     var sharedPhone: [KeyHash: [Int32]] = [:]
     /// The mirror's fingerprint (ids, dateUpdated, deletions), computed in the same pass.
@@ -144,12 +211,12 @@ struct ContactIndex {
         for (position, id) in ids.enumerated() { byId[KeyHash(id)] = Int32(position) }
     }
 
-    private static func lookup(_ key: KeyHash?, _ single: [KeyHash: Int32], _ many: [KeyHash: [Int32]]) -> Hit {
+    private static func lookup(_ key: KeyHash?, _ single: PositionTable, _ many: [KeyHash: [Int32]]) -> Hit {
         guard let key, let index = single[key] else { return .none }
         return index == shared ? .several(many[key] ?? []) : .one(index)
     }
 
-    static func insert(_ key: KeyHash, _ index: Int32, into single: inout [KeyHash: Int32], shared many: inout [KeyHash: [Int32]]) {
+    static func insert(_ key: KeyHash, _ index: Int32, into single: inout PositionTable, shared many: inout [KeyHash: [Int32]]) {
         switch single[key] {
         case nil: single[key] = index
         case Self.shared?: many[key, default: []].append(index)
