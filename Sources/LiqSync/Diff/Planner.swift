@@ -71,18 +71,23 @@ public struct Planner: Sendable {
         // When every import is a CSV with the same mapped fields, each record's digests are
         // folded into one over those fields; otherwise (JSON rows speak for the attributes they
         // hold) they are compared field by field.
-        let masks = Set(imports.map { knownColumns[$0.id].map(PlanContext.mask) })
+        let masks = Set(imports.map { knownColumns[$0.id].map(SyncDigest.mask) })
         let mask = masks.count == 1 ? masks.first ?? nil : nil
         var (index, table) = try Self.loadIndexes(database, imports: imports.map(\.id), mask: mask)
         phases.mark("keys and digests")
         let links = try database.linkIndex(&index)
-        // Rows without digests, or with a HighLevel id column, are read before matching.
-        let early = table.rows.filter { $0.digestStart < 0 || $0.flags.contains(.highlevelId) }.map(\.rowId)
+        // Rows without a digest record, or with a HighLevel id column, are read before matching.
+        let early = table.rows.filter { $0.combined == nil || $0.flags.contains(.highlevelId) }.map(\.rowId)
         let earlyRows = try database.planRows(rowIds: early, known: known)
+        for position in table.rows.indices where table.rows[position].combined == nil {
+            guard let row = earlyRows[table.rows[position].rowId] else { continue }
+            table.rows[position].emailKey = row.emailKey.map { KeyHash($0) }
+            table.rows[position].phoneKey = row.phoneKey.map { KeyHash($0) }
+        }
         if earlyRows.values.contains(where: { $0.fields["highlevel_id"] != nil }) { index.indexIds() }
         var context = PlanContext(index: index, links: links, policy: policy, sent: try database.sentToLocaliQ())
         phases.mark("links and early rows")
-        let triage = context.triage(table, knownMasks: knownColumns.mapValues(PlanContext.mask), early: earlyRows)
+        let triage = context.triage(table, early: earlyRows)
         phases.mark("matching")
         // The records left to diff are read and diffed a batch at a time, and what both sides
         // agree on is recorded per batch: memory stays bounded even on a first sync, when every
@@ -146,7 +151,7 @@ public struct Planner: Sendable {
                     let index = try database.contactIndex(mask: mask)
                     loaded.withLock { $0.index = index }
                 } else {
-                    var table = RowTable(mask: mask)
+                    var table = RowTable()
                     for id in imports { try database.rowDigests(importId: id, into: &table) }
                     loaded.withLock { [table] in $0.table = table }
                 }
@@ -206,13 +211,6 @@ struct PlanContext {
 
     /// The HighLevel contact a LocaliQ record is linked to.
     func linkedContact(_ localiqId: String) -> String? { links[localiqId].map { index.ids[Int($0)] } }
-
-    /// The bits of `SyncField.all` a set of field names covers.
-    static func mask(_ names: Set<String>) -> UInt32 {
-        var mask: UInt32 = 0
-        for (position, field) in SyncField.all.enumerated() where names.contains(field.name) { mask |= 1 << UInt32(position) }
-        return mask
-    }
 
     /// How a row was matched.
     enum Match {
@@ -284,7 +282,7 @@ struct PlanContext {
 
     /// Matches every row, settles the pairs whose digests agree, and says what is left to read
     /// and diff in full.
-    mutating func triage(_ table: RowTable, knownMasks: [Int64: UInt32], early: [Int64: PlanRow]) -> Triage {
+    mutating func triage(_ table: RowTable, early: [Int64: PlanRow]) -> Triage {
         var triage = Triage()
         // Per contact: the position of the one row matching it, `none`, or `several` (listed in `several`).
         let none: Int32 = -1
@@ -324,9 +322,7 @@ struct PlanContext {
             let row = table.rows[Int(rowOf[contact])]
             triage.matched += 1
             if let sourceId = row.sourceId { matchedPairs.append((sourceId, Int32(contact))) }
-            // With one mask for every row (`index.mask`), the digests are already folded over it.
-            let known = index.mask ?? knownMasks[row.importId] ?? row.present
-            if !quiet(row, table: table, contact: contact, known: known) {
+            if !quiet(row, contact: contact) {
                 triage.work.append(.pair(row: row.rowId, contact: Int32(contact)))
             }
         }
@@ -347,19 +343,22 @@ struct PlanContext {
 
     /// Whether a matched pair needs nothing: not archived, and in every field the row speaks for,
     /// HighLevel, LocaliQ and the base hold the same compared value.
-    func quiet(_ row: RowKeys, table: RowTable, contact: Int, known: UInt32) -> Bool {
-        guard row.digestStart >= 0, !row.flags.contains(.archived), index.hasDigests[contact] else { return false }
-        if index.mask != nil {
+    func quiet(_ row: RowKeys, contact: Int) -> Bool {
+        guard let combined = row.combined, !row.flags.contains(.archived), index.hasDigests[contact] else { return false }
+        if let mask = index.mask {
+            // Digests already folded over the one set of fields every row speaks for.
             let highlevel = index.digests[contact]
-            return table.digests[row.digestStart] == highlevel && index.baseDigests[contact] == highlevel
+            return row.known == mask && combined == highlevel && index.baseDigests[contact] == highlevel
         }
         let count = SyncDigest.fieldCount
         let start = contact * count
-        for field in 0..<count where known & (1 << UInt32(field)) != 0 {
-            let highlevel = index.digests[start + field]
-            guard table.digests[row.digestStart + field] == highlevel, index.baseDigests[start + field] == highlevel else { return false }
+        var highlevel = SyncDigest.Combined()
+        var base = SyncDigest.Combined()
+        for field in 0..<count where row.known & (1 << UInt32(field)) != 0 {
+            highlevel.add(index.digests[start + field])
+            base.add(index.baseDigests[start + field])
         }
-        return true
+        return combined == highlevel.value && base.value == highlevel.value
     }
 
     /// LocaliQ id → matched contact id, for the activities (built only when a plan has any).

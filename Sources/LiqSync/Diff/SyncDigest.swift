@@ -27,6 +27,9 @@ public enum SyncDigest {
         static let archived = RowFlags(rawValue: 1)
         /// The row carries a HighLevel id column, which matching reads before email and phone.
         static let highlevelId = RowFlags(rawValue: 2)
+        /// The record holds a hashed email key / phone key.
+        static let emailKey = RowFlags(rawValue: 4)
+        static let phoneKey = RowFlags(rawValue: 8)
     }
 
     /// The digest of one compared value (never `none`).
@@ -74,25 +77,45 @@ public enum SyncDigest {
         return out
     }
 
-    /// A staged row's digests: which sync fields it holds (bit per field), flags, then one
-    /// digest per field.
-    static func row(fields: [String: JSON]) -> [UInt8] {
+    /// A staged row's digest record (48 bytes): the fields it speaks for (bit per field: a CSV's
+    /// mapped columns, or for JSON the attributes the record holds), flags, one digest combined
+    /// over those fields, and its email and phone keys hashed — all a plan needs to match the row
+    /// and to know it unchanged, in a small covering index.
+    static func row(fields: [String: JSON], emailKey: String?, phoneKey: String?, mappedFields: UInt32?) -> [UInt8] {
         var present: UInt32 = 0
         var flags: RowFlags = []
         if fields["archived"] != nil { flags.insert(.archived) }
         if fields["highlevel_id"] != nil { flags.insert(.highlevelId) }
-        var out: [UInt8] = []
-        out.reserveCapacity(8 + fieldCount * 8)
-        var digests: [UInt64] = []
-        digests.reserveCapacity(fieldCount)
-        for (index, field) in SyncField.all.enumerated() {
-            if fields[field.name] != nil { present |= 1 << UInt32(index) }
-            digests.append(digest(field.comparable(fields[field.name])))
+        for (index, field) in SyncField.all.enumerated() where fields[field.name] != nil { present |= 1 << UInt32(index) }
+        let known = mappedFields ?? present
+        var combined = Combined()
+        for (index, field) in SyncField.all.enumerated() where known & (1 << UInt32(index)) != 0 {
+            combined.add(digest(field.comparable(fields[field.name])))
         }
-        append32(present, to: &out)
+        let email = emailKey.map { KeyHash($0) }
+        let phone = phoneKey.map { KeyHash($0) }
+        if email != nil { flags.insert(.emailKey) }
+        if phone != nil { flags.insert(.phoneKey) }
+        var out: [UInt8] = []
+        out.reserveCapacity(rowRecordSize)
+        append32(known, to: &out)
         append32(flags.rawValue, to: &out)
-        for value in digests { append(value, to: &out) }
+        append(combined.value, to: &out)
+        append(email?.first ?? 0, to: &out)
+        append(email?.second ?? 0, to: &out)
+        append(phone?.first ?? 0, to: &out)
+        append(phone?.second ?? 0, to: &out)
         return out
+    }
+
+    static let rowRecordSize = 48
+
+    /// The bits of `SyncField.all` a set of field names covers.
+    static func mask(_ names: some Sequence<String>) -> UInt32 {
+        let names = Set(names)
+        var mask: UInt32 = 0
+        for (position, field) in SyncField.all.enumerated() where names.contains(field.name) { mask |= 1 << UInt32(position) }
+        return mask
     }
 
     /// A contact's base digests from its agreed values (`none` where nothing is agreed).

@@ -25,6 +25,9 @@ struct ImportRun {
     private var delimiter: String?
     private var format = "csv"
     private var mappedFields: [String]?
+    /// The sync fields every row speaks for: a CSV's mapped columns (nil for JSON, where each
+    /// record speaks for the attributes it holds) — as the plan reads them.
+    private var knownMask: UInt32? { format == "json" ? nil : mappedFields.map(SyncDigest.mask) }
     private var collapsed = 0
     /// 64-bit hashes of the keys seen → the first line that had them. A hash match is only a
     /// candidate: `finish()` compares the real keys before collapsing anything.
@@ -128,6 +131,7 @@ struct ImportRun {
             noteKeys(row)
         }
         if row.findings.contains(where: { $0.rejects || Self.isWarning($0.kind) }) { try writeErrors(row) }
+        if row.status == .staged { row.syncDigests = SyncDigest.row(fields: row.fields, emailKey: row.emailKey, phoneKey: row.phoneKey, mappedFields: knownMask) }
         batch.append(row)
         if batch.count >= options.batchSize { try flush() }
     }
@@ -243,7 +247,7 @@ struct ImportRun {
                 collapsed += ordered.count - 1
             }
         }
-        try database.collapse(importId: importId, merges)
+        try database.collapse(importId: importId, merges, mappedFields: knownMask)
     }
 
     /// The lines that really share a key (id, email or phone), transitively.

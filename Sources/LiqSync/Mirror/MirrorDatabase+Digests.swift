@@ -23,13 +23,8 @@ extension MirrorDatabase {
                 guard let raw = try? JSON.parse(Data(text.utf8)) else { continue }
                 try setContact.execute(arguments: [Data(SyncDigest.contact(raw: raw)), row["id"] as String])
             }
-            let rows = try Row.fetchCursor(db, sql: "SELECT row_id, fields FROM staged_rows WHERE status = 'staged'")
-            let setRow = try db.makeStatement(sql: "UPDATE staged_rows SET sync_digests = ? WHERE row_id = ?")
-            while let row = try rows.next() {
-                let text: String = row["fields"]
-                guard let fields = (try? JSON.parse(Data(text.utf8)))?.object else { continue }
-                try setRow.execute(arguments: [Data(SyncDigest.row(fields: fields)), row["row_id"] as Int64])
-            }
+            // Staged rows written before keep no digest record: a plan diffs them in full (the
+            // next import of each file stages its rows with one).
             let ids = try String.fetchAll(db, sql: "SELECT DISTINCT contact_id FROM base")
             try refreshBaseDigests(ids, in: db)
             // Covering indexes: the plan reads these columns of every record without touching
@@ -37,7 +32,7 @@ extension MirrorDatabase {
             try db.execute(
                 sql: """
                     CREATE INDEX contacts_sync ON contacts(id, email_key, phone_key, deleted_at, date_updated, sync_digests);
-                    CREATE INDEX staged_rows_sync ON staged_rows(row_id, source_id, email_key, phone_key, sync_digests) WHERE status = 'staged';
+                    CREATE INDEX staged_rows_sync ON staged_rows(row_id, source_id, sync_digests) WHERE status = 'staged';
                     """)
         }
         // Interaction rows are few among contact rows: the plan finds them through this index
@@ -227,28 +222,26 @@ struct ContactIndex {
     }
 }
 
-/// A staged row's match keys (hashed) and where its digests are in `RowTable.digests`.
+/// A staged row's match keys (hashed) and digest, from its digest record (`SyncDigest.row`).
 struct RowKeys {
     var rowId: Int64
     /// LocaliQ's id: short, so usually stored inside the string without an allocation.
     var sourceId: String?
     var emailKey: KeyHash?
     var phoneKey: KeyHash?
-    /// Bit per `SyncField.all` index: the row holds that field.
-    var present: UInt32
-    var flags: SyncDigest.RowFlags
-    /// Offset of the row's digests, or -1 when it has none stored.
-    var digestStart: Int
+    /// Bit per `SyncField.all` index: the fields the row speaks for.
+    var known: UInt32 = 0
+    var flags: SyncDigest.RowFlags = []
+    /// The digest combined over `known`, or nil when the row has no digest record.
+    var combined: UInt64?
 
     var line: Int { Int(rowId & 0xFFFF_FFFF) }
     var importId: Int64 { rowId >> 32 }
 }
 
-/// The staged rows a plan reads, their digests in one flat array (`width` per row, as in `ContactIndex`).
+/// The staged rows a plan reads.
 struct RowTable {
-    var mask: UInt32?
     var rows: [RowKeys] = []
-    var digests: [UInt64] = []
 }
 
 extension MirrorDatabase {
@@ -330,17 +323,14 @@ extension MirrorDatabase {
             // An upper bound without counting: the last line staged.
             let last = try Int64.fetchOne(
                 db, sql: "SELECT max(row_id) FROM staged_rows WHERE row_id BETWEEN ? AND ?", arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF])
-            let total = Int(min((last ?? importId << 32) & 0xFFFF_FFFF, 50_000_000))
-            table.rows.reserveCapacity(table.rows.count + total)
-            table.digests.reserveCapacity(table.digests.count + total * (table.mask == nil ? SyncDigest.fieldCount : 1))
+            table.rows.reserveCapacity(table.rows.count + Int(min((last ?? importId << 32) & 0xFFFF_FFFF, 50_000_000)))
             let statement = try db.makeStatement(
                 sql: """
-                    SELECT row_id, source_id, email_key, phone_key, sync_digests FROM staged_rows INDEXED BY staged_rows_sync
+                    SELECT row_id, source_id, sync_digests FROM staged_rows INDEXED BY staged_rows_sync
                     WHERE row_id BETWEEN ? AND ? AND status = 'staged' ORDER BY row_id
                     """)
             try statement.setArguments([importId << 32, importId << 32 | 0xFFFF_FFFF])
             let handle = statement.sqliteStatement
-            let fields = SyncDigest.fieldCount
             try withExtendedLifetime(statement) {
                 while true {
                     let code = sqlite3_step(handle)
@@ -348,17 +338,14 @@ extension MirrorDatabase {
                     guard code == SQLITE_ROW else {
                         throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                     }
-                    var row = RowKeys(
-                        rowId: sqlite3_column_int64(handle, 0), sourceId: Self.text(handle, 1),
-                        emailKey: sqlite3_column_type(handle, 2) == SQLITE_NULL ? nil : KeyHash(Self.bytes(handle, 2)),
-                        phoneKey: sqlite3_column_type(handle, 3) == SQLITE_NULL ? nil : KeyHash(Self.bytes(handle, 3)),
-                        present: 0, flags: [], digestStart: -1)
-                    if sqlite3_column_bytes(handle, 4) == 8 + fields * 8, let blob = sqlite3_column_blob(handle, 4) {
+                    var row = RowKeys(rowId: sqlite3_column_int64(handle, 0), sourceId: Self.text(handle, 1))
+                    if sqlite3_column_bytes(handle, 2) == SyncDigest.rowRecordSize, let blob = sqlite3_column_blob(handle, 2) {
                         let header = Self.load64(blob, at: 0)
-                        row.present = UInt32(truncatingIfNeeded: header)
+                        row.known = UInt32(truncatingIfNeeded: header)
                         row.flags = SyncDigest.RowFlags(rawValue: UInt32(truncatingIfNeeded: header >> 32))
-                        row.digestStart = table.digests.count
-                        Self.appendDigests(blob, at: 8, mask: table.mask, to: &table.digests)
+                        row.combined = Self.load64(blob, at: 8)
+                        if row.flags.contains(.emailKey) { row.emailKey = KeyHash(first: Self.load64(blob, at: 16), second: Self.load64(blob, at: 24)) }
+                        if row.flags.contains(.phoneKey) { row.phoneKey = KeyHash(first: Self.load64(blob, at: 32), second: Self.load64(blob, at: 40)) }
                     }
                     table.rows.append(row)
                 }

@@ -141,7 +141,9 @@ extension MirrorDatabase {
                 Self.bind(handle, 12, row.findings.isEmpty ? nil : Self.findingsText(row.findings))
                 if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, 13, Int64(duplicate)) }
                 if row.status == .staged {
-                    SyncDigest.row(fields: row.fields).withUnsafeBytes { bytes in
+                    // Without a record computed by the import (a caller staging rows itself), the
+                    // row is diffed in full by the plan: never skipped on a guess about its columns.
+                    row.syncDigests?.withUnsafeBytes { bytes in
                         _ = sqlite3_bind_blob(handle, 14, bytes.baseAddress, Int32(bytes.count), Self.transient)
                     }
                 }
@@ -206,7 +208,7 @@ extension MirrorDatabase {
     }
 
     /// Marks rows as duplicates of their survivor and gives each survivor its merged fields and keys.
-    func collapse(importId: Int64, _ merges: [StagingMerge]) throws {
+    func collapse(importId: Int64, _ merges: [StagingMerge], mappedFields: UInt32?) throws {
         guard !merges.isEmpty else { return }
         try writer.write { db in
             let survivor = try db.cachedStatement(
@@ -216,7 +218,7 @@ extension MirrorDatabase {
             for merge in merges {
                 try survivor.execute(
                     arguments: [
-                        JSON.object(merge.fields).canonicalText, merge.emailKey, merge.phoneKey, Data(SyncDigest.row(fields: merge.fields)),
+                        JSON.object(merge.fields).canonicalText, merge.emailKey, merge.phoneKey, Data(SyncDigest.row(fields: merge.fields, emailKey: merge.emailKey, phoneKey: merge.phoneKey, mappedFields: mappedFields)),
                         importId << 32 | Int64(merge.survivor),
                     ])
                 for line in merge.duplicates { try duplicate.execute(arguments: [merge.survivor, importId << 32 | Int64(line)]) }
