@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRDB
 
@@ -50,40 +49,14 @@ extension MirrorDatabase {
         }
     }
 
-    /// Every contact with the synced fields read from its raw JSON.
+    /// Every contact with the synced fields read from its raw JSON (the plan itself reads only
+    /// the contacts it must diff; tests and benchmarks read them all).
     public func planContacts() throws -> [PlanContact] {
         try writer.read { db in
             var contacts: [PlanContact] = []
             let rows = try Row.fetchCursor(db, sql: "SELECT id, email_key, phone_key, date_updated, deleted_at, raw FROM contacts ORDER BY id")
-            while let row = try rows.next() {
-                let text: String = row["raw"]
-                let raw = (try? JSON.parse(Data(text.utf8))) ?? .null
-                var values: [String: JSON] = [:]
-                for field in SyncField.all {
-                    if let value = raw[field.highlevelKey], value != .null { values[field.name] = value }
-                }
-                contacts.append(
-                    PlanContact(
-                        id: row["id"], emailKey: row["email_key"], phoneKey: row["phone_key"], dateUpdated: row["date_updated"],
-                        deleted: (row["deleted_at"] as String?) != nil, values: values))
-            }
+            while let row = try rows.next() { contacts.append(Self.planContact(row)) }
             return contacts
-        }
-    }
-
-    /// A digest of the mirror's contacts (id and dateUpdated): it changes whenever a pull brought
-    /// something new, so `apply` can tell that a plan is out of date.
-    public func contactsFingerprint() throws -> (digest: String, count: Int) {
-        try writer.read { db in
-            var hasher = SHA256()
-            var count = 0
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, coalesce(date_updated, ''), coalesce(deleted_at, '') FROM contacts ORDER BY id")
-            while let row = try rows.next() {
-                let line = "\(row[0] as String)\t\(row[1] as String)\t\(row[2] as String)\n"
-                hasher.update(data: Data(line.utf8))
-                count += 1
-            }
-            return (FileDigest.hex(hasher.finalize()), count)
         }
     }
 
@@ -157,19 +130,6 @@ extension MirrorDatabase {
     /// Whether the mirror holds a contact with this id.
     public func contactExists(_ id: String) throws -> Bool {
         try writer.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM contacts WHERE id = ?", arguments: [id]) ?? false }
-    }
-
-    /// The base of every linked contact: contact id → field → agreed value.
-    public func baseValues() throws -> [String: [String: JSON]] {
-        try writer.read { db in
-            var base: [String: [String: JSON]] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT contact_id, field, value FROM base")
-            while let row = try rows.next() {
-                let text: String = row[2]
-                base[row[0], default: [:]][row[1]] = (try? JSON.parse(Data(text.utf8))) ?? .null
-            }
-            return base
-        }
     }
 
     /// Records values both sides hold, as the new base (JSON null: both agree the field is empty;
