@@ -105,16 +105,7 @@ enum ContactRows {
     /// The stored raw JSON of those ids that are live (not marked deleted), in one query.
     static func liveRaw(ids: [String], in db: Database) throws -> [String: String] {
         var result: [String: String] = [:]
-        var start = 0
-        while start < ids.count {
-            let chunk = Array(ids[start..<min(start + 500, ids.count)])
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(sql: "SELECT id, raw FROM contacts WHERE deleted_at IS NULL AND id IN (\(placeholders))"),
-                arguments: StatementArguments(chunk))
-            while let row = try rows.next() { result[row["id"]] = row["raw"] }
-            start += 500
-        }
+        try db.forEachRow("SELECT id, raw FROM contacts WHERE deleted_at IS NULL AND id IN", keys: ids) { row in result[row["id"]] = row["raw"] }
         return result
     }
 
@@ -128,14 +119,7 @@ enum ContactRows {
     /// Which of those ids have a row at all (live or deleted).
     static func existingIds(_ ids: [String], in db: Database) throws -> Set<String> {
         var result = Set<String>()
-        var start = 0
-        while start < ids.count {
-            let chunk = Array(ids[start..<min(start + 500, ids.count)])
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            result.formUnion(try String.fetchAll(
-                db.cachedStatement(sql: "SELECT id FROM contacts WHERE id IN (\(placeholders))"), arguments: StatementArguments(chunk)))
-            start += 500
-        }
+        try db.forEachRow("SELECT id FROM contacts WHERE id IN", keys: ids) { row in result.insert(row[0]) }
         return result
     }
 

@@ -63,187 +63,6 @@ extension MirrorDatabase {
     }
 }
 
-/// A match key (email key, phone key, id) as two independent 64-bit hashes: a million of them
-/// fit in a dictionary without a string each, and two different keys share both halves with a
-/// chance of 2⁻¹²⁸.
-struct KeyHash: Hashable {
-    var first: UInt64
-    var second: UInt64
-
-    init(_ bytes: UnsafeRawBufferPointer) {
-        var a: UInt64 = 0xcbf2_9ce4_8422_2325
-        var b: UInt64 = 0x8422_2325_cbf2_9ce4 ^ UInt64(bytes.count)
-        for byte in bytes {
-            a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-            b = (b &+ UInt64(byte)) &* 0x9E37_79B9_7F4A_7C15
-            b ^= b >> 29
-        }
-        first = a
-        second = b
-    }
-
-    init(first: UInt64, second: UInt64) {
-        self.first = first
-        self.second = second
-    }
-
-    init(_ text: String) {
-        var copy = text
-        self = copy.withUTF8 { KeyHash(UnsafeRawBufferPointer($0)) }
-    }
-
-    func hash(into hasher: inout Hasher) { hasher.combine(first) }
-}
-
-/// An open-addressing table from `KeyHash` to a contact position. The key is already a good
-/// hash, so slots come straight from its bits (a `Dictionary` would hash it again, which was a
-/// tenth of a million-contact plan). Like the importer's `KeyTable`, but with 128-bit keys and
-/// values that can be replaced.
-struct PositionTable {
-    private var keys: [KeyHash] = []
-    private var values: [Int32] = []
-    private var mask = 0
-    private(set) var count = 0
-    private static let empty = Int32.min
-
-    var isEmpty: Bool { count == 0 }
-
-    /// MurmurHash3's finaliser over both halves spreads the bits before the mask takes the low ones.
-    private static func slot(_ key: KeyHash, _ mask: Int) -> Int {
-        var h = key.first ^ key.second
-        h ^= h >> 33
-        h &*= 0xff51_afd7_ed55_8ccd
-        h ^= h >> 33
-        return Int(truncatingIfNeeded: h) & mask
-    }
-
-    mutating func reserveCapacity(_ capacity: Int) {
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
-        guard size > keys.count else { return }
-        let old = zip(keys, values).filter { $0.1 != Self.empty }
-        keys = Array(repeating: KeyHash(first: 0, second: 0), count: size)
-        values = Array(repeating: Self.empty, count: size)
-        mask = size - 1
-        count = 0
-        for (key, value) in old { self[key] = value }
-    }
-
-    subscript(key: KeyHash) -> Int32? {
-        get {
-            guard !keys.isEmpty else { return nil }
-            var slot = Self.slot(key, mask)
-            while values[slot] != Self.empty {
-                if keys[slot] == key { return values[slot] }
-                slot = (slot + 1) & mask
-            }
-            return nil
-        }
-        set {
-            guard let newValue else { return }  // positions are never removed
-            if (count + 1) * 2 > keys.count { reserveCapacity(max(16, count * 2)) }
-            var slot = Self.slot(key, mask)
-            while values[slot] != Self.empty {
-                if keys[slot] == key {
-                    values[slot] = newValue
-                    return
-                }
-                slot = (slot + 1) & mask
-            }
-            keys[slot] = key
-            values[slot] = newValue
-            count += 1
-        }
-    }
-}
-
-/// Every contact's id, state and digests, in arrays indexed by position, with lookups by id,
-/// email key and phone key through hashed keys (a million contacts take well under 200 MB).
-struct ContactIndex {
-    var ids: [String] = []
-    var deleted: [Bool] = []
-    /// The fields the plan compares, when every row speaks for the same ones: then each record
-    /// keeps one digest combined over those fields (`width` 1) instead of one per field.
-    var mask: UInt32?
-    var width: Int { mask == nil ? SyncDigest.fieldCount : 1 }
-    /// `width` digests per contact; `hasDigests` false where none are stored.
-    var digests: [UInt64] = []
-    var hasDigests: [Bool] = []
-    /// `width` base digests per contact (`SyncDigest.none` where nothing is agreed).
-    var baseDigests: [UInt64] = []
-    /// By id: built by `indexIds` when a plan needs it.
-    var byId = PositionTable()
-    /// Live contacts by key; a key several contacts share maps to `shared` and lists them in `sharedEmail`/`sharedPhone`.
-    var byEmail = PositionTable()
-    var byPhone = PositionTable()
-    var sharedEmail: [KeyHash: [Int32]] = [:]
-    var sharedPhone: [KeyHash: [Int32]] = [:]
-    /// The mirror's fingerprint (ids, dateUpdated, deletions), computed in the same pass.
-    var fingerprint = ""
-
-    static let shared: Int32 = -1
-
-    var count: Int { ids.count }
-
-    /// What a key finds among live contacts.
-    enum Hit: Equatable {
-        case none
-        case one(Int32)
-        case several([Int32])
-    }
-
-    func contacts(email key: KeyHash?) -> Hit { Self.lookup(key, byEmail, sharedEmail) }
-    func contacts(phone key: KeyHash?) -> Hit { Self.lookup(key, byPhone, sharedPhone) }
-
-    /// The position of a contact by id (after `indexIds`).
-    func position(id: String) -> Int32? { byId[KeyHash(id)] }
-
-    /// Builds the lookup by id, which links and HighLevel id columns need (most plans match by
-    /// email and phone only, so it is not built by default).
-    mutating func indexIds() {
-        guard byId.isEmpty else { return }
-        byId.reserveCapacity(ids.count)
-        for (position, id) in ids.enumerated() { byId[KeyHash(id)] = Int32(position) }
-    }
-
-    private static func lookup(_ key: KeyHash?, _ single: PositionTable, _ many: [KeyHash: [Int32]]) -> Hit {
-        guard let key, let index = single[key] else { return .none }
-        return index == shared ? .several(many[key] ?? []) : .one(index)
-    }
-
-    static func insert(_ key: KeyHash, _ index: Int32, into single: inout PositionTable, shared many: inout [KeyHash: [Int32]]) {
-        switch single[key] {
-        case nil: single[key] = index
-        case Self.shared?: many[key, default: []].append(index)
-        case let first?:
-            single[key] = Self.shared
-            many[key] = [first, index]
-        }
-    }
-}
-
-/// A staged row's match keys (hashed) and digest, from its digest record (`SyncDigest.row`).
-struct RowKeys {
-    var rowId: Int64
-    /// LocaliQ's id: short, so usually stored inside the string without an allocation.
-    var sourceId: String?
-    var emailKey: KeyHash?
-    var phoneKey: KeyHash?
-    /// Bit per `SyncField.all` index: the fields the row speaks for.
-    var known: UInt32 = 0
-    var flags: SyncDigest.RowFlags = []
-    /// The digest combined over `known`, or nil when the row has no digest record.
-    var combined: UInt64?
-
-    var line: Int { Int(rowId & 0xFFFF_FFFF) }
-    var importId: Int64 { rowId >> 32 }
-}
-
-/// The staged rows a plan reads.
-struct RowTable {
-    var rows: [RowKeys] = []
-}
-
 extension MirrorDatabase {
     /// Reads every contact's id, keys and digests, the base digests and the fingerprint in one
     /// read transaction, through covering indexes, without a string per key or timestamp.
@@ -366,15 +185,9 @@ extension MirrorDatabase {
     func planContacts(ids: [String]) throws -> [String: PlanContact] {
         try writer.read { db in
             var result: [String: PlanContact] = [:]
-            for chunk in ids.chunked(500) {
-                let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let rows = try Row.fetchCursor(
-                    db, sql: "SELECT id, email_key, phone_key, date_updated, deleted_at, raw FROM contacts WHERE id IN (\(placeholders))",
-                    arguments: StatementArguments(Array(chunk)))
-                while let row = try rows.next() {
-                    let contact = Self.planContact(row)
-                    result[contact.id] = contact
-                }
+            try db.forEachRow("SELECT id, email_key, phone_key, date_updated, deleted_at, raw FROM contacts WHERE id IN", keys: ids) { row in
+                let contact = Self.planContact(row)
+                result[contact.id] = contact
             }
             return result
         }
@@ -384,19 +197,13 @@ extension MirrorDatabase {
     func planRows(rowIds: [Int64], known: (Int64, [String: JSON]) -> Set<String>) throws -> [Int64: PlanRow] {
         try writer.read { db in
             var result: [Int64: PlanRow] = [:]
-            for chunk in rowIds.chunked(500) {
-                let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let rows = try Row.fetchCursor(
-                    db, sql: "SELECT row_id, line, source_id, email_key, phone_key, fields FROM staged_rows WHERE row_id IN (\(placeholders))",
-                    arguments: StatementArguments(Array(chunk)))
-                while let row = try rows.next() {
-                    let rowId: Int64 = row["row_id"]
-                    let text: String = row["fields"]
-                    let fields = (try? JSON.parse(Data(text.utf8)))?.object ?? [:]
-                    result[rowId] = PlanRow(
-                        importId: rowId >> 32, line: row["line"], sourceId: row["source_id"], emailKey: row["email_key"], phoneKey: row["phone_key"],
-                        fields: fields, known: known(rowId >> 32, fields))
-                }
+            try db.forEachRow("SELECT row_id, line, source_id, email_key, phone_key, fields FROM staged_rows WHERE row_id IN", keys: rowIds) { row in
+                let rowId: Int64 = row["row_id"]
+                let text: String = row["fields"]
+                let fields = (try? JSON.parse(Data(text.utf8)))?.object ?? [:]
+                result[rowId] = PlanRow(
+                    importId: rowId >> 32, line: row["line"], sourceId: row["source_id"], emailKey: row["email_key"], phoneKey: row["phone_key"],
+                    fields: fields, known: known(rowId >> 32, fields))
             }
             return result
         }
@@ -406,14 +213,9 @@ extension MirrorDatabase {
     func baseValues(contactIds: [String]) throws -> [String: [String: JSON]] {
         try writer.read { db in
             var base: [String: [String: JSON]] = [:]
-            for chunk in contactIds.chunked(500) {
-                let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let rows = try Row.fetchCursor(
-                    db, sql: "SELECT contact_id, field, value FROM base WHERE contact_id IN (\(placeholders))", arguments: StatementArguments(Array(chunk)))
-                while let row = try rows.next() {
-                    let text: String = row[2]
-                    base[row[0], default: [:]][row[1]] = (try? JSON.parse(Data(text.utf8))) ?? .null
-                }
+            try db.forEachRow("SELECT contact_id, field, value FROM base WHERE contact_id IN", keys: contactIds) { row in
+                let text: String = row[2]
+                base[row[0], default: [:]][row[1]] = (try? JSON.parse(Data(text.utf8))) ?? .null
             }
             return base
         }
@@ -489,38 +291,16 @@ extension MirrorDatabase {
     }
 }
 
-/// The contacts fingerprint: SHA-256 over "id \t dateUpdated \t deletedAt \n" lines in id order
-/// (as `contactsFingerprint` computes it), fed from the column bytes in large blocks.
-struct FingerprintHasher {
-    private var hasher = SHA256()
-    private var buffer: [UInt8] = []
-
-    mutating func add(_ id: UnsafeRawBufferPointer, _ updated: UnsafeRawBufferPointer, _ deleted: UnsafeRawBufferPointer) {
-        buffer.append(contentsOf: id)
-        buffer.append(9)
-        buffer.append(contentsOf: updated)
-        buffer.append(9)
-        buffer.append(contentsOf: deleted)
-        buffer.append(10)
-        if buffer.count >= 1 << 16 { flush() }
-    }
-
-    private mutating func flush() {
-        buffer.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        buffer.removeAll(keepingCapacity: true)
-    }
-
-    var hex: String {
-        mutating get {
-            flush()
-            return FileDigest.hex(hasher.finalize())
+extension Database {
+    /// Runs a query ending in `IN` for the keys, 500 at a time (SQLite's bound-parameter limit
+    /// stays far away), and hands each row to `body`.
+    func forEachRow<Key: DatabaseValueConvertible>(_ sql: String, keys: [Key], _ body: (Row) throws -> Void) throws {
+        for start in stride(from: 0, to: keys.count, by: 500) {
+            let chunk = Array(keys[start..<min(start + 500, keys.count)])
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try Row.fetchCursor(cachedStatement(sql: "\(sql) (\(placeholders))"), arguments: StatementArguments(chunk))
+            while let row = try rows.next() { try body(row) }
         }
-    }
-}
-
-extension Array {
-    func chunked(_ size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }
 

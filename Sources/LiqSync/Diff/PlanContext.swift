@@ -1,0 +1,244 @@
+import Foundation
+
+/// The working state of one plan.
+struct PlanContext {
+    let index: ContactIndex
+    /// LocaliQ id → position of the linked contact in `index`.
+    let links: [String: Int32]
+    /// The agreed values of the contacts diffed in full.
+    var base: [String: [String: JSON]] = [:]
+    let policy: SyncPolicy
+    /// HighLevel contacts already sent to LocaliQ in an import file, with when.
+    let sent: [String: String]
+    var changes: [Change] = []
+    /// LocaliQ id and the position of the contact its row matched, for every one-to-one match.
+    var matchedPairs: [(sourceId: String, contact: Int32)] = []
+    /// LocaliQ id → the HighLevel contact its row matched (`indexMatches`).
+    var matchedContacts: [String: String] = [:]
+    /// LocaliQ ids of rows that become new HighLevel contacts.
+    var createdFrom = Set<String>()
+    /// Values both sides hold that are not the base yet, to be recorded as agreed.
+    var agreements: [(contactId: String, field: String, value: JSON?)] = []
+
+    init(index: ContactIndex, links: [String: Int32], policy: SyncPolicy, sent: [String: String] = [:]) {
+        self.index = index
+        self.links = links
+        self.policy = policy
+        self.sent = sent
+    }
+
+    /// The HighLevel contact a LocaliQ record is linked to.
+    func linkedContact(_ localiqId: String) -> String? { links[localiqId].map { index.ids[Int($0)] } }
+
+    /// How a row was matched.
+    enum Match {
+        case contact(Int32)
+        case ambiguous([Int32])
+        case none
+    }
+
+    /// The link table first, then a HighLevel id column, then email, then phone. Two different
+    /// contacts by email and phone, or several by one key, are ambiguous: never a guess.
+    func match(sourceId: String?, highlevelId: String?, emailKey: KeyHash?, phoneKey: KeyHash?) -> Match {
+        // A link or id naming a contact since deleted in HighLevel does not count: the row is matched afresh.
+        if let id = sourceId, let linked = links[id], !index.deleted[Int(linked)] { return .contact(linked) }
+        if let id = highlevelId, let position = index.position(id: id), !index.deleted[Int(position)] { return .contact(position) }
+        let byEmail = index.contacts(email: emailKey)
+        let byPhone = index.contacts(phone: phoneKey)
+        switch (byEmail, byPhone) {
+        case (.several(let candidates), _), (.none, .several(let candidates)): return .ambiguous(candidates)
+        // The email says one contact, the phone another.
+        case (.one(let email), .one(let phone)) where phone != email: return .ambiguous([email, phone])
+        case (.one(let email), _): return .contact(email)
+        case (.none, .one(let phone)): return .contact(phone)
+        case (.none, .none): return .none
+        }
+    }
+
+    /// What matching found: the records that must be read in full, and why.
+    struct Triage {
+        /// Rows matched to one contact each.
+        var matched = 0
+        var work: [Work] = []
+
+        enum Work {
+            /// A matched pair that differs somewhere (or lacks digests).
+            case pair(row: Int64, contact: Int32)
+            /// A row no contact matches.
+            case unmatched(row: Int64)
+            /// A row that matches several contacts.
+            case ambiguous(row: Int64, candidates: [Int32])
+            /// A contact several rows match, with those rows' LocaliQ ids (or lines).
+            case shared(contact: Int32, rows: [String])
+            /// A live or linked contact no row speaks for.
+            case unseen(contact: Int32, state: Unseen)
+
+            var rowId: Int64? {
+                switch self {
+                case .pair(let row, _), .unmatched(let row), .ambiguous(let row, _): row
+                case .shared, .unseen: nil
+                }
+            }
+
+            var contact: Int32? {
+                switch self {
+                case .pair(_, let contact), .shared(let contact, _), .unseen(let contact, _): contact
+                case .unmatched, .ambiguous: nil
+                }
+            }
+
+            var pairContact: Int32? {
+                if case .pair(_, let contact) = self { return contact }
+                return nil
+            }
+        }
+
+        enum Unseen {
+            case deleted, sent(String), linked, new
+        }
+    }
+
+    /// Matches every row, settles the pairs whose digests agree, and says what is left to read
+    /// and diff in full.
+    mutating func triage(_ table: RowTable, early: [Int64: PlanRow]) -> Triage {
+        var triage = Triage()
+        // Per contact: the position of the one row matching it, `none`, or `several` (listed in `several`).
+        let none: Int32 = -1
+        let several: Int32 = -2
+        var rowOf = [Int32](repeating: none, count: index.count)
+        var severalRows: [Int32: [Int]] = [:]
+        var seen = [Bool](repeating: false, count: index.count)
+        for position in table.rows.indices {
+            let highlevelId = early.isEmpty ? nil : early[table.rows[position].rowId]?.fields["highlevel_id"]?.string
+            let found = match(
+                sourceId: table.rows[position].sourceId, highlevelId: highlevelId, emailKey: table.rows[position].emailKey,
+                phoneKey: table.rows[position].phoneKey)
+            switch found {
+            case .contact(let contact):
+                let slot = Int(contact)
+                switch rowOf[slot] {
+                case none: rowOf[slot] = Int32(position)
+                case several: severalRows[contact, default: []].append(position)
+                default:
+                    severalRows[contact] = [Int(rowOf[slot]), position]
+                    rowOf[slot] = several
+                }
+            case .ambiguous(let candidates):
+                triage.work.append(.ambiguous(row: table.rows[position].rowId, candidates: candidates))
+                candidates.forEach { seen[Int($0)] = true }
+            case .none:
+                triage.work.append(.unmatched(row: table.rows[position].rowId))
+            }
+        }
+        for contact in 0..<index.count where rowOf[contact] != none {
+            seen[contact] = true
+            if rowOf[contact] == several {
+                let rows = (severalRows[Int32(contact)] ?? []).map { table.rows[$0].sourceId ?? "line \(table.rows[$0].line)" }.sorted()
+                triage.work.append(.shared(contact: Int32(contact), rows: rows))
+                continue
+            }
+            let row = table.rows[Int(rowOf[contact])]
+            triage.matched += 1
+            if let sourceId = row.sourceId { matchedPairs.append((sourceId, Int32(contact))) }
+            if !quiet(row, contact: contact) {
+                triage.work.append(.pair(row: row.rowId, contact: Int32(contact)))
+            }
+        }
+        // HighLevel contacts no LocaliQ row speaks for.
+        var linked = [Bool](repeating: false, count: index.count)
+        for position in links.values { linked[Int(position)] = true }
+        for contact in 0..<index.count where !seen[contact] {
+            if index.deleted[contact] {
+                if linked[contact] { triage.work.append(.unseen(contact: Int32(contact), state: .deleted)) }
+            } else if let when = sent[index.ids[contact]] {
+                triage.work.append(.unseen(contact: Int32(contact), state: .sent(when)))
+            } else {
+                triage.work.append(.unseen(contact: Int32(contact), state: linked[contact] ? .linked : .new))
+            }
+        }
+        return triage
+    }
+
+    /// Whether a matched pair needs nothing: not archived, and in every field the row speaks for,
+    /// HighLevel, LocaliQ and the base hold the same compared value.
+    func quiet(_ row: RowKeys, contact: Int) -> Bool {
+        guard let combined = row.combined, !row.flags.contains(.archived), index.hasDigests[contact] else { return false }
+        if let mask = index.mask {
+            // Digests already folded over the one set of fields every row speaks for.
+            let highlevel = index.digests[contact]
+            return row.known == mask && combined == highlevel && index.baseDigests[contact] == highlevel
+        }
+        let count = SyncDigest.fieldCount
+        let start = contact * count
+        var highlevel = SyncDigest.Combined()
+        var base = SyncDigest.Combined()
+        for field in 0..<count where row.known & (1 << UInt32(field)) != 0 {
+            highlevel.add(index.digests[start + field])
+            base.add(index.baseDigests[start + field])
+        }
+        return combined == highlevel.value && base.value == highlevel.value
+    }
+
+    /// LocaliQ id → matched contact id, for the activities (built only when a plan has any).
+    mutating func indexMatches() {
+        matchedContacts.reserveCapacity(matchedPairs.count)
+        for (sourceId, contact) in matchedPairs { matchedContacts[sourceId] = index.ids[Int(contact)] }
+    }
+
+    /// Diffs the pairs that differ, plans the records new on either side, and reports matches
+    /// that are not one to one — for one batch of the triage's work, its records read.
+    mutating func finish(_ batch: ArraySlice<Triage.Work>, rows: [Int64: PlanRow], contacts: [String: PlanContact]) {
+        func contactKey(_ position: Int32) -> RecordKey {
+            let id = index.ids[Int(position)]
+            return RecordKey(highlevelId: id, email: contacts[id]?.emailKey, phone: contacts[id]?.phoneKey)
+        }
+        for item in batch {
+            switch item {
+            case .pair(let rowId, let position):
+                guard let row = rows[rowId], let contact = contacts[index.ids[Int(position)]] else { continue }
+                diff(contact: contact, row: row)
+            case .unmatched(let rowId):
+                guard let row = rows[rowId] else { continue }
+                planNew(row)
+            case .ambiguous(let rowId, let candidates):
+                guard let row = rows[rowId] else { continue }
+                let ids = candidates.map { index.ids[Int($0)] }.sorted()
+                changes.append(
+                    Change(
+                        target: .highlevel, entity: .contact, op: .update, key: key(row), fields: [],
+                        reason: "the LocaliQ row matches \(ids.count) HighLevel contacts", conflict: Conflict(kind: .ambiguousMatch, candidates: ids)))
+            case .shared(let position, let sourceIds):
+                changes.append(
+                    Change(
+                        target: .highlevel, entity: .contact, op: .update, key: contactKey(position),
+                        reason: "\(sourceIds.count) LocaliQ rows match this HighLevel contact", conflict: Conflict(kind: .ambiguousMatch, candidates: sourceIds)))
+            case .unseen(let position, let state):
+                let key = contactKey(position)
+                switch state {
+                case .deleted:
+                    changes.append(
+                        Change(
+                            target: .localiq, entity: .contact, op: policy.propagateDeletes ? .delete : .report, key: key,
+                            reason: "deleted in HighLevel" + (policy.propagateDeletes ? "" : "; kept in LocaliQ (propagate_deletes is off)")))
+                case .sent(let when):
+                    changes.append(
+                        Change(
+                            target: .localiq, entity: .contact, op: .report, key: key,
+                            reason: "sent to LocaliQ in an import file on \(when.prefix(10)); waiting for it to appear in a LocaliQ export"))
+                case .linked:
+                    changes.append(Change(target: .localiq, entity: .contact, op: .report, key: key, reason: "linked, but missing from the LocaliQ export"))
+                case .new:
+                    guard let contact = contacts[index.ids[Int(position)]] else { continue }
+                    changes.append(
+                        Change(target: .localiq, entity: .contact, op: .create, key: key, after: comparableValues(contact.values), reason: "new in HighLevel"))
+                }
+            }
+        }
+    }
+
+    /// The agreements found so far, handed over to be recorded.
+    mutating func takeAgreements() -> [(contactId: String, field: String, value: JSON?)] {
+        defer { agreements.removeAll() }
+        return agreements
+    }
+}
