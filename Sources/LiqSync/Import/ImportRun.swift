@@ -27,7 +27,7 @@ struct ImportRun {
     private var mappedFields: [String]?
     /// The sync fields every row speaks for: a CSV's mapped columns (nil for JSON, where each
     /// record speaks for the attributes it holds) — as the plan reads them.
-    private var knownMask: UInt32? { format == "json" ? nil : mappedFields.map(SyncDigest.mask) }
+    private var knownMask: UInt32?
     private var collapsed = 0
     /// 64-bit hashes of the keys seen → the first line that had them. A hash match is only a
     /// candidate: `finish()` compares the real keys before collapsing anything.
@@ -64,6 +64,7 @@ struct ImportRun {
         duplicateHeaders = bound.duplicates
         let unbound = Set(mapper.unboundFields())
         mappedFields = mapping.fields.map(\.field).filter { !unbound.contains($0) }
+        knownMask = mappedFields.map(SyncDigest.mask)
         let missing = mapping.requiredAnyOf.filter { group in group.allSatisfy { mapper.unboundFields().contains($0) || mapping.rule(for: $0) == nil } }
         if !missing.isEmpty, header.count > 0 {
             throw ImportError.missingRequiredColumns(url.path, missing.map { $0.joined(separator: " or ") })
