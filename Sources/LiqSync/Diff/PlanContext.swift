@@ -100,7 +100,7 @@ struct PlanContext {
 
     /// Matches every row, settles the pairs whose digests agree, and says what is left to read
     /// and diff in full.
-    mutating func triage(_ table: RowTable, early: [Int64: PlanRow]) -> Triage {
+    mutating func triage(_ table: RowTable) -> Triage {
         var triage = Triage()
         // Per contact: the position of the one row matching it, `none`, or `several` (listed in `several`).
         let none: Int32 = -1
@@ -109,9 +109,8 @@ struct PlanContext {
         var severalRows: [Int32: [Int]] = [:]
         var seen = [Bool](repeating: false, count: index.count)
         for position in table.rows.indices {
-            let highlevelId = early.isEmpty ? nil : early[table.rows[position].rowId]?.fields["highlevel_id"]?.string
             let found = match(
-                sourceId: table.rows[position].sourceId, highlevelId: highlevelId, emailKey: table.rows[position].emailKey,
+                sourceId: table.rows[position].sourceId, highlevelId: table.rows[position].highlevelId, emailKey: table.rows[position].emailKey,
                 phoneKey: table.rows[position].phoneKey)
             switch found {
             case .contact(let contact):

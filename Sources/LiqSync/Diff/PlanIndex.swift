@@ -172,6 +172,8 @@ struct RowKeys {
     var flags: SyncDigest.RowFlags = []
     /// The digest combined over `known`, or nil when the row has no digest record.
     var combined: UInt64?
+    /// A HighLevel id column's value (read only for rows flagged as having one).
+    var highlevelId: String?
 
     var line: Int { Int(rowId & 0xFFFF_FFFF) }
     var importId: Int64 { rowId >> 32 }

@@ -76,18 +76,21 @@ public struct Planner: Sendable {
         var (index, table) = try Self.loadIndexes(database, imports: imports.map(\.id), mask: mask)
         phases.mark("keys and digests")
         let links = try database.linkIndex(&index)
-        // Rows without a digest record, or with a HighLevel id column, are read before matching.
-        let early = table.rows.filter { $0.combined == nil || $0.flags.contains(.highlevelId) }.map(\.rowId)
-        let earlyRows = try database.planRows(rowIds: early, known: known)
-        for position in table.rows.indices where table.rows[position].combined == nil {
-            guard let row = earlyRows[table.rows[position].rowId] else { continue }
-            table.rows[position].emailKey = row.emailKey.map { KeyHash($0) }
-            table.rows[position].phoneKey = row.phoneKey.map { KeyHash($0) }
+        // Rows without a digest record, or with a HighLevel id column: their keys are read before matching.
+        let pending = table.rows.indices.filter { table.rows[$0].combined == nil || table.rows[$0].flags.contains(.highlevelId) }
+        let pendingKeys = try database.rowMatchKeys(rowIds: pending.map { table.rows[$0].rowId })
+        for position in pending {
+            guard let keys = pendingKeys[table.rows[position].rowId] else { continue }
+            if table.rows[position].combined == nil {
+                table.rows[position].emailKey = keys.emailKey.map { KeyHash($0) }
+                table.rows[position].phoneKey = keys.phoneKey.map { KeyHash($0) }
+            }
+            table.rows[position].highlevelId = keys.highlevelId
         }
-        if earlyRows.values.contains(where: { $0.fields["highlevel_id"] != nil }) { index.indexIds() }
+        if table.rows.contains(where: { $0.highlevelId != nil }) { index.indexIds() }
         var context = PlanContext(index: index, links: links, policy: policy, sent: try database.sentToLocaliQ())
-        phases.mark("links and early rows")
-        let triage = context.triage(table, early: earlyRows)
+        phases.mark("links and pending keys")
+        let triage = context.triage(table)
         phases.mark("matching")
         // The records left to diff are read and diffed a batch at a time, and what both sides
         // agree on is recorded per batch: memory stays bounded even on a first sync, when every
@@ -95,7 +98,7 @@ public struct Planner: Sendable {
         var diffed = 0
         for start in stride(from: 0, to: triage.work.count, by: Self.batchSize) {
             let batch = triage.work[start..<min(start + Self.batchSize, triage.work.count)]
-            let rows = try earlyRows.merging(database.planRows(rowIds: batch.compactMap(\.rowId).filter { earlyRows[$0] == nil }, known: known)) { first, _ in first }
+            let rows = try database.planRows(rowIds: batch.compactMap(\.rowId), known: known)
             let contacts = try database.planContacts(ids: batch.compactMap(\.contact).map { index.ids[Int($0)] })
             context.base = try database.baseValues(contactIds: batch.compactMap(\.pairContact).map { index.ids[Int($0)] })
             diffed += batch.filter { $0.pairContact != nil }.count

@@ -110,7 +110,7 @@ extension FieldMapping {
 
     /// The canonical contact fields liqsync knows (a mapping may also fill `custom.LABEL`).
     public static let contactFields = [
-        "id", "first_name", "last_name", "display_name", "email", "phone", "additional_phones", "company", "title", "website",
+        "id", "highlevel_id", "first_name", "last_name", "display_name", "email", "phone", "additional_phones", "company", "title", "website",
         "address1", "address2", "city", "state", "postal_code", "country", "source", "campaign", "attribution_source",
         "attribution_medium", "tags", "created", "updated", "archived", "status", "notes",
     ]

@@ -209,6 +209,24 @@ extension MirrorDatabase {
         }
     }
 
+    /// The match keys of chosen staged rows: those without a digest record, and those with a
+    /// HighLevel id column (which matching reads before email and phone).
+    func rowMatchKeys(rowIds: [Int64]) throws -> [Int64: (emailKey: String?, phoneKey: String?, highlevelId: String?)] {
+        try writer.read { db in
+            var result: [Int64: (emailKey: String?, phoneKey: String?, highlevelId: String?)] = [:]
+            try db.forEachRow(
+                """
+                SELECT row_id, email_key, phone_key,
+                    CASE json_type(fields, '$.highlevel_id') WHEN 'text' THEN json_extract(fields, '$.highlevel_id') END
+                FROM staged_rows WHERE row_id IN
+                """, keys: rowIds
+            ) { row in
+                result[row[0]] = (row[1], row[2], row[3])
+            }
+            return result
+        }
+    }
+
     /// The agreed values of chosen contacts.
     func baseValues(contactIds: [String]) throws -> [String: [String: JSON]] {
         try writer.read { db in

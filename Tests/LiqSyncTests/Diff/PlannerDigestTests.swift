@@ -71,4 +71,36 @@ struct PlannerDigestTests {
         #expect(changes.first?.fields.map(\.field) == ["city"])
         #expect(changes.first?.after["city"] == .string("Dallas"))
     }
+
+    @Test("a HighLevel id column matches before the email, whether or not the row has a digest record")
+    func highlevelIdColumn() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let ana = try #require(Contact(json: .object(["id": .string("hlA"), "email": .string("ana@example.com"), "city": .string("Austin")])))
+        let bo = try #require(Contact(json: .object(["id": .string("hlB"), "email": .string("bo@example.com"), "city": .string("Boston")])))
+        try workspace.database.storeContacts([ana, bo])
+        let mapping = try FieldMapping.parse(
+            """
+            name: crm-with-ids
+            format: csv
+            fields:
+              - id: [Lead]
+              - highlevel_id: [HighLevel ID]
+              - email: [Email]
+              - city: [City]
+            """, path: "m.yaml")
+        // The row's email is Bo's, but its HighLevel id names Ana: the id wins.
+        let url = try workspace.file("crm.csv", "Lead,HighLevel ID,Email,City\nL1,hlA,bo@example.com,Austin\n")
+        _ = try Importer(database: workspace.database).run(url, mapping: mapping)
+        for clearDigests in [false, true] {
+            if clearDigests { try workspace.database.clearSyncDigests() }
+            let (set, statistics) = try Planner(database: workspace.database).planMeasured(workspace: "w")
+            #expect(statistics.matchedPairs == 1)
+            let toAna = set.changes.filter { $0.key.highlevelId == "hlA" && $0.key.localiqId == "L1" }
+            #expect(toAna.flatMap { $0.fields.map(\.field) } == ["email"], "\(set.changes)")
+            // Bo is spoken for by no row: he is new to LocaliQ.
+            #expect(set.changes.contains { $0.key.highlevelId == "hlB" && $0.op == .create && $0.target == .localiq })
+            #expect(!set.changes.contains { $0.op == .create && $0.target == .highlevel })
+        }
+    }
 }
