@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// The first line of a change set: what was compared, when, under which policies.
 public struct ChangeSetHeader: Sendable, Codable, Equatable {
@@ -142,8 +143,12 @@ public enum ChangeSetFile {
         try emit(try encoder.encode(set.header))
         var accepted = 0
         var rejected = 0
+        // Lines are encoded on every core a block at a time, then hashed and compressed in order.
+        for start in stride(from: 0, to: set.changes.count, by: Self.encodingBlock) {
+            let block = set.changes[start..<min(start + Self.encodingBlock, set.changes.count)]
+            for line in Self.encodeLines(block) { try emit(Data(line.utf8)) }
+        }
         for change in set.changes {
-            try emit(Data(JSON.object(["type": .string("change"), "change": change.json]).canonicalText.utf8))
             if change.decision?.verdict == .accepted { accepted += 1 }
             if change.decision?.verdict == .rejected { rejected += 1 }
         }
@@ -158,6 +163,24 @@ public enum ChangeSetFile {
         guard rename(temporary.path, url.path) == 0 else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
         }
+    }
+
+    static let encodingBlock = 4_096
+
+    /// The change lines of a block, in order, encoded in parts side by side.
+    static func encodeLines(_ block: ArraySlice<Change>) -> [String] {
+        let parts = block.count < 256 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        let size = (block.count + parts - 1) / parts
+        let encoded = Mutex<[Int: [String]]>([:])
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let lower = block.startIndex + part * size
+            let upper = min(lower + size, block.endIndex)
+            guard lower < upper else { return }
+            let lines = block[lower..<upper].map { JSON.object(["type": .string("change"), "change": $0.json]).canonicalText }
+            encoded.withLock { $0[part] = lines }
+        }
+        let done = encoded.withLock { $0 }
+        return (0..<parts).flatMap { done[$0] ?? [] }
     }
 
     /// Reads and verifies a change set. Throws `ChangeSetError` for anything but a whole,

@@ -41,7 +41,8 @@ struct PlanContext {
     /// contacts by email and phone, or several by one key, are ambiguous: never a guess.
     func match(sourceId: String?, highlevelId: String?, emailKey: KeyHash?, phoneKey: KeyHash?) -> Match {
         // A link or id naming a contact since deleted in HighLevel does not count: the row is matched afresh.
-        if let id = sourceId, let linked = links[id], !index.deleted[Int(linked)] { return .contact(linked) }
+        // (Most plans have no links: then no row's id is hashed to look for one.)
+        if !links.isEmpty, let id = sourceId, let linked = links[id], !index.deleted[Int(linked)] { return .contact(linked) }
         if let id = highlevelId, let position = index.position(id: id), !index.deleted[Int(position)] { return .contact(position) }
         let byEmail = index.contacts(email: emailKey)
         let byPhone = index.contacts(phone: phoneKey)

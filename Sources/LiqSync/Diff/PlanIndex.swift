@@ -67,6 +67,21 @@ struct PositionTable {
         for (key, value) in old { self[key] = value }
     }
 
+    /// Stores `value` under a key not yet present and returns nil, or returns the value already
+    /// there (left as it is) — one probe where a lookup and a store would take two.
+    mutating func insertIfAbsent(_ key: KeyHash, _ value: Int32) -> Int32? {
+        if (count + 1) * 2 > keys.count { reserveCapacity(max(16, count * 2)) }
+        var slot = Self.slot(key, mask)
+        while values[slot] != Self.empty {
+            if keys[slot] == key { return values[slot] }
+            slot = (slot + 1) & mask
+        }
+        keys[slot] = key
+        values[slot] = value
+        count += 1
+        return nil
+    }
+
     subscript(key: KeyHash) -> Int32? {
         get {
             guard !keys.isEmpty else { return nil }
@@ -95,10 +110,57 @@ struct PositionTable {
     }
 }
 
+/// Contact ids in position order, end to end in one buffer: a million ids without a string
+/// allocation each. A `String` is made only for the few ids a plan reads in full.
+struct ContactIds {
+    private var bytes: [UInt8] = []
+    private var ends: [Int] = []
+
+    var count: Int { ends.count }
+
+    mutating func reserveCapacity(_ count: Int) {
+        ends.reserveCapacity(count)
+        bytes.reserveCapacity(count * 24)
+    }
+
+    mutating func append(_ id: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: id)
+        ends.append(bytes.count)
+    }
+
+    subscript(position: Int) -> String {
+        withBytes(position) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    func withBytes<T>(_ position: Int, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        let start = position == 0 ? 0 : ends[position - 1]
+        return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<ends[position]])) }
+    }
+
+    /// Byte-wise order of the id at `position` against `other` (SQLite's order for text ids).
+    func compare(_ position: Int, _ other: UnsafeRawBufferPointer) -> Int {
+        withBytes(position) { mine in
+            let common = min(mine.count, other.count)
+            guard common > 0, let left = mine.baseAddress, let right = other.baseAddress else { return mine.count - other.count }
+            let order = Int(memcmp(left, right, common))
+            return order != 0 ? order : mine.count - other.count
+        }
+    }
+}
+
+/// The base's digests in contact id order, read beside the contacts and merged into the index.
+struct BaseDigestList {
+    var ids = ContactIds()
+    /// `width` digests per id.
+    var digests: [UInt64] = []
+}
+
 /// Every contact's id, state and digests, in arrays indexed by position, with lookups by id,
 /// email key and phone key through hashed keys (a million contacts take well under 200 MB).
 struct ContactIndex {
-    var ids: [String] = []
+    var ids = ContactIds()
+    /// Each contact's rowid, so the few read in full are found without the id index.
+    var rowids: [Int64] = []
     var deleted: [Bool] = []
     /// The fields the plan compares, when every row speaks for the same ones: then each record
     /// keeps one digest combined over those fields (`width` 1) instead of one per field.
@@ -141,7 +203,21 @@ struct ContactIndex {
     mutating func indexIds() {
         guard byId.isEmpty else { return }
         byId.reserveCapacity(ids.count)
-        for (position, id) in ids.enumerated() { byId[KeyHash(id)] = Int32(position) }
+        for position in 0..<ids.count { byId[ids.withBytes(position) { KeyHash($0) }] = Int32(position) }
+    }
+
+    /// Takes the base's digests (in id order, like the contacts) into `baseDigests`.
+    mutating func attachBase(_ base: BaseDigestList) {
+        baseDigests = Array(repeating: SyncDigest.none, count: count * width)
+        var position = 0
+        for entry in 0..<base.ids.count {
+            let order = base.ids.withBytes(entry) { id in
+                while position < count, ids.compare(position, id) < 0 { position += 1 }
+                return position < count ? ids.compare(position, id) : 1
+            }
+            guard order == 0 else { continue }
+            for offset in 0..<width { baseDigests[position * width + offset] = base.digests[entry * width + offset] }
+        }
     }
 
     private static func lookup(_ key: KeyHash?, _ single: PositionTable, _ many: [KeyHash: [Int32]]) -> Hit {
@@ -150,8 +226,8 @@ struct ContactIndex {
     }
 
     static func insert(_ key: KeyHash, _ index: Int32, into single: inout PositionTable, shared many: inout [KeyHash: [Int32]]) {
-        switch single[key] {
-        case nil: single[key] = index
+        switch single.insertIfAbsent(key, index) {
+        case nil: break
         case Self.shared?: many[key, default: []].append(index)
         case let first?:
             single[key] = Self.shared

@@ -66,7 +66,8 @@ public struct Planner: Sendable {
             if summary?.format != "json", let mapped = summary?.mappedFields { knownColumns[record.id] = Set(mapped) }
             inputs.append(PlanInput(importId: record.id, file: record.file, sha256: record.sha256, profile: record.profile))
         }
-        let known: (Int64, [String: JSON]) -> Set<String> = { importId, fields in knownColumns[importId] ?? Set(fields.keys) }
+        let columns = knownColumns
+        let known: @Sendable (Int64, [String: JSON]) -> Set<String> = { importId, fields in columns[importId] ?? Set(fields.keys) }
         // The contacts' and the rows' keys and digests, read side by side.
         // When every import is a CSV with the same mapped fields, each record's digests are
         // folded into one over those fields; otherwise (JSON rows speak for the attributes they
@@ -98,9 +99,11 @@ public struct Planner: Sendable {
         var diffed = 0
         for start in stride(from: 0, to: triage.work.count, by: Self.batchSize) {
             let batch = triage.work[start..<min(start + Self.batchSize, triage.work.count)]
-            let rows = try database.planRows(rowIds: batch.compactMap(\.rowId), known: known)
-            let contacts = try database.planContacts(ids: batch.compactMap(\.contact).map { index.ids[Int($0)] })
-            context.base = try database.baseValues(contactIds: batch.compactMap(\.pairContact).map { index.ids[Int($0)] })
+            let (rows, contacts, base) = try Self.readBatch(
+                database, rowIds: batch.compactMap(\.rowId), known: known,
+                contacts: batch.compactMap(\.contact).map { (index.ids[Int($0)], index.rowids[Int($0)]) },
+                base: batch.compactMap(\.pairContact).map { index.ids[Int($0)] })
+            context.base = base
             diffed += batch.filter { $0.pairContact != nil }.count
             context.finish(batch, rows: rows, contacts: contacts)
             try database.recordAgreements(context.takeAgreements())
@@ -145,15 +148,19 @@ public struct Planner: Sendable {
     /// Records read and diffed in full at a time.
     static let batchSize = 5_000
 
-    /// Reads the contact index and the rows' keys and digests on two threads.
+    /// Reads the contact index, the base's digests and the rows' keys and digests side by side.
     static func loadIndexes(_ database: MirrorDatabase, imports: [Int64], mask: UInt32?) throws -> (ContactIndex, RowTable) {
-        let loaded = Mutex<(index: ContactIndex?, table: RowTable?, error: (any Error)?)>((nil, nil, nil))
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
+        let loaded = Mutex<(index: ContactIndex?, base: BaseDigestList?, table: RowTable?, error: (any Error)?)>((nil, nil, nil, nil))
+        DispatchQueue.concurrentPerform(iterations: 3) { part in
             do {
-                if part == 0 {
+                switch part {
+                case 0:
                     let index = try database.contactIndex(mask: mask)
                     loaded.withLock { $0.index = index }
-                } else {
+                case 1:
+                    let base = try database.baseDigestList(mask: mask)
+                    loaded.withLock { $0.base = base }
+                default:
                     var table = RowTable()
                     for id in imports { try database.rowDigests(importId: id, into: &table) }
                     loaded.withLock { [table] in $0.table = table }
@@ -164,7 +171,38 @@ public struct Planner: Sendable {
         }
         let result = loaded.withLock { $0 }
         if let error = result.error { throw error }
-        return (result.index ?? ContactIndex(), result.table ?? RowTable())
+        var index = result.index ?? ContactIndex()
+        index.attachBase(result.base ?? BaseDigestList())
+        return (index, result.table ?? RowTable())
+    }
+
+    /// A batch's rows, contacts and base values, read side by side.
+    static func readBatch(
+        _ database: MirrorDatabase, rowIds: [Int64], known: @escaping @Sendable (Int64, [String: JSON]) -> Set<String>,
+        contacts wanted: [(id: String, rowid: Int64)], base baseIds: [String]
+    ) throws -> ([Int64: PlanRow], [String: PlanContact], [String: [String: JSON]]) {
+        let read = Mutex<(rows: [Int64: PlanRow], contacts: [String: PlanContact], base: [String: [String: JSON]], error: (any Error)?)>(
+            ([:], [:], [:], nil))
+        DispatchQueue.concurrentPerform(iterations: 3) { part in
+            do {
+                switch part {
+                case 0:
+                    let rows = try database.planRows(rowIds: rowIds, known: known)
+                    read.withLock { $0.rows = rows }
+                case 1:
+                    let contacts = try database.planContacts(wanted)
+                    read.withLock { $0.contacts = contacts }
+                default:
+                    let base = try database.baseValues(contactIds: baseIds)
+                    read.withLock { $0.base = base }
+                }
+            } catch {
+                read.withLock { $0.error = error }
+            }
+        }
+        let result = read.withLock { $0 }
+        if let error = result.error { throw error }
+        return (result.rows, result.contacts, result.base)
     }
 
     /// Orders changes of one record (several notes of a contact) by what they write.

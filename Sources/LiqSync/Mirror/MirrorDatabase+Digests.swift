@@ -64,99 +64,116 @@ extension MirrorDatabase {
 }
 
 extension MirrorDatabase {
-    /// Reads every contact's id, keys and digests, the base digests and the fingerprint in one
-    /// read transaction, through covering indexes, without a string per key or timestamp.
+    /// Reads every contact's id, rowid, keys and digests and the fingerprint in one read
+    /// transaction, through the covering index, without a string per id, key or timestamp.
     func contactIndex(mask: UInt32?) throws -> ContactIndex {
         try writer.read { db in
-            var index = ContactIndex()
-            index.mask = mask
-            // An upper bound without counting (rowids grow with inserts).
-            let total = min(try Int.fetchOne(db, sql: "SELECT max(rowid) FROM contacts") ?? 0, 50_000_000)
-            let fields = SyncDigest.fieldCount
-            let width = index.width
-            index.ids.reserveCapacity(total)
-            index.deleted.reserveCapacity(total)
-            index.hasDigests.reserveCapacity(total)
-            index.digests.reserveCapacity(total * width)
-            index.byEmail.reserveCapacity(total)
-            index.byPhone.reserveCapacity(total)
-            var fingerprint = FingerprintHasher()
-            let statement = try db.makeStatement(
-                sql: "SELECT id, email_key, phone_key, deleted_at, date_updated, sync_digests FROM contacts INDEXED BY contacts_sync ORDER BY id")
-            let handle = statement.sqliteStatement
-            try withExtendedLifetime(statement) {
-                while try Self.step(handle, in: db) {
-                    let position = Int32(index.ids.count)
-                    let id = Self.bytes(handle, 0)
-                    let deleted = sqlite3_column_type(handle, 3) != SQLITE_NULL
-                    fingerprint.add(id, Self.bytes(handle, 4), Self.bytes(handle, 3))
-                    index.ids.append(String(decoding: id, as: UTF8.self))
-                    index.deleted.append(deleted)
-                    if !deleted {
-                        if sqlite3_column_type(handle, 1) != SQLITE_NULL {
-                            ContactIndex.insert(KeyHash(Self.bytes(handle, 1)), position, into: &index.byEmail, shared: &index.sharedEmail)
+            try Self.withScanCache(db) {
+                var index = ContactIndex()
+                index.mask = mask
+                // An upper bound without counting (rowids grow with inserts).
+                let total = min(try Int.fetchOne(db, sql: "SELECT max(rowid) FROM contacts") ?? 0, 50_000_000)
+                let fields = SyncDigest.fieldCount
+                let width = index.width
+                index.ids.reserveCapacity(total)
+                index.rowids.reserveCapacity(total)
+                index.deleted.reserveCapacity(total)
+                index.hasDigests.reserveCapacity(total)
+                index.digests.reserveCapacity(total * width)
+                index.byEmail.reserveCapacity(total)
+                index.byPhone.reserveCapacity(total)
+                var fingerprint = FingerprintHasher()
+                let statement = try db.makeStatement(
+                    sql: "SELECT id, email_key, phone_key, deleted_at, date_updated, sync_digests, rowid FROM contacts INDEXED BY contacts_sync ORDER BY id")
+                let handle = statement.sqliteStatement
+                try withExtendedLifetime(statement) {
+                    while try Self.step(handle, in: db) {
+                        let position = Int32(index.ids.count)
+                        let id = Self.bytes(handle, 0)
+                        let deleted = sqlite3_column_type(handle, 3) != SQLITE_NULL
+                        fingerprint.add(id, Self.bytes(handle, 4), Self.bytes(handle, 3))
+                        index.ids.append(id)
+                        index.rowids.append(sqlite3_column_int64(handle, 6))
+                        index.deleted.append(deleted)
+                        if !deleted {
+                            if sqlite3_column_type(handle, 1) != SQLITE_NULL {
+                                ContactIndex.insert(KeyHash(Self.bytes(handle, 1)), position, into: &index.byEmail, shared: &index.sharedEmail)
+                            }
+                            if sqlite3_column_type(handle, 2) != SQLITE_NULL {
+                                ContactIndex.insert(KeyHash(Self.bytes(handle, 2)), position, into: &index.byPhone, shared: &index.sharedPhone)
+                            }
                         }
-                        if sqlite3_column_type(handle, 2) != SQLITE_NULL {
-                            ContactIndex.insert(KeyHash(Self.bytes(handle, 2)), position, into: &index.byPhone, shared: &index.sharedPhone)
+                        if sqlite3_column_bytes(handle, 5) == fields * 8, let blob = sqlite3_column_blob(handle, 5) {
+                            Self.appendDigests(blob, at: 0, mask: mask, to: &index.digests)
+                            index.hasDigests.append(true)
+                        } else {
+                            index.digests.append(contentsOf: repeatElement(0, count: width))
+                            index.hasDigests.append(false)
                         }
                     }
-                    if sqlite3_column_bytes(handle, 5) == fields * 8, let blob = sqlite3_column_blob(handle, 5) {
-                        Self.appendDigests(blob, at: 0, mask: mask, to: &index.digests)
-                        index.hasDigests.append(true)
-                    } else {
-                        index.digests.append(contentsOf: repeatElement(0, count: width))
-                        index.hasDigests.append(false)
-                    }
                 }
+                index.fingerprint = fingerprint.hex
+                return index
             }
-            index.fingerprint = fingerprint.hex
-            // Base digests in contact id order, merged with the contacts (also in id order).
-            index.baseDigests = Array(repeating: SyncDigest.none, count: index.count * width)
-            let baseStatement = try db.makeStatement(sql: "SELECT contact_id, digests FROM base_digests ORDER BY contact_id")
-            let base = baseStatement.sqliteStatement
-            var position = 0
-            withExtendedLifetime(baseStatement) {
-                while sqlite3_step(base) == SQLITE_ROW {
-                    let id = Self.bytes(base, 0)
-                    while position < index.count, index.ids[position].utf8.lexicographicallyPrecedes(id) { position += 1 }
-                    guard position < index.count, index.ids[position].utf8.elementsEqual(id), sqlite3_column_bytes(base, 1) == fields * 8,
-                        let blob = sqlite3_column_blob(base, 1)
-                    else { continue }
-                    var digests: [UInt64] = []
-                    Self.appendDigests(blob, at: 0, mask: mask, to: &digests)
-                    index.baseDigests.replaceSubrange(position * width..<(position + 1) * width, with: digests)
-                }
-            }
-            return index
         }
+    }
+
+    /// The base's digests in contact id order (merged into the contact index by `attachBase`).
+    func baseDigestList(mask: UInt32?) throws -> BaseDigestList {
+        try writer.read { db in
+            try Self.withScanCache(db) {
+                var list = BaseDigestList()
+                let fields = SyncDigest.fieldCount
+                let statement = try db.makeStatement(sql: "SELECT contact_id, digests FROM base_digests ORDER BY contact_id")
+                let handle = statement.sqliteStatement
+                try withExtendedLifetime(statement) {
+                    while try Self.step(handle, in: db) {
+                        guard sqlite3_column_bytes(handle, 1) == fields * 8, let blob = sqlite3_column_blob(handle, 1) else { continue }
+                        list.ids.append(Self.bytes(handle, 0))
+                        Self.appendDigests(blob, at: 0, mask: mask, to: &list.digests)
+                    }
+                }
+                return list
+            }
+        }
+    }
+
+    /// Runs a one-pass scan with a small page cache: pages read once are not worth keeping, and
+    /// filling the connection's usual 64 MiB with them costs page faults and memory.
+    static func withScanCache<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        try db.execute(sql: "PRAGMA cache_size = -2048")
+        defer { try? db.execute(sql: "PRAGMA cache_size = \(cacheSizePragma)") }
+        return try body()
     }
 
     /// Appends the keys and digests of an import's staged rows, in row order, read through a covering index.
     func rowDigests(importId: Int64, into table: inout RowTable) throws {
         try writer.read { db in
-            // An upper bound without counting: the last line staged.
-            let last = try Int64.fetchOne(
-                db, sql: "SELECT max(row_id) FROM staged_rows WHERE row_id BETWEEN ? AND ?", arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF])
-            table.rows.reserveCapacity(table.rows.count + Int(min((last ?? importId << 32) & 0xFFFF_FFFF, 50_000_000)))
-            let statement = try db.makeStatement(
-                sql: """
-                    SELECT row_id, source_id, sync_digests FROM staged_rows INDEXED BY staged_rows_sync
-                    WHERE row_id BETWEEN ? AND ? AND status = 'staged' ORDER BY row_id
-                    """)
-            try statement.setArguments([importId << 32, importId << 32 | 0xFFFF_FFFF])
-            let handle = statement.sqliteStatement
-            try withExtendedLifetime(statement) {
-                while try Self.step(handle, in: db) {
-                    var row = RowKeys(rowId: sqlite3_column_int64(handle, 0), sourceId: Self.text(handle, 1))
-                    if sqlite3_column_bytes(handle, 2) == SyncDigest.rowRecordSize, let blob = sqlite3_column_blob(handle, 2) {
-                        let header = Self.load64(blob, at: 0)
-                        row.known = UInt32(truncatingIfNeeded: header)
-                        row.flags = SyncDigest.RowFlags(rawValue: UInt32(truncatingIfNeeded: header >> 32))
-                        row.combined = Self.load64(blob, at: 8)
-                        if row.flags.contains(.emailKey) { row.emailKey = KeyHash(first: Self.load64(blob, at: 16), second: Self.load64(blob, at: 24)) }
-                        if row.flags.contains(.phoneKey) { row.phoneKey = KeyHash(first: Self.load64(blob, at: 32), second: Self.load64(blob, at: 40)) }
+            try Self.withScanCache(db) {
+                // An upper bound without counting: the last line staged.
+                let last = try Int64.fetchOne(
+                    db, sql: "SELECT max(row_id) FROM staged_rows WHERE row_id BETWEEN ? AND ?", arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF])
+                table.rows.reserveCapacity(table.rows.count + Int(min((last ?? importId << 32) & 0xFFFF_FFFF, 50_000_000)))
+                let statement = try db.makeStatement(
+                    sql: """
+                        SELECT row_id, source_id, sync_digests FROM staged_rows INDEXED BY staged_rows_sync
+                        WHERE row_id BETWEEN ? AND ? AND status = 'staged' ORDER BY row_id
+                        """)
+                try statement.setArguments([importId << 32, importId << 32 | 0xFFFF_FFFF])
+                let handle = statement.sqliteStatement
+                try withExtendedLifetime(statement) {
+                    while try Self.step(handle, in: db) {
+                        var row = RowKeys(rowId: sqlite3_column_int64(handle, 0), sourceId: Self.text(handle, 1))
+                        if sqlite3_column_bytes(handle, 2) == SyncDigest.rowRecordSize, let blob = sqlite3_column_blob(handle, 2) {
+                            let header = Self.load64(blob, at: 0)
+                            row.known = UInt32(truncatingIfNeeded: header)
+                            row.flags = SyncDigest.RowFlags(rawValue: UInt32(truncatingIfNeeded: header >> 32))
+                            row.combined = Self.load64(blob, at: 8)
+                            if row.flags.contains(.emailKey) { row.emailKey = KeyHash(first: Self.load64(blob, at: 16), second: Self.load64(blob, at: 24)) }
+                            if row.flags.contains(.phoneKey) { row.phoneKey = KeyHash(first: Self.load64(blob, at: 32), second: Self.load64(blob, at: 40)) }
+                        }
+                        table.rows.append(row)
                     }
-                    table.rows.append(row)
                 }
             }
         }
@@ -181,11 +198,20 @@ extension MirrorDatabase {
         }
     }
 
-    /// The plan's full view of chosen contacts (those whose pair differs somewhere).
-    func planContacts(ids: [String]) throws -> [String: PlanContact] {
+    /// The plan's full view of chosen contacts (those whose pair differs somewhere), found by
+    /// rowid (one B-tree instead of two) and checked against the id expected there; any not found
+    /// that way are read by id.
+    func planContacts(_ wanted: [(id: String, rowid: Int64)]) throws -> [String: PlanContact] {
         try writer.read { db in
             var result: [String: PlanContact] = [:]
-            try db.forEachRow("SELECT id, email_key, phone_key, date_updated, deleted_at, raw FROM contacts WHERE id IN", keys: ids) { row in
+            let expected = Dictionary(wanted.map { ($0.rowid, $0.id) }, uniquingKeysWith: { first, _ in first })
+            try db.forEachRow("SELECT id, email_key, phone_key, date_updated, deleted_at, raw, rowid FROM contacts WHERE rowid IN", keys: wanted.map(\.rowid)) { row in
+                guard expected[row["rowid"]] == row["id"] else { return }
+                let contact = Self.planContact(row)
+                result[contact.id] = contact
+            }
+            let missing = wanted.map(\.id).filter { result[$0] == nil }
+            try db.forEachRow("SELECT id, email_key, phone_key, date_updated, deleted_at, raw FROM contacts WHERE id IN", keys: missing) { row in
                 let contact = Self.planContact(row)
                 result[contact.id] = contact
             }

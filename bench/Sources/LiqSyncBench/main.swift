@@ -260,14 +260,19 @@ func benchPlanSteadySetup(_ count: Int, directory: URL) async throws {
 }
 
 func benchPlanRun(directory: URL) throws {
+    let clock = ContinuousClock()
+    let opening = clock.now
     let workspace = Workspace(root: directory)
     let mirror = try workspace.openMirror()
-    let clock = ContinuousClock()
     let start = clock.now
     let (set, statistics) = try Planner(database: mirror).planMeasured(workspace: directory.path)
+    let written = clock.now
     let url = workspace.changeSets.appendingPathComponent("bench.lqcs")
     try ChangeSetFile.write(set, to: url)
     let elapsed = seconds(clock.now - start)
+    if ProcessInfo.processInfo.environment["LIQSYNC_PROFILE_PLAN"] == "1" {
+        FileHandle.standardError.write(Data("open \(start - opening), write change set \(clock.now - written)\n".utf8))
+    }
     let compressed = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
     let reader = try GzipLineReader(url: url)
     var plain = 0
