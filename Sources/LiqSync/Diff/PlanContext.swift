@@ -39,13 +39,12 @@ struct PlanContext {
 
     /// The link table first, then a HighLevel id column, then email, then phone. Two different
     /// contacts by email and phone, or several by one key, are ambiguous: never a guess.
-    func match(sourceId: String?, highlevelId: String?, emailKey: KeyHash?, phoneKey: KeyHash?) -> Match {
+    /// `byEmail` and `byPhone` are what the row's keys find (looked up in bulk beforehand).
+    func match(sourceId: String?, highlevelId: String?, byEmail: ContactIndex.Hit, byPhone: ContactIndex.Hit) -> Match {
         // A link or id naming a contact since deleted in HighLevel does not count: the row is matched afresh.
         // (Most plans have no links: then no row's id is hashed to look for one.)
         if !links.isEmpty, let id = sourceId, let linked = links[id], !index.deleted[Int(linked)] { return .contact(linked) }
         if let id = highlevelId, let position = index.position(id: id), !index.deleted[Int(position)] { return .contact(position) }
-        let byEmail = index.contacts(email: emailKey)
-        let byPhone = index.contacts(phone: phoneKey)
         switch (byEmail, byPhone) {
         case (.several(let candidates), _), (.none, .several(let candidates)): return .ambiguous(candidates)
         // The email says one contact, the phone another.
@@ -109,10 +108,17 @@ struct PlanContext {
         var rowOf = [Int32](repeating: none, count: index.count)
         var severalRows: [Int32: [Int]] = [:]
         var seen = [Bool](repeating: false, count: index.count)
+        // Every row's keys looked up first, in the tables' cache-friendly order.
+        let emailValues = index.emailValues(table.rows.map(\.emailKey))
+        let phoneValues = index.phoneValues(table.rows.map(\.phoneKey))
+        // Whether each row is quiet with the contact it matches, worked out while the row is at
+        // hand (rows are read in order; going back to them per contact was a cache miss each).
+        var quietRow = [Bool](repeating: false, count: table.rows.count)
         for position in table.rows.indices {
+            let row = table.rows[position]
             let found = match(
-                sourceId: table.rows[position].sourceId, highlevelId: table.rows[position].highlevelId, emailKey: table.rows[position].emailKey,
-                phoneKey: table.rows[position].phoneKey)
+                sourceId: row.sourceId, highlevelId: row.highlevelId, byEmail: index.hit(email: emailValues[position], key: row.emailKey),
+                byPhone: index.hit(phone: phoneValues[position], key: row.phoneKey))
             switch found {
             case .contact(let contact):
                 let slot = Int(contact)
@@ -123,13 +129,16 @@ struct PlanContext {
                     severalRows[contact] = [Int(rowOf[slot]), position]
                     rowOf[slot] = several
                 }
+                quietRow[position] = quiet(row, contact: slot)
             case .ambiguous(let candidates):
-                triage.work.append(.ambiguous(row: table.rows[position].rowId, candidates: candidates))
+                triage.work.append(.ambiguous(row: row.rowId, candidates: candidates))
                 candidates.forEach { seen[Int($0)] = true }
             case .none:
-                triage.work.append(.unmatched(row: table.rows[position].rowId))
+                triage.work.append(.unmatched(row: row.rowId))
             }
         }
+        // Rows matched one to one, by row position (-1 for none).
+        var pairedWith = [Int32](repeating: -1, count: table.rows.count)
         for contact in 0..<index.count where rowOf[contact] != none {
             seen[contact] = true
             if rowOf[contact] == several {
@@ -137,12 +146,15 @@ struct PlanContext {
                 triage.work.append(.shared(contact: Int32(contact), rows: rows))
                 continue
             }
-            let row = table.rows[Int(rowOf[contact])]
+            let position = Int(rowOf[contact])
             triage.matched += 1
-            if let sourceId = row.sourceId { matchedPairs.append((sourceId, Int32(contact))) }
-            if !quiet(row, contact: contact) {
-                triage.work.append(.pair(row: row.rowId, contact: Int32(contact)))
+            pairedWith[position] = Int32(contact)
+            if !quietRow[position] {
+                triage.work.append(.pair(row: table.rows[position].rowId, contact: Int32(contact)))
             }
+        }
+        for position in table.rows.indices where pairedWith[position] >= 0 {
+            if let sourceId = table.rows[position].sourceId { matchedPairs.append((sourceId, pairedWith[position])) }
         }
         // HighLevel contacts no LocaliQ row speaks for.
         var linked = [Bool](repeating: false, count: index.count)
@@ -150,7 +162,7 @@ struct PlanContext {
         for contact in 0..<index.count where !seen[contact] {
             if index.deleted[contact] {
                 if linked[contact] { triage.work.append(.unseen(contact: Int32(contact), state: .deleted)) }
-            } else if let when = sent[index.ids[contact]] {
+            } else if !sent.isEmpty, let when = sent[index.ids[contact]] {
                 triage.work.append(.unseen(contact: Int32(contact), state: .sent(when)))
             } else {
                 triage.work.append(.unseen(contact: Int32(contact), state: linked[contact] ? .linked : .new))

@@ -95,17 +95,24 @@ public struct Planner: Sendable {
         phases.mark("matching")
         // The records left to diff are read and diffed a batch at a time, and what both sides
         // agree on is recorded per batch: memory stays bounded even on a first sync, when every
-        // pair is read.
+        // pair is read. The next batch is read while this one is diffed.
         var diffed = 0
-        for start in stride(from: 0, to: triage.work.count, by: Self.batchSize) {
-            let batch = triage.work[start..<min(start + Self.batchSize, triage.work.count)]
-            let (rows, contacts, base) = try Self.readBatch(
-                database, rowIds: batch.compactMap(\.rowId), known: known,
-                contacts: batch.compactMap(\.contact).map { (index.ids[Int($0)], index.rowids[Int($0)]) },
-                base: batch.compactMap(\.pairContact).map { index.ids[Int($0)] })
-            context.base = base
+        let batches = stride(from: 0, to: triage.work.count, by: Self.batchSize).map {
+            triage.work[$0..<min($0 + Self.batchSize, triage.work.count)]
+        }
+        let read = { (batch: ArraySlice<PlanContext.Triage.Work>) -> BatchRead in
+            let rowIds = batch.compactMap(\.rowId)
+            let contacts = batch.compactMap(\.contact).map { (id: index.ids[Int($0)], rowid: index.rowids[Int($0)]) }
+            let base = batch.compactMap(\.pairContact).map { index.ids[Int($0)] }
+            return BatchRead { try Self.readBatch(database, rowIds: rowIds, known: known, contacts: contacts, base: base) }
+        }
+        var reading = batches.first.map(read)
+        for (number, batch) in batches.enumerated() {
+            guard let current = try reading?.wait() else { break }
+            reading = number + 1 < batches.count ? read(batches[number + 1]) : nil
+            context.base = current.base
+            context.finish(batch, rows: current.rows, contacts: current.contacts)
             diffed += batch.filter { $0.pairContact != nil }.count
-            context.finish(batch, rows: rows, contacts: contacts)
             try database.recordAgreements(context.takeAgreements())
         }
         phases.mark("reading and diffing \(diffed) pairs, \(triage.work.count - diffed) other records")
@@ -176,11 +183,38 @@ public struct Planner: Sendable {
         return (index, result.table ?? RowTable())
     }
 
+    /// The records of one batch of the triage's work, read in full.
+    struct BatchRecords: Sendable {
+        var rows: [Int64: PlanRow]
+        var contacts: [String: PlanContact]
+        var base: [String: [String: JSON]]
+    }
+
+    /// A batch read on another thread while the caller diffs the one before.
+    final class BatchRead: Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private let result = Mutex<Result<BatchRecords, any Error>>(.failure(CancellationError()))
+
+        init(_ read: @escaping @Sendable () throws -> BatchRecords) {
+            DispatchQueue.global().async { [self] in
+                let value = Result { try read() }
+                result.withLock { $0 = value }
+                done.signal()
+            }
+        }
+
+        /// The batch's records, once read; rethrows what the read threw.
+        func wait() throws -> BatchRecords {
+            done.wait()
+            return try result.withLock { $0 }.get()
+        }
+    }
+
     /// A batch's rows, contacts and base values, read side by side.
     static func readBatch(
         _ database: MirrorDatabase, rowIds: [Int64], known: @escaping @Sendable (Int64, [String: JSON]) -> Set<String>,
         contacts wanted: [(id: String, rowid: Int64)], base baseIds: [String]
-    ) throws -> ([Int64: PlanRow], [String: PlanContact], [String: [String: JSON]]) {
+    ) throws -> BatchRecords {
         let read = Mutex<(rows: [Int64: PlanRow], contacts: [String: PlanContact], base: [String: [String: JSON]], error: (any Error)?)>(
             ([:], [:], [:], nil))
         DispatchQueue.concurrentPerform(iterations: 3) { part in
@@ -202,7 +236,7 @@ public struct Planner: Sendable {
         }
         let result = read.withLock { $0 }
         if let error = result.error { throw error }
-        return (result.rows, result.contacts, result.base)
+        return BatchRecords(rows: result.rows, contacts: result.contacts, base: result.base)
     }
 
     /// Orders changes of one record (several notes of a contact) by what they write.

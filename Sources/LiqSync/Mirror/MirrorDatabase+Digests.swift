@@ -80,29 +80,26 @@ extension MirrorDatabase {
                 index.deleted.reserveCapacity(total)
                 index.hasDigests.reserveCapacity(total)
                 index.digests.reserveCapacity(total * width)
-                index.byEmail.reserveCapacity(total)
-                index.byPhone.reserveCapacity(total)
+                // Live contacts' keys by position, indexed after the scan in the tables' region order.
+                var emailKeys: [KeyHash?] = []
+                var phoneKeys: [KeyHash?] = []
+                emailKeys.reserveCapacity(total)
+                phoneKeys.reserveCapacity(total)
                 var fingerprint = FingerprintHasher()
                 let statement = try db.makeStatement(
                     sql: "SELECT id, email_key, phone_key, deleted_at, date_updated, sync_digests, rowid FROM contacts INDEXED BY contacts_sync ORDER BY id")
                 let handle = statement.sqliteStatement
                 try withExtendedLifetime(statement) {
                     while try Self.step(handle, in: db) {
-                        let position = Int32(index.ids.count)
                         let id = Self.bytes(handle, 0)
                         let deleted = sqlite3_column_type(handle, 3) != SQLITE_NULL
                         fingerprint.add(id, Self.bytes(handle, 4), Self.bytes(handle, 3))
                         index.ids.append(id)
                         index.rowids.append(sqlite3_column_int64(handle, 6))
                         index.deleted.append(deleted)
-                        if !deleted {
-                            if sqlite3_column_type(handle, 1) != SQLITE_NULL {
-                                ContactIndex.insert(KeyHash(Self.bytes(handle, 1)), position, into: &index.byEmail, shared: &index.sharedEmail)
-                            }
-                            if sqlite3_column_type(handle, 2) != SQLITE_NULL {
-                                ContactIndex.insert(KeyHash(Self.bytes(handle, 2)), position, into: &index.byPhone, shared: &index.sharedPhone)
-                            }
-                        }
+                        let live = !deleted
+                        emailKeys.append(live && sqlite3_column_type(handle, 1) != SQLITE_NULL ? KeyHash(Self.bytes(handle, 1)) : nil)
+                        phoneKeys.append(live && sqlite3_column_type(handle, 2) != SQLITE_NULL ? KeyHash(Self.bytes(handle, 2)) : nil)
                         if sqlite3_column_bytes(handle, 5) == fields * 8, let blob = sqlite3_column_blob(handle, 5) {
                             Self.appendDigests(blob, at: 0, mask: mask, to: &index.digests)
                             index.hasDigests.append(true)
@@ -113,6 +110,7 @@ extension MirrorDatabase {
                     }
                 }
                 index.fingerprint = fingerprint.hex
+                index.indexKeys(email: emailKeys, phone: phoneKeys)
                 return index
             }
         }
@@ -138,10 +136,11 @@ extension MirrorDatabase {
         }
     }
 
-    /// Runs a one-pass scan with a small page cache: pages read once are not worth keeping, and
-    /// filling the connection's usual 64 MiB with them costs page faults and memory.
-    static func withScanCache<T>(_ db: Database, _ body: () throws -> T) throws -> T {
-        try db.execute(sql: "PRAGMA cache_size = -2048")
+    /// Runs a one-pass scan (or a plan's batch of scattered reads) with a small page cache: pages
+    /// read once are not worth keeping, and filling the connection's usual 64 MiB with them costs
+    /// page faults and memory.
+    static func withScanCache<T>(_ db: Database, kib: Int = 2048, _ body: () throws -> T) throws -> T {
+        try db.execute(sql: "PRAGMA cache_size = -\(kib)")
         defer { try? db.execute(sql: "PRAGMA cache_size = \(cacheSizePragma)") }
         return try body()
     }
@@ -203,35 +202,39 @@ extension MirrorDatabase {
     /// that way are read by id.
     func planContacts(_ wanted: [(id: String, rowid: Int64)]) throws -> [String: PlanContact] {
         try writer.read { db in
-            var result: [String: PlanContact] = [:]
-            let expected = Dictionary(wanted.map { ($0.rowid, $0.id) }, uniquingKeysWith: { first, _ in first })
-            try db.forEachRow("SELECT id, email_key, phone_key, date_updated, deleted_at, raw, rowid FROM contacts WHERE rowid IN", keys: wanted.map(\.rowid)) { row in
-                guard expected[row["rowid"]] == row["id"] else { return }
-                let contact = Self.planContact(row)
-                result[contact.id] = contact
+            try Self.withScanCache(db, kib: 8192) {
+                var result: [String: PlanContact] = [:]
+                let expected = Dictionary(wanted.map { ($0.rowid, $0.id) }, uniquingKeysWith: { first, _ in first })
+                try db.forEachRow("SELECT id, email_key, phone_key, date_updated, deleted_at, raw, rowid FROM contacts WHERE rowid IN", keys: wanted.map(\.rowid)) { row in
+                    guard expected[row["rowid"]] == row["id"] else { return }
+                    let contact = Self.planContact(row)
+                    result[contact.id] = contact
+                }
+                let missing = wanted.map(\.id).filter { result[$0] == nil }
+                try db.forEachRow("SELECT id, email_key, phone_key, date_updated, deleted_at, raw FROM contacts WHERE id IN", keys: missing) { row in
+                    let contact = Self.planContact(row)
+                    result[contact.id] = contact
+                }
+                return result
             }
-            let missing = wanted.map(\.id).filter { result[$0] == nil }
-            try db.forEachRow("SELECT id, email_key, phone_key, date_updated, deleted_at, raw FROM contacts WHERE id IN", keys: missing) { row in
-                let contact = Self.planContact(row)
-                result[contact.id] = contact
-            }
-            return result
         }
     }
 
     /// The plan's full view of chosen staged rows.
     func planRows(rowIds: [Int64], known: (Int64, [String: JSON]) -> Set<String>) throws -> [Int64: PlanRow] {
         try writer.read { db in
-            var result: [Int64: PlanRow] = [:]
-            try db.forEachRow("SELECT row_id, line, source_id, email_key, phone_key, fields FROM staged_rows WHERE row_id IN", keys: rowIds) { row in
-                let rowId: Int64 = row["row_id"]
-                let text: String = row["fields"]
-                let fields = (try? JSON.parse(Data(text.utf8)))?.object ?? [:]
-                result[rowId] = PlanRow(
-                    importId: rowId >> 32, line: row["line"], sourceId: row["source_id"], emailKey: row["email_key"], phoneKey: row["phone_key"],
-                    fields: fields, known: known(rowId >> 32, fields))
+            try Self.withScanCache(db, kib: 8192) {
+                var result: [Int64: PlanRow] = [:]
+                try db.forEachRow("SELECT row_id, line, source_id, email_key, phone_key, fields FROM staged_rows WHERE row_id IN", keys: rowIds) { row in
+                    let rowId: Int64 = row["row_id"]
+                    let text: String = row["fields"]
+                    let fields = (try? JSON.parse(Data(text.utf8)))?.object ?? [:]
+                    result[rowId] = PlanRow(
+                        importId: rowId >> 32, line: row["line"], sourceId: row["source_id"], emailKey: row["email_key"], phoneKey: row["phone_key"],
+                        fields: fields, known: known(rowId >> 32, fields))
+                }
+                return result
             }
-            return result
         }
     }
 
@@ -256,12 +259,14 @@ extension MirrorDatabase {
     /// The agreed values of chosen contacts.
     func baseValues(contactIds: [String]) throws -> [String: [String: JSON]] {
         try writer.read { db in
-            var base: [String: [String: JSON]] = [:]
-            try db.forEachRow("SELECT contact_id, field, value FROM base WHERE contact_id IN", keys: contactIds) { row in
-                let text: String = row[2]
-                base[row[0], default: [:]][row[1]] = (try? JSON.parse(Data(text.utf8))) ?? .null
+            try Self.withScanCache(db, kib: 8192) {
+                var base: [String: [String: JSON]] = [:]
+                try db.forEachRow("SELECT contact_id, field, value FROM base WHERE contact_id IN", keys: contactIds) { row in
+                    let text: String = row[2]
+                    base[row[0], default: [:]][row[1]] = (try? JSON.parse(Data(text.utf8))) ?? .null
+                }
+                return base
             }
-            return base
         }
     }
 
