@@ -143,10 +143,16 @@ public enum ChangeSetFile {
         try emit(try encoder.encode(set.header))
         var accepted = 0
         var rejected = 0
-        // Lines are encoded on every core a block at a time, then hashed and compressed in order.
-        for start in stride(from: 0, to: set.changes.count, by: Self.encodingBlock) {
-            let block = set.changes[start..<min(start + Self.encodingBlock, set.changes.count)]
-            for line in Self.encodeLines(block) { try emit(Data(line.utf8)) }
+        // Lines are encoded on every core a block at a time, then hashed and compressed in order,
+        // while the next block is encoded.
+        let blocks = stride(from: 0, to: set.changes.count, by: Self.encodingBlock).map {
+            set.changes[$0..<min($0 + Self.encodingBlock, set.changes.count)]
+        }
+        var encoding = blocks.first.map { block in Background { Self.encodeLines(block) } }
+        for number in blocks.indices {
+            guard let lines = try encoding?.wait() else { break }
+            encoding = number + 1 < blocks.count ? Background { [block = blocks[number + 1]] in Self.encodeLines(block) } : nil
+            for line in lines { try emit(Data(line.utf8)) }
         }
         for change in set.changes {
             if change.decision?.verdict == .accepted { accepted += 1 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The working state of one plan.
 struct PlanContext {
@@ -111,16 +112,12 @@ struct PlanContext {
         // Every row's keys looked up first, in the tables' cache-friendly order.
         let emailValues = index.emailValues(table.rows.map(\.emailKey))
         let phoneValues = index.phoneValues(table.rows.map(\.phoneKey))
-        // Whether each row is quiet with the contact it matches, worked out while the row is at
-        // hand (rows are read in order; going back to them per contact was a cache miss each).
-        var quietRow = [Bool](repeating: false, count: table.rows.count)
+        // Each row matched (and, when it matches one contact, whether the pair is quiet) on every
+        // core; then, in row order, which contacts one row and which several rows match.
+        let matches = matchRows(table, emailValues: emailValues, phoneValues: phoneValues)
         for position in table.rows.indices {
-            let row = table.rows[position]
-            let found = match(
-                sourceId: row.sourceId, highlevelId: row.highlevelId, byEmail: index.hit(email: emailValues[position], key: row.emailKey),
-                byPhone: index.hit(phone: phoneValues[position], key: row.phoneKey))
-            switch found {
-            case .contact(let contact):
+            let contact = matches.contact[position]
+            if contact >= 0 {
                 let slot = Int(contact)
                 switch rowOf[slot] {
                 case none: rowOf[slot] = Int32(position)
@@ -129,14 +126,14 @@ struct PlanContext {
                     severalRows[contact] = [Int(rowOf[slot]), position]
                     rowOf[slot] = several
                 }
-                quietRow[position] = quiet(row, contact: slot)
-            case .ambiguous(let candidates):
-                triage.work.append(.ambiguous(row: row.rowId, candidates: candidates))
+            } else if let candidates = matches.ambiguous[position] {
+                triage.work.append(.ambiguous(row: table.rows[position].rowId, candidates: candidates))
                 candidates.forEach { seen[Int($0)] = true }
-            case .none:
-                triage.work.append(.unmatched(row: row.rowId))
+            } else {
+                triage.work.append(.unmatched(row: table.rows[position].rowId))
             }
         }
+        let quietRow = matches.quiet
         // Rows matched one to one, by row position (-1 for none).
         var pairedWith = [Int32](repeating: -1, count: table.rows.count)
         for contact in 0..<index.count where rowOf[contact] != none {
@@ -169,6 +166,61 @@ struct PlanContext {
             }
         }
         return triage
+    }
+
+    /// What each row matched: a contact's position (or -1), the candidates of ambiguous rows, and
+    /// whether a row matching one contact is quiet with it.
+    struct RowMatches: Sendable {
+        var contact: [Int32] = []
+        var quiet: [Bool] = []
+        var ambiguous: [Int: [Int32]] = [:]
+    }
+
+    /// Matches every row, in parts side by side (the lookups and quiet checks are scattered
+    /// reads, the slowest step of matching a million rows).
+    func matchRows(_ table: RowTable, emailValues: [Int32], phoneValues: [Int32]) -> RowMatches {
+        let count = table.rows.count
+        let parts = count < 50_000 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
+        let size = (count + parts - 1) / parts
+        let done = Mutex<[Int: RowMatches]>([:])
+        let context = self
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            var result = RowMatches()
+            let range = min(part * size, count)..<min(part * size + size, count)
+            result.contact.reserveCapacity(range.count)
+            result.quiet.reserveCapacity(range.count)
+            for position in range {
+                let row = table.rows[position]
+                let found = context.match(
+                    sourceId: row.sourceId, highlevelId: row.highlevelId,
+                    byEmail: context.index.hit(email: emailValues[position], key: row.emailKey),
+                    byPhone: context.index.hit(phone: phoneValues[position], key: row.phoneKey))
+                switch found {
+                case .contact(let contact):
+                    result.contact.append(contact)
+                    result.quiet.append(context.quiet(row, contact: Int(contact)))
+                case .ambiguous(let candidates):
+                    result.contact.append(-1)
+                    result.quiet.append(false)
+                    result.ambiguous[position] = candidates
+                case .none:
+                    result.contact.append(-1)
+                    result.quiet.append(false)
+                }
+            }
+            done.withLock { [result] in $0[part] = result }
+        }
+        let results = done.withLock { $0 }
+        var matches = RowMatches()
+        matches.contact.reserveCapacity(count)
+        matches.quiet.reserveCapacity(count)
+        for part in 0..<parts {
+            guard let result = results[part] else { continue }
+            matches.contact += result.contact
+            matches.quiet += result.quiet
+            matches.ambiguous.merge(result.ambiguous) { first, _ in first }
+        }
+        return matches
     }
 
     /// Whether a matched pair needs nothing: not archived, and in every field the row speaks for,

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// A match key (email key, phone key, id) as two independent 64-bit hashes: a million of them
 /// fit in a dictionary without a string each, and two different keys share both halves with a
@@ -252,17 +253,28 @@ struct ContactIndex {
         return value == shared ? .several(many[key] ?? []) : .one(value)
     }
 
-    /// Indexes live contacts' keys (position by position, as collected while reading), in the
-    /// tables' region order.
+    /// Indexes live contacts' keys (position by position, as collected while reading), each
+    /// table on its own thread, in the table's region order.
     mutating func indexKeys(email: [KeyHash?], phone: [KeyHash?]) {
-        byEmail.reserveCapacity(email.count)
-        for offset in byEmail.regionOrder(email) {
-            if let key = email[Int(offset)] { Self.insert(key, offset, into: &byEmail, shared: &sharedEmail) }
+        let built = Mutex<[Int: (PositionTable, [KeyHash: [Int32]])]>([:])
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            let table = Self.keyTable(part == 0 ? email : phone)
+            built.withLock { $0[part] = table }
         }
-        byPhone.reserveCapacity(phone.count)
-        for offset in byPhone.regionOrder(phone) {
-            if let key = phone[Int(offset)] { Self.insert(key, offset, into: &byPhone, shared: &sharedPhone) }
+        let tables = built.withLock { $0 }
+        (byEmail, sharedEmail) = tables[0] ?? (PositionTable(), [:])
+        (byPhone, sharedPhone) = tables[1] ?? (PositionTable(), [:])
+    }
+
+    /// One key table: positions by key, and the keys several positions share.
+    private static func keyTable(_ keys: [KeyHash?]) -> (PositionTable, [KeyHash: [Int32]]) {
+        var single = PositionTable()
+        var many: [KeyHash: [Int32]] = [:]
+        single.reserveCapacity(keys.count)
+        for offset in single.regionOrder(keys) {
+            if let key = keys[Int(offset)] { insert(key, offset, into: &single, shared: &many) }
         }
+        return (single, many)
     }
 
     /// The position of a contact by id (after `indexIds`).

@@ -100,11 +100,11 @@ public struct Planner: Sendable {
         let batches = stride(from: 0, to: triage.work.count, by: Self.batchSize).map {
             triage.work[$0..<min($0 + Self.batchSize, triage.work.count)]
         }
-        let read = { (batch: ArraySlice<PlanContext.Triage.Work>) -> BatchRead in
+        let read = { (batch: ArraySlice<PlanContext.Triage.Work>) -> Background<BatchRecords> in
             let rowIds = batch.compactMap(\.rowId)
             let contacts = batch.compactMap(\.contact).map { (id: index.ids[Int($0)], rowid: index.rowids[Int($0)]) }
             let base = batch.compactMap(\.pairContact).map { index.ids[Int($0)] }
-            return BatchRead { try Self.readBatch(database, rowIds: rowIds, known: known, contacts: contacts, base: base) }
+            return Background { try Self.readBatch(database, rowIds: rowIds, known: known, contacts: contacts, base: base) }
         }
         var reading = batches.first.map(read)
         for (number, batch) in batches.enumerated() {
@@ -188,26 +188,6 @@ public struct Planner: Sendable {
         var rows: [Int64: PlanRow]
         var contacts: [String: PlanContact]
         var base: [String: [String: JSON]]
-    }
-
-    /// A batch read on another thread while the caller diffs the one before.
-    final class BatchRead: Sendable {
-        private let done = DispatchSemaphore(value: 0)
-        private let result = Mutex<Result<BatchRecords, any Error>>(.failure(CancellationError()))
-
-        init(_ read: @escaping @Sendable () throws -> BatchRecords) {
-            DispatchQueue.global().async { [self] in
-                let value = Result { try read() }
-                result.withLock { $0 = value }
-                done.signal()
-            }
-        }
-
-        /// The batch's records, once read; rethrows what the read threw.
-        func wait() throws -> BatchRecords {
-            done.wait()
-            return try result.withLock { $0 }.get()
-        }
     }
 
     /// A batch's rows, contacts and base values, read side by side.
