@@ -180,7 +180,7 @@ struct PlanContext {
     /// reads, the slowest step of matching a million rows).
     func matchRows(_ table: RowTable, emailValues: [Int32], phoneValues: [Int32]) -> RowMatches {
         let count = table.rows.count
-        let parts = count < 50_000 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
+        let parts = count < 4_096 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
         let size = (count + parts - 1) / parts
         let done = Mutex<[Int: RowMatches]>([:])
         let context = self

@@ -103,4 +103,62 @@ struct PlannerDigestTests {
             #expect(!set.changes.contains { $0.op == .create && $0.target == .highlevel })
         }
     }
+
+    /// A contact as HighLevel returns it: every third one has a phone (+1 NPA 555-01xx, unique).
+    private static func person(_ number: Int, city: String = "Austin") -> Contact? {
+        var raw: [String: JSON] = [
+            "id": .string("hl\(number)"), "email": .string("person\(number)@example.com"), "firstName": .string("P\(number)"),
+            "city": .string(city),
+        ]
+        if let phone = phone(number) { raw["phone"] = .string(phone) }
+        return Contact(json: .object(raw))
+    }
+
+    private static func phone(_ number: Int) -> String? {
+        number % 3 == 0 ? "+1\(200 + number / 100 % 800)55501\(String(format: "%02d", number % 100))" : nil
+    }
+
+    @Test("at 12,000 contacts (rows matched in parts, several batches, many table regions) the plan is the same with and without digests")
+    func sameAtScale() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let count = 12_000
+        try workspace.database.storeContacts((0..<count).compactMap { Self.person($0) })
+        func export(_ rows: [(id: String, email: String, phone: String?, city: String)]) throws -> URL {
+            let lines = rows.map { "\($0.id),\($0.email),\($0.phone ?? ""),P\($0.id.dropFirst(2)),\($0.city)" }
+            return try workspace.file("localiq.csv", (["id,email,phone,first_name,city"] + lines).joined(separator: "\n") + "\n")
+        }
+        // Last night: everyone but the last 500 contacts, in agreement, plus 300 people new to HighLevel.
+        var rows = (0..<(count - 500)).map { (id: "lq\($0)", email: "person\($0)@example.com", phone: Self.phone($0), city: "Austin") }
+        rows += (0..<300).map { (id: "new\($0)", email: "new\($0)@example.com", phone: nil, city: "Austin") }
+        let profile = try BuiltInProfiles.profile(named: "localiq-contacts")
+        _ = try Importer(database: workspace.database).run(try export(rows), mapping: profile)
+        _ = try Planner(database: workspace.database).plan(workspace: "w")
+
+        // Tonight: LocaliQ moved 200 people to Dallas; one row has person 6000's email and person
+        // 6003's phone; HighLevel moved 100 others to Houston.
+        for index in 0..<200 { rows[index].city = "Dallas" }
+        rows.append((id: "split", email: "person6000@example.com", phone: Self.phone(6003), city: "Austin"))
+        _ = try Importer(database: workspace.database).run(try export(rows), mapping: profile)
+        try workspace.database.storeContacts((1_000..<1_100).compactMap { Self.person($0, city: "Houston") })
+
+        let (fast, skimmed) = try Planner(database: workspace.database).planMeasured(workspace: "w")
+        let again = try Planner(database: workspace.database).plan(workspace: "w")
+        try workspace.database.clearSyncDigests()
+        let (full, read) = try Planner(database: workspace.database).planMeasured(workspace: "w")
+        #expect(fast.changes == full.changes)
+        #expect(fast.changes == again.changes)
+        #expect(skimmed.matchedPairs == read.matchedPairs && skimmed.pairsDiffed < 1_000 && read.pairsDiffed == read.matchedPairs)
+
+        let cityUpdates = fast.changes.filter { $0.op == .update && $0.fields.map(\.field) == ["city"] }
+        #expect(cityUpdates.filter { $0.target == .highlevel && $0.after["city"] == .string("Dallas") }.count == 200)
+        #expect(cityUpdates.filter { $0.target == .localiq && $0.after["city"] == .string("Houston") }.count == 100)
+        #expect(fast.changes.filter { $0.target == .highlevel && $0.op == .create && $0.entity == .contact }.count == 300)
+        #expect(fast.changes.filter { $0.target == .localiq && $0.op == .create && $0.entity == .contact }.count == 500)
+        // Nothing else: a row paired with the wrong contact would show up as updates of other fields.
+        #expect(fast.changes.filter { $0.entity == .contact && $0.op == .update && $0.conflict == nil }.count == 300, "\(fast.counts)")
+        let conflicts = fast.changes.filter { $0.conflict?.kind == .ambiguousMatch }
+        #expect(conflicts.count == 1)
+        #expect(conflicts.first?.key.localiqId == "split" && conflicts.first?.conflict?.candidates == ["hl6000", "hl6003"])
+    }
 }
