@@ -9,7 +9,7 @@ import Sandbox
 //   LiqSyncBench plan-setup N DIR   a workspace in DIR: N mirror contacts, an overlapping LocaliQ export imported,
 //                                   and the same data as two CSVs (DIR/highlevel.csv, DIR/localiq.csv) for csv-diff/daff
 //   LiqSyncBench plan-steady-setup N DIR   the plan target's workload: N contacts and N rows that agreed last night, 2% different tonight
-//   LiqSyncBench plan-run DIR       plan it (run under /usr/bin/time by bench/run); prints the change-set sizes
+//   LiqSyncBench plan-run DIR [--sizes]   plan it (run under /usr/bin/time by bench/run); --sizes: print the change-set sizes
 //   LiqSyncBench apply-rate N BURST SECONDS   apply a plan over N sandbox contacts at a scaled limit: rate and 429s
 
 func seconds(_ duration: Duration) -> Double {
@@ -259,7 +259,9 @@ func benchPlanSteadySetup(_ count: Int, directory: URL) async throws {
     print("setup: \(count) mirror contacts, \(summary.rowsStaged) staged rows, \(edited.count) HighLevel edits in \(directory.path)")
 }
 
-func benchPlanRun(directory: URL) throws {
+/// Plans the workspace and writes the change set, as `liqsync plan` does. With `sizes`, it then
+/// reads the change set back to compare its size with plain JSON Lines (not part of a timed run).
+func benchPlanRun(directory: URL, sizes: Bool) throws {
     let clock = ContinuousClock()
     let opening = clock.now
     let workspace = Workspace(root: directory)
@@ -273,6 +275,7 @@ func benchPlanRun(directory: URL) throws {
     if ProcessInfo.processInfo.environment["LIQSYNC_PROFILE_PLAN"] == "1" {
         FileHandle.standardError.write(Data("open \(start - opening), write change set \(clock.now - written)\n".utf8))
     }
+    guard sizes else { return }
     let compressed = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
     let reader = try GzipLineReader(url: url)
     var plain = 0
@@ -326,7 +329,8 @@ case "plan-setup":
 case "plan-steady-setup":
     try await benchPlanSteadySetup(
         Int(arguments.dropFirst().first ?? "") ?? 1_000_000, directory: URL(fileURLWithPath: arguments.dropFirst(2).first ?? "bench/work/plan-steady"))
-case "plan-run": try benchPlanRun(directory: URL(fileURLWithPath: arguments.dropFirst().first ?? "bench/work/plan"))
+case "plan-run":
+    try benchPlanRun(directory: URL(fileURLWithPath: arguments.dropFirst().first ?? "bench/work/plan"), sizes: arguments.contains("--sizes"))
 case "apply-rate":
     try await benchApplyRate(
         Int(arguments.dropFirst().first ?? "") ?? 300, burst: Int(arguments.dropFirst(2).first ?? "") ?? 20,
