@@ -110,8 +110,8 @@ struct PlanContext {
         var severalRows: [Int32: [Int]] = [:]
         var seen = [Bool](repeating: false, count: index.count)
         // Every row's keys looked up first, in the tables' cache-friendly order.
-        let emailValues = index.emailValues(table.rows.map(\.emailKey))
-        let phoneValues = index.phoneValues(table.rows.map(\.phoneKey))
+        let emailValues = index.emailValues(count: table.rows.count) { table.rows[$0].emailKey }
+        let phoneValues = index.phoneValues(count: table.rows.count) { table.rows[$0].phoneKey }
         // Each row matched (and, when it matches one contact, whether the pair is quiet) on every
         // core; then, in row order, which contacts one row and which several rows match.
         let matches = matchRows(table, emailValues: emailValues, phoneValues: phoneValues)
@@ -150,6 +150,7 @@ struct PlanContext {
                 triage.work.append(.pair(row: table.rows[position].rowId, contact: Int32(contact)))
             }
         }
+        matchedPairs.reserveCapacity(triage.matched)
         for position in table.rows.indices where pairedWith[position] >= 0 {
             if let sourceId = table.rows[position].sourceId { matchedPairs.append((sourceId, pairedWith[position])) }
         }

@@ -92,20 +92,21 @@ struct PositionTable {
     /// the same region of the table: a stable counting sort on each slot's top bits. A million
     /// probes in input order miss the cache nearly every time (the table is tens of megabytes);
     /// in this order each region is probed while it is in cache. Equal keys keep their order.
-    func regionOrder(_ keys: [KeyHash?]) -> [Int32] {
+    /// `key(i)` is the i-th of `count` keys (read in place: no array of a million keys is built).
+    func regionOrder(count: Int, key: (Int) -> KeyHash?) -> [Int32] {
         let regionShift = Self.regionShift
         let regions = max(1, (mask + 1) >> regionShift)
         var counts = [Int](repeating: 0, count: regions + 1)
-        var region = [Int32](repeating: -1, count: keys.count)
-        for (offset, key) in keys.enumerated() {
-            guard let key else { continue }
+        var region = [Int32](repeating: -1, count: count)
+        for offset in 0..<count {
+            guard let key = key(offset) else { continue }
             let value = Self.slot(key, mask) >> regionShift
             region[offset] = Int32(value)
             counts[value + 1] += 1
         }
         for index in 1...regions { counts[index] += counts[index - 1] }
         var order = [Int32](repeating: 0, count: counts[regions])
-        for offset in keys.indices where region[offset] >= 0 {
+        for offset in 0..<count where region[offset] >= 0 {
             let value = Int(region[offset])
             order[counts[value]] = Int32(offset)
             counts[value] += 1
@@ -116,13 +117,13 @@ struct PositionTable {
     /// 4,096 slots (96 KiB) per region: one fits in a core's cache with room to spare.
     private static let regionShift = 12
 
-    /// The stored value of each key (`PositionTable.absent` for none and for nil keys), probed
-    /// in region order.
-    func values(of keys: [KeyHash?]) -> [Int32] {
-        var result = [Int32](repeating: Self.absent, count: keys.count)
+    /// The stored value of each of `count` keys (`PositionTable.absent` for none and for nil
+    /// keys), probed in region order.
+    func values(count: Int, key: (Int) -> KeyHash?) -> [Int32] {
+        var result = [Int32](repeating: Self.absent, count: count)
         guard !slots.isEmpty else { return result }
-        for offset in regionOrder(keys) {
-            if let key = keys[Int(offset)], let value = self[key] { result[Int(offset)] = value }
+        for offset in regionOrder(count: count, key: key) {
+            if let key = key(Int(offset)), let value = self[key] { result[Int(offset)] = value }
         }
         return result
     }
@@ -242,8 +243,8 @@ struct ContactIndex {
     }
 
     /// What each key finds, looked up in bulk (`hit(email:key:)` turns a value into a `Hit`).
-    func emailValues(_ keys: [KeyHash?]) -> [Int32] { byEmail.values(of: keys) }
-    func phoneValues(_ keys: [KeyHash?]) -> [Int32] { byPhone.values(of: keys) }
+    func emailValues(count: Int, key: (Int) -> KeyHash?) -> [Int32] { byEmail.values(count: count, key: key) }
+    func phoneValues(count: Int, key: (Int) -> KeyHash?) -> [Int32] { byPhone.values(count: count, key: key) }
 
     func hit(email value: Int32, key: KeyHash?) -> Hit { Self.hit(value, key, sharedEmail) }
     func hit(phone value: Int32, key: KeyHash?) -> Hit { Self.hit(value, key, sharedPhone) }
@@ -271,7 +272,7 @@ struct ContactIndex {
         var single = PositionTable()
         var many: [KeyHash: [Int32]] = [:]
         single.reserveCapacity(keys.count)
-        for offset in single.regionOrder(keys) {
+        for offset in single.regionOrder(count: keys.count, key: { keys[$0] }) {
             if let key = keys[Int(offset)] { insert(key, offset, into: &single, shared: &many) }
         }
         return (single, many)

@@ -122,6 +122,10 @@ extension MirrorDatabase {
             try Self.withScanCache(db) {
                 var list = BaseDigestList()
                 let fields = SyncDigest.fieldCount
+                // At most one base per contact: reserved up front rather than grown by doubling.
+                let bound = min(try Int.fetchOne(db, sql: "SELECT max(rowid) FROM contacts") ?? 0, 50_000_000)
+                list.ids.reserveCapacity(bound)
+                list.digests.reserveCapacity(bound * (mask == nil ? fields : 1))
                 let statement = try db.makeStatement(sql: "SELECT contact_id, digests FROM base_digests ORDER BY contact_id")
                 let handle = statement.sqliteStatement
                 try withExtendedLifetime(statement) {
