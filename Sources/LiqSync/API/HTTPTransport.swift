@@ -65,12 +65,36 @@ public struct URLSessionTransport: HTTPTransport {
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         urlRequest.httpBody = request.body
-        let (data, response) = try await session.data(for: urlRequest)
+        let (data, response) = try await session.dataIgnoringCancellation(for: urlRequest)
         guard let http = response as? HTTPURLResponse else { throw URLError(.badServerResponse) }
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields {
             if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
         }
         return HTTPResponseData(status: http.statusCode, headers: headers, body: data)
+    }
+}
+
+extension URLSession {
+    /// `data(for:)` that Swift task cancellation does not reach into. On Linux, FoundationNetworking's
+    /// async `data(for:)` cancels its task while the Swift runtime holds the cancelled task's status
+    /// lock, and waits for the session's queue — which may at that moment be resuming the same task
+    /// and waiting for that lock: both threads stop for good (a pull whose concurrent child requests
+    /// were cancelled after one of them failed hung that way). Here a cancelled caller's request runs
+    /// to its end (bounded by the request timeout), then `CancellationError` is thrown.
+    func dataIgnoringCancellation(for request: URLRequest) async throws -> (Data, URLResponse) {
+        let (data, response): (Data, URLResponse) = try await withCheckedThrowingContinuation { continuation in
+            dataTask(with: request) { data, response, error in
+                if let error {
+                    continuation.resume(throwing: error)
+                } else if let response {
+                    continuation.resume(returning: (data ?? Data(), response))
+                } else {
+                    continuation.resume(throwing: URLError(.badServerResponse))
+                }
+            }.resume()
+        }
+        try Task.checkCancellation()
+        return (data, response)
     }
 }

@@ -80,6 +80,11 @@ public actor HighLevelClient {
             let response: HTTPResponseData
             do {
                 response = try await transport.send(HTTPRequestData(method: method, url: url, headers: headers, body: data))
+            } catch let error as CancellationError {
+                // The caller gave up (another request of its group failed): not a network error to retry.
+                await pacer.completed(ticket)
+                stats.requests += 1
+                throw error
             } catch {
                 await pacer.completed(ticket)
                 stats.requests += 1

@@ -178,7 +178,7 @@ public enum ChangeSetFile {
         let parts = block.count < 256 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
         let size = (block.count + parts - 1) / parts
         let encoded = Mutex<[Int: [String]]>([:])
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        sideBySide(parts) { part in
             let lower = block.startIndex + part * size
             let upper = min(lower + size, block.endIndex)
             guard lower < upper else { return }

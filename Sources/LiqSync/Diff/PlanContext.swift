@@ -185,7 +185,7 @@ struct PlanContext {
         let size = (count + parts - 1) / parts
         let done = Mutex<[Int: RowMatches]>([:])
         let context = self
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        sideBySide(parts) { part in
             var result = RowMatches()
             let range = min(part * size, count)..<min(part * size + size, count)
             result.contact.reserveCapacity(range.count)

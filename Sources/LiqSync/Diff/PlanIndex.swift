@@ -258,7 +258,7 @@ struct ContactIndex {
     /// table on its own thread, in the table's region order.
     mutating func indexKeys(email: [KeyHash?], phone: [KeyHash?]) {
         let built = Mutex<[Int: (PositionTable, [KeyHash: [Int32]])]>([:])
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
+        sideBySide(2) { part in
             let table = Self.keyTable(part == 0 ? email : phone)
             built.withLock { $0[part] = table }
         }

@@ -158,7 +158,7 @@ public struct Planner: Sendable {
     /// Reads the contact index, the base's digests and the rows' keys and digests side by side.
     static func loadIndexes(_ database: MirrorDatabase, imports: [Int64], mask: UInt32?) throws -> (ContactIndex, RowTable) {
         let loaded = Mutex<(index: ContactIndex?, base: BaseDigestList?, table: RowTable?, error: (any Error)?)>((nil, nil, nil, nil))
-        DispatchQueue.concurrentPerform(iterations: 3) { part in
+        sideBySide(3) { part in
             do {
                 switch part {
                 case 0:
@@ -197,7 +197,7 @@ public struct Planner: Sendable {
     ) throws -> BatchRecords {
         let read = Mutex<(rows: [Int64: PlanRow], contacts: [String: PlanContact], base: [String: [String: JSON]], error: (any Error)?)>(
             ([:], [:], [:], nil))
-        DispatchQueue.concurrentPerform(iterations: 3) { part in
+        sideBySide(3) { part in
             do {
                 switch part {
                 case 0:

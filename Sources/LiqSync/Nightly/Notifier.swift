@@ -40,7 +40,7 @@ public struct Notifier: Sendable {
             request.timeoutInterval = timeout
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             do {
-                let (_, response) = try await URLSession(configuration: .ephemeral).data(for: request)
+                let (_, response) = try await URLSession(configuration: .ephemeral).dataIgnoringCancellation(for: request)
                 let status = (response as? HTTPURLResponse)?.statusCode ?? 0
                 if !(200..<300).contains(status) { problems.append("the notify URL answered \(status)") }
             } catch {

@@ -161,4 +161,29 @@ struct PlannerDigestTests {
         #expect(conflicts.count == 1)
         #expect(conflicts.first?.key.localiqId == "split" && conflicts.first?.conflict?.candidates == ["hl6000", "hl6003"])
     }
+
+    @Test("plans and change sets made by many tasks at once all finish (the work they hand to other threads always gets one)",
+        .timeLimit(.minutes(2)))
+    func manyAtOnce() async throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        // 5,000 contacts no LocaliQ row speaks for: 5,000 LocaliQ creates, more than one block of lines.
+        try workspace.database.storeContacts((0..<5_000).compactMap { Self.person($0) })
+        let database = workspace.database
+        let root = workspace.root
+        let written = try await withThrowingTaskGroup(of: Int.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    let set = try Planner(database: database).plan(workspace: "w")
+                    let url = root.appendingPathComponent("plan-\(task).lqcs")
+                    try ChangeSetFile.write(set, to: url)
+                    return try ChangeSetFile.read(url).changes.count
+                }
+            }
+            var counts: [Int] = []
+            for try await count in group { counts.append(count) }
+            return counts
+        }
+        #expect(written == Array(repeating: 5_000, count: 8))
+    }
 }
