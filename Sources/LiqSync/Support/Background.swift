@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 
 /// Work started on another thread now and collected later: the caller goes on with its own part
@@ -24,20 +25,36 @@ final class Background<Value: Sendable>: Sendable {
     }
 }
 
-/// Runs `body(0)` … `body(count - 1)` side by side and returns when all are done: part 0 on the
-/// calling thread, each other part on a queue of its own. Unlike `DispatchQueue.concurrentPerform`,
-/// which hands parts to the caller's thread pool and then waits for them to start, this never waits
-/// on work without a thread — so a Swift concurrency task can call it even when every thread of
-/// the cooperative pool is busy (two plans at once on two cores hung a test run that way).
+/// Runs `body(0)` … `body(count - 1)` side by side and returns when all are done: on the calling
+/// thread and on as many queues of their own as there are other cores, each taking the next part
+/// not yet taken. Unlike `DispatchQueue.concurrentPerform`, which hands parts to the caller's thread
+/// pool and then waits for them to start, this never waits on work without a thread, so a Swift
+/// concurrency task may call it while every thread of the cooperative pool is busy. No more threads
+/// than cores: a part on an oversubscribed core finishes later, and the slowest part is the wait.
 func sideBySide(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    guard count > 1 else {
-        if count == 1 { body(0) }
-        return
+    let threads = min(count, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    let parts = PartCounter(count)
+    let work: @Sendable () -> Void = {
+        while let part = parts.take() { body(part) }
     }
     let group = DispatchGroup()
-    for part in 1..<count {
-        DispatchQueue(label: "liqsync.part").async(group: group) { body(part) }
-    }
-    body(0)
+    for _ in 1..<max(1, threads) { DispatchQueue(label: "liqsync.part").async(group: group, execute: work) }
+    work()
     group.wait()
+}
+
+/// Hands out 0, 1, … `count - 1` once each, to whichever thread asks first.
+private final class PartCounter: Sendable {
+    private let next = Mutex(0)
+    private let count: Int
+
+    init(_ count: Int) { self.count = count }
+
+    func take() -> Int? {
+        next.withLock { next in
+            guard next < count else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
 }
