@@ -72,20 +72,25 @@ struct PositionTable {
         for entry in old { self[entry.key] = entry.value }
     }
 
+    /// The slot holding `key`, or the empty slot where it would go (the table is never full).
+    @inline(__always)
+    private func find(_ key: KeyHash) -> Int {
+        slots.withUnsafeBufferPointer { slots in
+            var slot = Self.slot(key, mask)
+            while slots[slot].value != Self.empty, slots[slot].key != key { slot = (slot + 1) & mask }
+            return slot
+        }
+    }
+
     /// Stores `value` under a key not yet present and returns nil, or returns the value already
     /// there (left as it is) — one probe where a lookup and a store would take two.
     mutating func insertIfAbsent(_ key: KeyHash, _ value: Int32) -> Int32? {
         if (count + 1) * 2 > slots.count { reserveCapacity(max(16, count * 2)) }
-        return slots.withUnsafeMutableBufferPointer { slots in
-            var slot = Self.slot(key, mask)
-            while slots[slot].value != Self.empty {
-                if slots[slot].key == key { return slots[slot].value }
-                slot = (slot + 1) & mask
-            }
-            slots[slot] = Slot(key: key, value: value)
-            count += 1
-            return nil
-        }
+        let slot = find(key)
+        if slots[slot].value != Self.empty { return slots[slot].value }
+        slots[slot] = Slot(key: key, value: value)
+        count += 1
+        return nil
     }
 
     /// The order in which to visit `keys` (nil ones left out) so that consecutive probes fall in
@@ -134,28 +139,12 @@ struct PositionTable {
     subscript(key: KeyHash) -> Int32? {
         get {
             guard !slots.isEmpty else { return nil }
-            return slots.withUnsafeBufferPointer { slots in
-                var slot = Self.slot(key, mask)
-                while slots[slot].value != Self.empty {
-                    if slots[slot].key == key { return slots[slot].value }
-                    slot = (slot + 1) & mask
-                }
-                return nil
-            }
+            let value = slots[find(key)].value
+            return value == Self.empty ? nil : value
         }
         set {
             guard let newValue else { return }  // positions are never removed
-            if (count + 1) * 2 > slots.count { reserveCapacity(max(16, count * 2)) }
-            var slot = Self.slot(key, mask)
-            while slots[slot].value != Self.empty {
-                if slots[slot].key == key {
-                    slots[slot].value = newValue
-                    return
-                }
-                slot = (slot + 1) & mask
-            }
-            slots[slot] = Slot(key: key, value: newValue)
-            count += 1
+            if insertIfAbsent(key, newValue) != nil { slots[find(key)].value = newValue }
         }
     }
 }
