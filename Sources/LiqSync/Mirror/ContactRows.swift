@@ -99,28 +99,43 @@ enum ContactRows {
         }
     }
 
+    /// Runs a statement whose one parameter is `text` (the queue inserts: one per contact, so no
+    /// `StatementArguments` boxing).
+    static func execute(_ statement: Statement, text: String, in db: Database) throws {
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        var text = text
+        text.withUTF8 { bytes in
+            _ = sqlite3_bind_text(
+                handle, 1, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count), transient)
+        }
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+    }
+
     /// SQLite copies bound text before `bind` returns.
     static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    /// The stored raw JSON of those ids that are live (not marked deleted), in one query.
-    static func liveRaw(ids: [String], in db: Database) throws -> [String: String] {
-        var result: [String: String] = [:]
-        try db.forEachRow("SELECT id, raw FROM contacts WHERE deleted_at IS NULL AND id IN", keys: ids) { row in result[row["id"]] = row["raw"] }
-        return result
+    /// What the mirror holds for those ids, in one query: which have a row at all (live or marked
+    /// deleted), and the raw JSON of the live ones.
+    static func stored(ids: [String], in db: Database) throws -> (existing: Set<String>, live: [String: String]) {
+        var existing = Set<String>(minimumCapacity: ids.count)
+        var live: [String: String] = [:]
+        try db.forEachRow("SELECT id, CASE WHEN deleted_at IS NULL THEN raw END FROM contacts WHERE id IN", keys: ids) { row in
+            let id: String = row[0]
+            existing.insert(id)
+            if let raw: String = row[1] { live[id] = raw }
+        }
+        return (existing, live)
     }
 
     /// Writes one contact unless its live stored raw JSON is identical; says what changed.
-    static func write(_ row: Prepared, storedRaw: String?, exists: Bool, in db: Database) throws -> RecordChange {
+    static func write(_ row: Prepared, storedRaw: String?, exists: Bool, upsert: Statement, in db: Database) throws -> RecordChange {
         if let storedRaw, storedRaw == row.raw { return .unchanged }
-        try row.execute(try db.cachedStatement(sql: upsertSQL), in: db)
+        try row.execute(upsert, in: db)
         return exists ? .updated : .new
-    }
-
-    /// Which of those ids have a row at all (live or deleted).
-    static func existingIds(_ ids: [String], in db: Database) throws -> Set<String> {
-        var result = Set<String>()
-        try db.forEachRow("SELECT id FROM contacts WHERE id IN", keys: ids) { row in result.insert(row[0]) }
-        return result
     }
 
     /// The forms a person types a phone in: full E.164 digits, national number, local number,

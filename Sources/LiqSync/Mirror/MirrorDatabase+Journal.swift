@@ -94,9 +94,10 @@ extension MirrorDatabase {
                 sql: "INSERT OR REPLACE INTO apply_journal (plan_id, change_id, status, record_id, message, at) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [planId, entry.changeId, entry.status.rawValue, entry.recordId, entry.message, now])
             if let prepared {
-                let stored = try ContactRows.liveRaw(ids: [prepared.id], in: db)
-                let existing = try ContactRows.existingIds([prepared.id], in: db)
-                _ = try ContactRows.write(prepared, storedRaw: stored[prepared.id], exists: existing.contains(prepared.id), in: db)
+                let stored = try ContactRows.stored(ids: [prepared.id], in: db)
+                _ = try ContactRows.write(
+                    prepared, storedRaw: stored.live[prepared.id], exists: stored.existing.contains(prepared.id),
+                    upsert: try db.cachedStatement(sql: ContactRows.upsertSQL), in: db)
             }
             if let link {
                 try db.execute(

@@ -100,28 +100,56 @@ extension MirrorDatabase {
         }
     }
 
+    /// Contacts made ready to write — canonical raw JSON, key columns, digests — away from the
+    /// database's writer, so one page is prepared while the one before it is written.
+    public struct PreparedContacts: Sendable {
+        var rows: [ContactRows.Prepared]
+
+        public var count: Int { rows.count }
+        public var isEmpty: Bool { rows.isEmpty }
+
+        public init() { rows = [] }
+
+        /// Prepares `contacts` on every core, in order.
+        public init(_ contacts: [Contact], pulledAt: Date) async {
+            rows = await ContactRows.prepare(contacts, pulledAt: Timestamp.format(pulledAt))
+        }
+
+        public mutating func append(_ other: PreparedContacts) { rows += other.rows }
+    }
+
     /// Writes one page of contacts, queues the changed ones for their children, and saves the
     /// state — all in one transaction.
     public func commitContactPage(_ contacts: [Contact], state: PullState, pulledAt: Date) async throws -> PullState {
-        let time = Timestamp.format(pulledAt)
-        let rows = await ContactRows.prepare(contacts, pulledAt: time)
+        try await commitContactPage(await PreparedContacts(contacts, pulledAt: pulledAt), state: state)
+    }
+
+    /// Writes prepared contacts (one page or several), queues the changed ones for their children,
+    /// and saves the state — all in one transaction.
+    public func commitContactPage(_ prepared: PreparedContacts, state: PullState) async throws -> PullState {
+        let rows = prepared.rows
         return try await writer.write { db in
             var state = state
-            let ids = rows.map(\.id)
-            let stored = try ContactRows.liveRaw(ids: ids, in: db)
-            let existing = stored.count == ids.count ? Set(ids) : try ContactRows.existingIds(ids, in: db)
+            let stored = try ContactRows.stored(ids: rows.map(\.id), in: db)
             var counts = state.counts["contacts"] ?? RecordCounts()
             let enqueue = try db.cachedStatement(sql: "INSERT OR IGNORE INTO pull_queue (contact_id) VALUES (?)")
             let markSeen = try db.cachedStatement(sql: "INSERT OR IGNORE INTO pull_seen (contact_id) VALUES (?)")
+            let upsert = try db.cachedStatement(sql: ContactRows.upsertSQL)
+            // A contact twice in one batch (pages that overlap) is compared with what this batch
+            // wrote for it, not with the row from before the batch.
+            var written: [String: String] = [:]
             for row in rows {
-                let change = try ContactRows.write(row, storedRaw: stored[row.id], exists: existing.contains(row.id), in: db)
+                let earlier = written.updateValue(row.raw, forKey: row.id)
+                let change = try ContactRows.write(
+                    row, storedRaw: earlier ?? stored.live[row.id], exists: earlier != nil || stored.existing.contains(row.id), upsert: upsert,
+                    in: db)
                 switch change {
                 case .new: counts.new += 1
                 case .updated: counts.updated += 1
                 case .unchanged: break
                 }
-                if state.full || change != .unchanged { try enqueue.execute(arguments: [row.id]) }
-                if state.full { try markSeen.execute(arguments: [row.id]) }
+                if state.full || change != .unchanged { try ContactRows.execute(enqueue, text: row.id, in: db) }
+                if state.full { try ContactRows.execute(markSeen, text: row.id, in: db) }
                 if let updated = row.dateUpdated, updated > (state.newest ?? "") { state.newest = updated }
             }
             state.counts["contacts"] = counts

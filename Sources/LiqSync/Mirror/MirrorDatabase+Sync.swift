@@ -159,9 +159,11 @@ extension MirrorDatabase {
         let rows = contacts.map { ContactRows.Prepared($0, pulledAt: Timestamp.format(time)) }
         return try writer.write { db in
             let ids = rows.map(\.id)
-            let stored = try ContactRows.liveRaw(ids: ids, in: db)
-            let existing = try ContactRows.existingIds(ids, in: db)
-            return try rows.map { row in try ContactRows.write(row, storedRaw: stored[row.id], exists: existing.contains(row.id), in: db) }
+            let stored = try ContactRows.stored(ids: ids, in: db)
+            let upsert = try db.cachedStatement(sql: ContactRows.upsertSQL)
+            return try rows.map { row in
+                try ContactRows.write(row, storedRaw: stored.live[row.id], exists: stored.existing.contains(row.id), upsert: upsert, in: db)
+            }
         }
     }
 }

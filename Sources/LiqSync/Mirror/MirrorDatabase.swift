@@ -17,16 +17,34 @@ public struct MirrorDatabase: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Checkpoint the WAL every 4,096 pages (64 MiB of 16 KiB pages) rather than every 1,000:
+            // pages a pull rewrites commit after commit (the id index, the queue) reach the
+            // database file once, not once per commit.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 4096")
             // 64 MiB of page cache: FTS5 merges and the key indexes stay in memory during a pull.
             try db.execute(sql: "PRAGMA cache_size = \(Self.cacheSizePragma)")
         }
         do {
+            try Self.createIfMissing(file)
             writer = try DatabasePool(path: file.path, configuration: configuration)
             try Self.migrator.migrate(writer)
             try finishAbandonedBulkLoad()
         } catch let error as DatabaseError {
             throw MirrorError.unusable(file.path, error.message ?? "SQLite error \(error.resultCode.rawValue)")
         }
+    }
+
+    /// A new mirror gets 16 KiB pages: a first pull writes, and a plan scans, a good third fewer
+    /// pages than with SQLite's 4 KiB. The size is fixed when the file is created, before WAL mode
+    /// (which the pool sets at once); an existing file keeps the page size it has.
+    static func createIfMissing(_ file: URL) throws {
+        guard !FileManager.default.fileExists(atPath: file.path) else { return }
+        let queue = try DatabaseQueue(path: file.path)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA page_size = 16384")
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        try queue.close()
     }
 
     /// `PRAGMA integrity_check`: "ok" when the file is sound.

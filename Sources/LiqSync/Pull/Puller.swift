@@ -51,53 +51,66 @@ public struct Puller: Sendable {
     }
 
     private func pullContacts(_ start: PullState, options: PullOptions, progress: (PullProgress) -> Void) async throws -> PullState {
+        if start.usesDeprecatedList { return try await pullContactsFromList(start, options: options, progress: progress) }
         var state = start
-        if state.usesDeprecatedList { return try await pullContactsFromList(state, options: options, progress: progress) }
+        var committer = ContactPageCommitter(mirror: mirror, state: start)
         let stopBefore = state.since.flatMap(Timestamp.parse).map { $0.addingTimeInterval(-options.overlap) }
         var done = 0
-        while true {
-            var search = ContactSearch(pageLimit: options.pageLimit, searchAfter: state.cursor)
-            search.sort = [(field: "dateUpdated", descending: true)]
-            let page: SearchPage
-            do {
-                page = try await client.searchContacts(search)
-            } catch let error as APIError where state.cursor == nil && [.notFound, .invalidRequest].contains(error.kind) {
-                logger.notice("search is not available (\(error.status ?? 0)); listing through the deprecated GET /contacts/")
-                state.usesDeprecatedList = true
-                return try await pullContactsFromList(state, options: options, progress: progress)
+        do {
+            while true {
+                var search = ContactSearch(pageLimit: options.pageLimit, searchAfter: state.cursor)
+                search.sort = [(field: "dateUpdated", descending: true)]
+                let page: SearchPage
+                do {
+                    page = try await client.searchContacts(search)
+                } catch let error as APIError where state.cursor == nil && [.notFound, .invalidRequest].contains(error.kind) {
+                    logger.notice("search is not available (\(error.status ?? 0)); listing through the deprecated GET /contacts/")
+                    state = try await committer.finish()
+                    state.usesDeprecatedList = true
+                    return try await pullContactsFromList(state, options: options, progress: progress)
+                }
+                if let cursor = page.nextCursor {
+                    let key = cursor.canonicalText
+                    if state.seenCursors.contains(key) { throw MirrorError.repeatingCursor("POST /contacts/search") }
+                    state.seenCursors.append(key)
+                    if state.seenCursors.count > 8 { state.seenCursors.removeFirst() }
+                }
+                state.cursor = page.nextCursor
+                try await committer.add(page.contacts, state: state, pulledAt: now())
+                done += page.contacts.count
+                progress(PullProgress(phase: .contacts, done: done, total: stopBefore == nil ? page.total : nil))
+                let reachedCheckpoint = stopBefore.map { limit in page.contacts.contains { ($0.dateUpdated ?? .distantPast) < limit } } ?? false
+                if page.contacts.count < options.pageLimit || reachedCheckpoint || page.nextCursor == nil { return try await committer.finish() }
             }
-            if let cursor = page.nextCursor {
-                let key = cursor.canonicalText
-                if state.seenCursors.contains(key) { throw MirrorError.repeatingCursor("POST /contacts/search") }
-                state.seenCursors.append(key)
-                if state.seenCursors.count > 8 { state.seenCursors.removeFirst() }
-            }
-            state.cursor = page.nextCursor
-            state = try await mirror.commitContactPage(page.contacts, state: state, pulledAt: now())
-            done += page.contacts.count
-            progress(PullProgress(phase: .contacts, done: done, total: stopBefore == nil ? page.total : nil))
-            let reachedCheckpoint = stopBefore.map { limit in page.contacts.contains { ($0.dateUpdated ?? .distantPast) < limit } } ?? false
-            if page.contacts.count < options.pageLimit || reachedCheckpoint || page.nextCursor == nil { return state }
+        } catch {
+            await committer.settle()
+            throw error
         }
     }
 
     private func pullContactsFromList(_ start: PullState, options: PullOptions, progress: (PullProgress) -> Void) async throws -> PullState {
         var state = start
         state.full = true
+        var committer = ContactPageCommitter(mirror: mirror, state: state)
         let limit = min(options.pageLimit, 100)
         var done = 0
-        while true {
-            let after = state.listCursor
-            let page = try await client.listContacts(
-                limit: limit, startAfter: after.flatMap { Double($0[0]) }, startAfterId: after?.last)
-            var cursor: [String]?
-            if let startAfter = page.startAfter, let id = page.startAfterId { cursor = [String(Int64(startAfter)), id] }
-            if let cursor, cursor == after { throw MirrorError.repeatingCursor("GET /contacts/") }
-            state.listCursor = cursor
-            state = try await mirror.commitContactPage(page.contacts, state: state, pulledAt: now())
-            done += page.contacts.count
-            progress(PullProgress(phase: .contacts, done: done, total: page.total))
-            if page.contacts.count < limit || cursor == nil { return state }
+        do {
+            while true {
+                let after = state.listCursor
+                let page = try await client.listContacts(
+                    limit: limit, startAfter: after.flatMap { Double($0[0]) }, startAfterId: after?.last)
+                var cursor: [String]?
+                if let startAfter = page.startAfter, let id = page.startAfterId { cursor = [String(Int64(startAfter)), id] }
+                if let cursor, cursor == after { throw MirrorError.repeatingCursor("GET /contacts/") }
+                state.listCursor = cursor
+                try await committer.add(page.contacts, state: state, pulledAt: now())
+                done += page.contacts.count
+                progress(PullProgress(phase: .contacts, done: done, total: page.total))
+                if page.contacts.count < limit || cursor == nil { return try await committer.finish() }
+            }
+        } catch {
+            await committer.settle()
+            throw error
         }
     }
 

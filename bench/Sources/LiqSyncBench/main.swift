@@ -4,7 +4,8 @@ import Sandbox
 
 // Measurements for bench/run, printed as Markdown table rows. Release build only.
 //   LiqSyncBench pull N        pull N contacts with children from an in-process sandbox (limits off)
-//   LiqSyncBench mirror N      write N contacts (raw JSON + FTS) into a fresh mirror
+//   LiqSyncBench mirror N [PAGE] [--per-page]   write N contacts (raw JSON + FTS) into a fresh mirror as a pull does
+//                              (--per-page: one transaction per page)
 //   LiqSyncBench search C N    search latency over C contacts and N notes
 //   LiqSyncBench plan-setup N DIR   a workspace in DIR: N mirror contacts, an overlapping LocaliQ export imported,
 //                                   and the same data as two CSVs (DIR/highlevel.csv, DIR/localiq.csv) for csv-diff/daff
@@ -14,6 +15,14 @@ import Sandbox
 
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+/// With LIQSYNC_BENCH_ANNOUNCE set, says on stderr when the timed part starts and waits a moment,
+/// so a profiler can attach to just that part (`perf record -p PID`).
+func announceMeasuring() {
+    guard ProcessInfo.processInfo.environment["LIQSYNC_BENCH_ANNOUNCE"] != nil else { return }
+    FileHandle.standardError.write(Data("measuring pid \(ProcessInfo.processInfo.processIdentifier)\n".utf8))
+    Thread.sleep(forTimeInterval: 1)
 }
 
 func temporaryMirror() throws -> (MirrorDatabase, URL) {
@@ -44,25 +53,37 @@ func apiContacts(_ count: Int, seed: UInt64 = 99) -> (contacts: [Contact], notes
     return (contacts, notes)
 }
 
-func benchMirror(_ count: Int, pageSize: Int = 500) async throws {
+/// Writes `count` contacts into a fresh mirror in pages of `pageSize`, the way a pull does:
+/// `grouped` feeds them through the pull's `ContactPageCommitter` (each page prepared while the
+/// previous batch is written; pages that arrive meanwhile share the next transaction, up to 5,000);
+/// otherwise each page is its own transaction, as when pages arrive slower than they are written.
+func benchMirror(_ count: Int, pageSize: Int = 500, grouped: Bool = true) async throws {
     let (contacts, _) = apiContacts(count)
     let (mirror, directory) = try temporaryMirror()
     defer { try? FileManager.default.removeItem(at: directory) }
     var state = try await mirror.beginPull(full: false, entities: ["contacts"], since: nil)
+    announceMeasuring()
     let clock = ContinuousClock()
     let start = clock.now
-    var index = 0
-    while index < contacts.count {
+    var committer = ContactPageCommitter(mirror: mirror, state: state)
+    for index in stride(from: 0, to: contacts.count, by: pageSize) {
         let page = Array(contacts[index..<min(index + pageSize, contacts.count)])
-        state = try await mirror.commitContactPage(page, state: state, pulledAt: Date())
-        index += pageSize
+        if grouped {
+            try await committer.add(page, state: state, pulledAt: Date())
+        } else {
+            state = try await mirror.commitContactPage(page, state: state, pulledAt: Date())
+        }
     }
+    if grouped { state = try await committer.finish() }
     // The contact phase's end is timed too: a first load builds the indexes and full-text index here.
     let rebuildStart = clock.now
     _ = try await mirror.finishContactPhase(state, at: Date())
     let rebuild = seconds(clock.now - rebuildStart)
     let elapsed = seconds(clock.now - start)
-    print("| mirror write, \(count) contacts in transactions of \(pageSize) (raw JSON, key columns, FTS5, pull state; index and FTS build at the end \(String(format: "%.2f", rebuild)) s) | \(String(format: "%.2f", elapsed)) s | \(Int(Double(count) / elapsed)) contacts/s |")
+    let how = grouped
+        ? "pages of \(pageSize) as a pull writes them (each prepared while the previous batch is written; up to 5,000 a transaction)"
+        : "one transaction per page of \(pageSize)"
+    print("| mirror write, \(count) contacts, \(how) (raw JSON, key columns, FTS5, pull state; index and FTS build at the end \(String(format: "%.2f", rebuild)) s) | \(String(format: "%.2f", elapsed)) s | \(Int(Double(count) / elapsed)) contacts/s |")
 }
 
 func benchSearch(_ contactCount: Int, _ noteCount: Int) async throws {
@@ -321,7 +342,10 @@ func benchApplyRate(_ count: Int, burst: Int, interval: Double) async throws {
 
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
-case "mirror": try await benchMirror(Int(arguments.dropFirst().first ?? "") ?? 100_000, pageSize: Int(arguments.dropFirst(2).first ?? "") ?? 500)
+case "mirror":
+    try await benchMirror(
+        Int(arguments.dropFirst().first ?? "") ?? 100_000, pageSize: Int(arguments.dropFirst(2).first ?? "") ?? 500,
+        grouped: !arguments.contains("--per-page"))
 case "search": try await benchSearch(Int(arguments.dropFirst().first ?? "") ?? 100_000, Int(arguments.dropFirst(2).first ?? "") ?? 200_000)
 case "pull": try await benchPull(Int(arguments.dropFirst().first ?? "") ?? 10_000)
 case "plan-setup":
