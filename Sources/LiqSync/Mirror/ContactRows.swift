@@ -64,21 +64,9 @@ enum ContactRows {
             let handle = statement.sqliteStatement
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
-            for (offset, value) in values.enumerated() {
-                guard var text = value else { continue }
-                text.withUTF8 { bytes in
-                    _ = sqlite3_bind_text(
-                        handle, Int32(offset + 1), bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count),
-                        ContactRows.transient)
-                }
-            }
-            digests.withUnsafeBytes { bytes in
-                _ = sqlite3_bind_blob(handle, Int32(values.count + 1), bytes.baseAddress, Int32(bytes.count), ContactRows.transient)
-            }
-            let code = sqlite3_step(handle)
-            guard code == SQLITE_DONE else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
+            for (offset, value) in values.enumerated() { RawSQL.bind(value, at: Int32(offset + 1), to: handle) }
+            RawSQL.bind(blob: digests, at: Int32(values.count + 1), to: handle)
+            try RawSQL.execute(handle, in: db)
         }
     }
 
@@ -104,19 +92,9 @@ enum ContactRows {
     static func execute(_ statement: Statement, text: String, in db: Database) throws {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
-        var text = text
-        text.withUTF8 { bytes in
-            _ = sqlite3_bind_text(
-                handle, 1, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count), transient)
-        }
-        let code = sqlite3_step(handle)
-        guard code == SQLITE_DONE else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-        }
+        RawSQL.bind(text, at: 1, to: handle)
+        try RawSQL.execute(handle, in: db)
     }
-
-    /// SQLite copies bound text before `bind` returns.
-    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     /// What the mirror holds for those ids, in one query: which have a row at all (live or marked
     /// deleted), and the raw JSON of the live ones.

@@ -90,7 +90,7 @@ extension MirrorDatabase {
                     sql: "SELECT id, email_key, phone_key, deleted_at, date_updated, sync_digests, rowid FROM contacts INDEXED BY contacts_sync ORDER BY id")
                 let handle = statement.sqliteStatement
                 try withExtendedLifetime(statement) {
-                    while try Self.step(handle, in: db) {
+                    while try RawSQL.step(handle, in: db) {
                         let id = Self.bytes(handle, 0)
                         let deleted = sqlite3_column_type(handle, 3) != SQLITE_NULL
                         fingerprint.add(id, Self.bytes(handle, 4), Self.bytes(handle, 3))
@@ -129,7 +129,7 @@ extension MirrorDatabase {
                 let statement = try db.makeStatement(sql: "SELECT contact_id, digests FROM base_digests ORDER BY contact_id")
                 let handle = statement.sqliteStatement
                 try withExtendedLifetime(statement) {
-                    while try Self.step(handle, in: db) {
+                    while try RawSQL.step(handle, in: db) {
                         guard sqlite3_column_bytes(handle, 1) == fields * 8, let blob = sqlite3_column_blob(handle, 1) else { continue }
                         list.ids.append(Self.bytes(handle, 0))
                         Self.appendDigests(blob, at: 0, mask: mask, to: &list.digests)
@@ -165,7 +165,7 @@ extension MirrorDatabase {
                 try statement.setArguments([importId << 32, importId << 32 | 0xFFFF_FFFF])
                 let handle = statement.sqliteStatement
                 try withExtendedLifetime(statement) {
-                    while try Self.step(handle, in: db) {
+                    while try RawSQL.step(handle, in: db) {
                         var row = RowKeys(rowId: sqlite3_column_int64(handle, 0), sourceId: Self.text(handle, 1))
                         if sqlite3_column_bytes(handle, 2) == SyncDigest.rowRecordSize, let blob = sqlite3_column_blob(handle, 2) {
                             let header = Self.load64(blob, at: 0)
@@ -192,7 +192,7 @@ extension MirrorDatabase {
             let statement = try db.makeStatement(sql: "SELECT id, date_updated, deleted_at FROM contacts INDEXED BY contacts_sync ORDER BY id")
             let handle = statement.sqliteStatement
             try withExtendedLifetime(statement) {
-                while try Self.step(handle, in: db) {
+                while try RawSQL.step(handle, in: db) {
                     hasher.add(Self.bytes(handle, 0), Self.bytes(handle, 1), Self.bytes(handle, 2))
                     count += 1
                 }
@@ -308,15 +308,6 @@ extension MirrorDatabase {
         guard let pointer = sqlite3_column_text(handle, column) else { return nil }
         let count = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
-    }
-
-    /// Steps a statement: true on a row, false when it is done; an SQLite error is thrown.
-    @inline(__always)
-    static func step(_ handle: OpaquePointer, in db: Database) throws -> Bool {
-        let code = sqlite3_step(handle)
-        if code == SQLITE_ROW { return true }
-        if code == SQLITE_DONE { return false }
-        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
     }
 
     /// A text column's bytes, valid until the next step (empty for NULL).

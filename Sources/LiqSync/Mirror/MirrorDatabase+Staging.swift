@@ -130,52 +130,34 @@ extension MirrorDatabase {
                 sqlite3_bind_int64(handle, 1, importId << 32 | Int64(row.line))
                 sqlite3_bind_int64(handle, 2, importId)
                 sqlite3_bind_int64(handle, 3, Int64(row.line))
-                Self.bind(handle, 4, row.status.rawValue)
-                Self.bind(handle, 5, row.sourceId)
-                Self.bind(handle, 6, row.emailKey)
-                Self.bind(handle, 7, row.phoneKey)
-                Self.bind(handle, 8, JSON.object(row.fields).canonicalText)
-                Self.bind(handle, 9, row.extras.isEmpty ? nil : JSON.object(row.extras.mapValues(JSON.string)).canonicalText)
-                Self.bind(handle, 10, row.activity.map { JSON.object($0).canonicalText })
-                Self.bind(handle, 11, row.raw.canonicalText)
-                Self.bind(handle, 12, row.findings.isEmpty ? nil : Self.findingsText(row.findings))
+                RawSQL.bind(row.status.rawValue, at: 4, to: handle)
+                RawSQL.bind(row.sourceId, at: 5, to: handle)
+                RawSQL.bind(row.emailKey, at: 6, to: handle)
+                RawSQL.bind(row.phoneKey, at: 7, to: handle)
+                RawSQL.bind(JSON.object(row.fields).canonicalText, at: 8, to: handle)
+                RawSQL.bind(row.extras.isEmpty ? nil : JSON.object(row.extras.mapValues(JSON.string)).canonicalText, at: 9, to: handle)
+                RawSQL.bind(row.activity.map { JSON.object($0).canonicalText }, at: 10, to: handle)
+                RawSQL.bind(row.raw.canonicalText, at: 11, to: handle)
+                RawSQL.bind(row.findings.isEmpty ? nil : Self.findingsText(row.findings), at: 12, to: handle)
                 if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, 13, Int64(duplicate)) }
                 if row.status == .staged {
                     // Without a record computed by the import (a caller staging rows itself), the
                     // row is diffed in full by the plan: never skipped on a guess about its columns.
-                    row.syncDigests?.withUnsafeBytes { bytes in
-                        _ = sqlite3_bind_blob(handle, 14, bytes.baseAddress, Int32(bytes.count), Self.transient)
-                    }
+                    if let digests = row.syncDigests { RawSQL.bind(blob: digests, at: 14, to: handle) }
                 }
-                let code = sqlite3_step(handle)
-                guard code == SQLITE_DONE else {
-                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                }
+                try RawSQL.execute(handle, in: db)
                 if let lead = LeadColumns(row, rowId: importId << 32 | Int64(row.line)) {
                     sqlite3_reset(leadHandle)
                     sqlite3_bind_int64(leadHandle, 1, importId << 32 | Int64(row.line))
-                    Self.bind(leadHandle, 2, lead.at)
-                    Self.bind(leadHandle, 3, lead.key)
-                    Self.bind(leadHandle, 4, lead.channel)
-                    Self.bind(leadHandle, 5, lead.campaign)
-                    let leadCode = sqlite3_step(leadHandle)
-                    guard leadCode == SQLITE_DONE else {
-                        throw DatabaseError(resultCode: ResultCode(rawValue: leadCode), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                    }
+                    RawSQL.bind(lead.at, at: 2, to: leadHandle)
+                    RawSQL.bind(lead.key, at: 3, to: leadHandle)
+                    RawSQL.bind(lead.channel, at: 4, to: leadHandle)
+                    RawSQL.bind(lead.campaign, at: 5, to: leadHandle)
+                    try RawSQL.execute(leadHandle, in: db)
                 }
             }
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
-        }
-    }
-
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-    @inline(__always)
-    private static func bind(_ handle: OpaquePointer, _ index: Int32, _ text: String?) {
-        guard var text else { return }
-        text.withUTF8 { bytes in
-            _ = sqlite3_bind_text(handle, index, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count), transient)
         }
     }
 

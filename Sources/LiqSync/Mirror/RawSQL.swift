@@ -1,0 +1,41 @@
+import GRDB
+import GRDBSQLite
+
+/// Binding and stepping prepared statements through SQLite's C API, for the paths that run once per
+/// record at bulk rates (a pull's contacts, an import's rows, a plan's scans), where GRDB's
+/// `StatementArguments` and `Row` boxing cost more than SQLite's own work. Callers keep the GRDB
+/// `Statement` alive while they use its handle.
+enum RawSQL {
+    /// SQLite copies bound text and blobs before `bind` returns.
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    /// Binds text straight from the string's UTF-8; nil leaves the parameter NULL.
+    @inline(__always)
+    static func bind(_ text: String?, at index: Int32, to handle: OpaquePointer?) {
+        guard var text else { return }
+        text.withUTF8 { bytes in
+            _ = sqlite3_bind_text(
+                handle, index, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count), transient)
+        }
+    }
+
+    @inline(__always)
+    static func bind(blob: [UInt8], at index: Int32, to handle: OpaquePointer?) {
+        blob.withUnsafeBytes { bytes in _ = sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), transient) }
+    }
+
+    /// Steps a statement: true on a row, false when it is done; an SQLite error is thrown.
+    @inline(__always)
+    static func step(_ handle: OpaquePointer?, in db: Database) throws -> Bool {
+        let code = sqlite3_step(handle)
+        if code == SQLITE_ROW { return true }
+        if code == SQLITE_DONE { return false }
+        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+    }
+
+    /// Runs a statement that writes (returns no row).
+    @inline(__always)
+    static func execute(_ handle: OpaquePointer?, in db: Database) throws {
+        _ = try step(handle, in: db)
+    }
+}
