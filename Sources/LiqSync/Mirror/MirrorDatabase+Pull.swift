@@ -106,7 +106,6 @@ extension MirrorDatabase {
         var rows: [ContactRows.Prepared]
 
         public var count: Int { rows.count }
-        public var isEmpty: Bool { rows.isEmpty }
 
         public init() { rows = [] }
 

@@ -16,6 +16,8 @@ public struct ContactPageCommitter: ~Copyable {
     /// The caller's state (cursor) after the newest page added; saved by the next commit.
     private var latest: PullState
     private var waiting = MirrorDatabase.PreparedContacts()
+    /// A page was added since the last commit started — even an empty one, whose state (cursor)
+    /// still has to be saved.
     private var hasWaiting = false
     private var inFlight: Task<PullState, any Error>?
     private let inFlightDone = Flag()
