@@ -35,6 +35,7 @@ public enum SyncDigest {
     /// The digest of one compared value (never `none`).
     static func digest(_ comparable: JSON?) -> UInt64 {
         guard let comparable else { return empty }
+        if case .string(let text) = comparable, let value = plainStringDigest(text) { return value == none ? 1 : value }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64)
         comparable.write(to: &bytes)
@@ -55,6 +56,23 @@ public enum SyncDigest {
         }
 
         var value: UInt64 { missing ? SyncDigest.none : (hash == SyncDigest.none ? 1 : hash) }
+    }
+
+    /// The digest of a string's JSON text without writing it, when it needs no escape (the JSON
+    /// writer then copies its bytes whole between quotes); nil otherwise. Most values are such
+    /// strings, and a digest is taken of every field of every record pulled or imported.
+    private static func plainStringDigest(_ text: String) -> UInt64? {
+        var text = text
+        return text.withUTF8 { bytes -> UInt64? in
+            let quote = UInt64(UInt8(ascii: "\""))
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            hash = (hash ^ quote) &* 0x0000_0100_0000_01b3
+            for byte in bytes {
+                if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return nil }
+                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
+            return (hash ^ quote) &* 0x0000_0100_0000_01b3
+        }
     }
 
     static func fnv(_ bytes: [UInt8]) -> UInt64 {
@@ -82,12 +100,17 @@ public enum SyncDigest {
     /// over those fields, and its email and phone keys hashed — all a plan needs to match the row
     /// and to know it unchanged, in a small covering index.
     static func row(fields: [String: JSON], emailKey: String?, phoneKey: String?, mappedFields: UInt32?) -> [UInt8] {
-        var present: UInt32 = 0
         var flags: RowFlags = []
         if fields["archived"] != nil { flags.insert(.archived) }
         if fields["highlevel_id"] != nil { flags.insert(.highlevelId) }
-        for (index, field) in SyncField.all.enumerated() where fields[field.name] != nil { present |= 1 << UInt32(index) }
-        let known = mappedFields ?? present
+        let known: UInt32
+        if let mappedFields {
+            known = mappedFields
+        } else {
+            var present: UInt32 = 0
+            for (index, field) in SyncField.all.enumerated() where fields[field.name] != nil { present |= 1 << UInt32(index) }
+            known = present
+        }
         var combined = Combined()
         for (index, field) in SyncField.all.enumerated() where known & (1 << UInt32(index)) != 0 {
             combined.add(digest(field.comparable(fields[field.name])))

@@ -3,9 +3,28 @@ import Foundation
 /// A contact field liqsync keeps in step, with its names on each side and how values compare.
 public struct SyncField: Sendable, Equatable, Hashable {
     /// The canonical (staging) name: `first_name`, `company`, …
-    public var name: String
+    public let name: String
     /// HighLevel's contact property: `firstName`, `companyName`, …
-    public var highlevelKey: String
+    public let highlevelKey: String
+    /// How values compare, worked out from the name once (a digest compares every field of every
+    /// record pulled or imported).
+    private let comparison: Comparison
+
+    private enum Comparison: Sendable, Hashable {
+        case tags, email, phone, country, text
+    }
+
+    init(name: String, highlevelKey: String) {
+        self.name = name
+        self.highlevelKey = highlevelKey
+        switch name {
+        case "tags": comparison = .tags
+        case "email": comparison = .email
+        case "phone": comparison = .phone
+        case "country": comparison = .country
+        default: comparison = .text
+        }
+    }
 
     public static let all: [SyncField] = [
         SyncField(name: "first_name", highlevelKey: "firstName"), SyncField(name: "last_name", highlevelKey: "lastName"),
@@ -27,8 +46,8 @@ public struct SyncField: Sendable, Equatable, Hashable {
     /// ISO-2; tags a sorted, lower-cased set; other text trimmed.
     public func comparable(_ value: JSON?) -> JSON? {
         guard let value else { return nil }
-        switch name {
-        case "tags":
+        switch comparison {
+        case .tags:
             let tags: [String]
             if let array = value.array {
                 tags = array.compactMap(\.string)
@@ -41,11 +60,11 @@ public struct SyncField: Sendable, Equatable, Hashable {
             return set.isEmpty ? nil : .array(set.sorted().map(JSON.string))
         default:
             guard let text = value.string?.trimmed, !text.isEmpty else { return nil }
-            switch name {
-            case "email": return .string(text.lowercased())
-            case "phone": return .string(PhoneNumber.e164(text) ?? text)
-            case "country": return .string(CountryName.isoCode(text) ?? text)
-            default: return .string(text)
+            switch comparison {
+            case .email: return .string(text.lowercased())
+            case .phone: return .string(PhoneNumber.e164(text) ?? text)
+            case .country: return .string(CountryName.isoCode(text) ?? text)
+            case .tags, .text: return .string(text)
             }
         }
     }
