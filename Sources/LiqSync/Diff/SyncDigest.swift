@@ -46,12 +46,12 @@ public enum SyncDigest {
     /// Digests of several fields folded into one: equal exactly when every field's digest is
     /// equal; `none` (no agreed value) in any field makes the whole `none`.
     struct Combined {
-        private var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        private var hash = SyncDigest.fnvOffset
         private var missing = false
 
         mutating func add(_ digest: UInt64) {
             if digest == SyncDigest.none { missing = true }
-            hash = (hash ^ digest) &* 0x0000_0100_0000_01b3
+            hash = (hash ^ digest) &* SyncDigest.fnvPrime
             hash ^= hash >> 31
         }
 
@@ -65,21 +65,24 @@ public enum SyncDigest {
         var text = text
         return text.withUTF8 { bytes -> UInt64? in
             let quote = UInt64(UInt8(ascii: "\""))
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            hash = (hash ^ quote) &* 0x0000_0100_0000_01b3
+            var hash = (fnvOffset ^ quote) &* fnvPrime
             for byte in bytes {
                 if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return nil }
-                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+                hash = (hash ^ UInt64(byte)) &* fnvPrime
             }
-            return (hash ^ quote) &* 0x0000_0100_0000_01b3
+            return (hash ^ quote) &* fnvPrime
         }
     }
 
+    /// FNV-1a 64's offset basis and prime.
+    static let fnvOffset: UInt64 = 0xcbf2_9ce4_8422_2325
+    static let fnvPrime: UInt64 = 0x0000_0100_0000_01b3
+
     static func fnv(_ bytes: [UInt8]) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var hash = fnvOffset
         for byte in bytes {
             hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
+            hash = hash &* fnvPrime
         }
         return hash
     }
