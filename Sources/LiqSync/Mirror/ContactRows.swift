@@ -87,33 +87,41 @@ enum ContactRows {
         }
     }
 
-    /// Runs a statement whose one parameter is `text` (the queue inserts: one per contact, so no
-    /// `StatementArguments` boxing).
-    static func execute(_ statement: Statement, text: String, in db: Database) throws {
+    /// Runs a statement whose one parameter is a contact's rowid (the queue inserts: one per
+    /// contact, so no `StatementArguments` boxing).
+    static func execute(_ statement: Statement, rowid: Int64, in db: Database) throws {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
-        RawSQL.bind(text, at: 1, to: handle)
+        sqlite3_bind_int64(handle, 1, rowid)
         try RawSQL.execute(handle, in: db)
     }
 
-    /// What the mirror holds for those ids, in one query: which have a row at all (live or marked
-    /// deleted), and the raw JSON of the live ones.
-    static func stored(ids: [String], in db: Database) throws -> (existing: Set<String>, live: [String: String]) {
-        var existing = Set<String>(minimumCapacity: ids.count)
-        var live: [String: String] = [:]
-        try db.forEachRow("SELECT id, CASE WHEN deleted_at IS NULL THEN raw END FROM contacts WHERE id IN", keys: ids) { row in
-            let id: String = row[0]
-            existing.insert(id)
-            if let raw: String = row[1] { live[id] = raw }
-        }
-        return (existing, live)
+    /// A contact the mirror holds: its rowid, and its raw JSON unless it is marked deleted.
+    struct Stored {
+        var rowid: Int64
+        var liveRaw: String?
     }
 
-    /// Writes one contact unless its live stored raw JSON is identical; says what changed.
-    static func write(_ row: Prepared, storedRaw: String?, exists: Bool, upsert: Statement, in db: Database) throws -> RecordChange {
-        if let storedRaw, storedRaw == row.raw { return .unchanged }
+    /// What the mirror holds for those ids, in one query (ids it does not hold are absent).
+    static func stored(ids: [String], in db: Database) throws -> [String: Stored] {
+        var stored: [String: Stored] = [:]
+        stored.reserveCapacity(ids.count)
+        try db.forEachRow("SELECT id, rowid, CASE WHEN deleted_at IS NULL THEN raw END FROM contacts WHERE id IN", keys: ids) { row in
+            stored[row[0]] = Stored(rowid: row[1], liveRaw: row[2])
+        }
+        return stored
+    }
+
+    /// Writes one contact unless its live stored raw JSON is identical; says what changed and
+    /// the contact's rowid.
+    static func write(_ row: Prepared, stored: Stored?, upsert: Statement, in db: Database) throws -> (change: RecordChange, rowid: Int64) {
+        guard let stored else {
+            try row.execute(upsert, in: db)
+            return (.new, db.lastInsertedRowID)
+        }
+        if let raw = stored.liveRaw, raw == row.raw { return (.unchanged, stored.rowid) }
         try row.execute(upsert, in: db)
-        return exists ? .updated : .new
+        return (.updated, stored.rowid)
     }
 
     /// The forms a person types a phone in: full E.164 digits, national number, local number,
@@ -134,7 +142,7 @@ enum ContactRows {
         try db.execute(
             sql: """
                 UPDATE contacts SET deleted_at = ?
-                WHERE deleted_at IS NULL AND id NOT IN (SELECT contact_id FROM pull_seen)
+                WHERE deleted_at IS NULL AND rowid NOT IN (SELECT contact_rowid FROM pull_seen)
                 """, arguments: [time])
         return db.changesCount
     }

@@ -95,9 +95,7 @@ extension MirrorDatabase {
                 arguments: [planId, entry.changeId, entry.status.rawValue, entry.recordId, entry.message, now])
             if let prepared {
                 let stored = try ContactRows.stored(ids: [prepared.id], in: db)
-                _ = try ContactRows.write(
-                    prepared, storedRaw: stored.live[prepared.id], exists: stored.existing.contains(prepared.id),
-                    upsert: try db.cachedStatement(sql: ContactRows.upsertSQL), in: db)
+                _ = try ContactRows.write(prepared, stored: stored[prepared.id], upsert: try db.cachedStatement(sql: ContactRows.upsertSQL), in: db)
             }
             if let link {
                 try db.execute(

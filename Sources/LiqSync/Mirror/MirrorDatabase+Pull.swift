@@ -30,6 +30,33 @@ extension MirrorDatabase {
     static let contactsCheckpointKey = "pull.contacts.dateUpdated"
     static let bulkLoadKey = "mirror.bulkLoad"
 
+    static func registerPullMigrations(_ migrator: inout DatabaseMigrator) {
+        // The pull's queue and seen set hold contacts' rowids, not their ids: a first load queues
+        // every contact in the order it is inserted, so the queue is appended to instead of
+        // growing a second tree of random ids (it was about half of a first load's writing).
+        // Contacts are never erased, so a rowid stays the same contact. Nothing reads contacts by
+        // `date_updated` (pulls keep their checkpoint in `checkpoints`), so its index goes.
+        migrator.registerMigration("v14-pull-queue-rowids") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE pull_queue_rowids (contact_rowid INTEGER PRIMARY KEY);
+                    INSERT INTO pull_queue_rowids SELECT c.rowid FROM pull_queue q JOIN contacts c ON c.id = q.contact_id;
+                    DROP TABLE pull_queue;
+                    ALTER TABLE pull_queue_rowids RENAME TO pull_queue;
+                    CREATE TABLE pull_seen_rowids (contact_rowid INTEGER PRIMARY KEY);
+                    INSERT INTO pull_seen_rowids SELECT c.rowid FROM pull_seen s JOIN contacts c ON c.id = s.contact_id;
+                    DROP TABLE pull_seen;
+                    ALTER TABLE pull_seen_rowids RENAME TO pull_seen;
+                    DROP INDEX IF EXISTS contacts_date_updated;
+                    """)
+            // A bulk load under way put its dropped indexes back from this list.
+            if var bulk: BulkLoad = try checkpoint(bulkLoadKey, in: db) {
+                bulk.statements.removeAll { $0.contains("contacts_date_updated") }
+                try saveCheckpoint(bulkLoadKey, bulk, in: db)
+            }
+        }
+    }
+
     /// The first pull into an empty mirror loads contacts without their secondary indexes and
     /// full-text triggers, then builds both once (sorted index builds and one FTS5 rebuild are
     /// several times faster than keeping them up to date row by row). The statements that put
@@ -131,24 +158,22 @@ extension MirrorDatabase {
             var state = state
             let stored = try ContactRows.stored(ids: rows.map(\.id), in: db)
             var counts = state.counts["contacts"] ?? RecordCounts()
-            let enqueue = try db.cachedStatement(sql: "INSERT OR IGNORE INTO pull_queue (contact_id) VALUES (?)")
-            let markSeen = try db.cachedStatement(sql: "INSERT OR IGNORE INTO pull_seen (contact_id) VALUES (?)")
+            let enqueue = try db.cachedStatement(sql: "INSERT OR IGNORE INTO pull_queue (contact_rowid) VALUES (?)")
+            let markSeen = try db.cachedStatement(sql: "INSERT OR IGNORE INTO pull_seen (contact_rowid) VALUES (?)")
             let upsert = try db.cachedStatement(sql: ContactRows.upsertSQL)
             // A contact twice in one batch (pages that overlap) is compared with what this batch
             // wrote for it, not with the row from before the batch.
-            var written: [String: String] = [:]
+            var written: [String: ContactRows.Stored] = [:]
             for row in rows {
-                let earlier = written.updateValue(row.raw, forKey: row.id)
-                let change = try ContactRows.write(
-                    row, storedRaw: earlier ?? stored.live[row.id], exists: earlier != nil || stored.existing.contains(row.id), upsert: upsert,
-                    in: db)
+                let (change, rowid) = try ContactRows.write(row, stored: written[row.id] ?? stored[row.id], upsert: upsert, in: db)
+                written[row.id] = ContactRows.Stored(rowid: rowid, liveRaw: row.raw)
                 switch change {
                 case .new: counts.new += 1
                 case .updated: counts.updated += 1
                 case .unchanged: break
                 }
-                if state.full || change != .unchanged { try ContactRows.execute(enqueue, text: row.id, in: db) }
-                if state.full { try ContactRows.execute(markSeen, text: row.id, in: db) }
+                if state.full || change != .unchanged { try ContactRows.execute(enqueue, rowid: rowid, in: db) }
+                if state.full { try ContactRows.execute(markSeen, rowid: rowid, in: db) }
                 if let updated = row.dateUpdated, updated > (state.newest ?? "") { state.newest = updated }
             }
             state.counts["contacts"] = counts
@@ -176,7 +201,9 @@ extension MirrorDatabase {
     /// Contacts still waiting for their tasks, notes and appointments.
     public func queuedContacts(limit: Int) async throws -> [String] {
         try await writer.read { db in
-            try String.fetchAll(db, sql: "SELECT contact_id FROM pull_queue ORDER BY rowid LIMIT ?", arguments: [limit])
+            try String.fetchAll(
+                db, sql: "SELECT c.id FROM pull_queue q JOIN contacts c ON c.rowid = q.contact_rowid ORDER BY q.contact_rowid LIMIT ?",
+                arguments: [limit])
         }
     }
 
@@ -221,7 +248,8 @@ extension MirrorDatabase {
                         try ActivityRows.replaceAppointments(appointments, of: contactId, pulledAt: time, in: db))
                 }
             }
-            try db.cachedStatement(sql: "DELETE FROM pull_queue WHERE contact_id = ?").execute(arguments: [contactId])
+            try db.cachedStatement(sql: "DELETE FROM pull_queue WHERE contact_rowid = (SELECT rowid FROM contacts WHERE id = ?)")
+                .execute(arguments: [contactId])
             try Self.saveCheckpoint(Self.activePullKey, state, in: db)
             return state
         }

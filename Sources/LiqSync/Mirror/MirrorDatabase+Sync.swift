@@ -161,9 +161,7 @@ extension MirrorDatabase {
             let ids = rows.map(\.id)
             let stored = try ContactRows.stored(ids: ids, in: db)
             let upsert = try db.cachedStatement(sql: ContactRows.upsertSQL)
-            return try rows.map { row in
-                try ContactRows.write(row, storedRaw: stored.live[row.id], exists: stored.existing.contains(row.id), upsert: upsert, in: db)
-            }
+            return try rows.map { row in try ContactRows.write(row, stored: stored[row.id], upsert: upsert, in: db).change }
         }
     }
 }

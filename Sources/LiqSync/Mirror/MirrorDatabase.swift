@@ -186,6 +186,7 @@ public struct MirrorDatabase: Sendable {
         registerTagIndexMigrations(&migrator)
         registerLeadTableMigrations(&migrator)
         registerDigestMigrations(&migrator)
+        registerPullMigrations(&migrator)
         return migrator
     }
 }

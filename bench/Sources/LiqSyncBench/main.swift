@@ -31,6 +31,15 @@ func temporaryMirror() throws -> (MirrorDatabase, URL) {
     return (try MirrorDatabase(file: directory.appendingPathComponent("mirror.sqlite")), directory)
 }
 
+/// With LIQSYNC_BENCH_KEEP set, a temporary workspace is kept (its path on stderr) to look into.
+func keepOrRemove(_ directory: URL) {
+    if ProcessInfo.processInfo.environment["LIQSYNC_BENCH_KEEP"] != nil {
+        FileHandle.standardError.write(Data("kept \(directory.path)\n".utf8))
+    } else {
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
 /// Contacts as the API returns them, from the sandbox's generator.
 func apiContacts(_ count: Int, seed: UInt64 = 99) -> (contacts: [Contact], notes: [Note]) {
     let data = SeedGenerator(seed: seed, contactCount: count).generate()
@@ -60,7 +69,7 @@ func apiContacts(_ count: Int, seed: UInt64 = 99) -> (contacts: [Contact], notes
 func benchMirror(_ count: Int, pageSize: Int = 500, grouped: Bool = true) async throws {
     let (contacts, _) = apiContacts(count)
     let (mirror, directory) = try temporaryMirror()
-    defer { try? FileManager.default.removeItem(at: directory) }
+    defer { keepOrRemove(directory) }
     var state = try await mirror.beginPull(full: false, entities: ["contacts"], since: nil)
     announceMeasuring()
     let clock = ContinuousClock()
