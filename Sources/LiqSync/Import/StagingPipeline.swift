@@ -13,6 +13,10 @@ final class StagingPipeline: @unchecked Sendable {
     private let slots = DispatchSemaphore(value: 2)
     private let lock = NSLock()
     private var failure: (any Error)?
+    /// Batches already written, handed back so the submitting thread frees them: rows freed on
+    /// the thread that allocated them do not contend with it for the allocator's lock (with the
+    /// staging thread freeing them, both threads lost a tenth of their time waiting on it).
+    private var written: [[ImportedRow]] = []
 
     init(database: MirrorDatabase, importId: Int64) {
         self.database = database
@@ -21,13 +25,20 @@ final class StagingPipeline: @unchecked Sendable {
 
     /// Queues a batch; throws the error of an earlier batch, if one failed.
     func submit(_ rows: [ImportedRow]) throws {
-        if let failure = lock.withLock({ failure }) { throw failure }
+        var done: [[ImportedRow]] = []
+        let earlier = lock.withLock { () -> (any Error)? in
+            swap(&done, &written)
+            return failure
+        }
+        done.removeAll()  // freed here, outside the lock
+        if let earlier { throw earlier }
         slots.wait()
         queue.async { [self] in
             defer { slots.signal() }
             guard lock.withLock({ failure == nil }) else { return }
             do {
                 try database.stage(rows, importId: importId)
+                lock.withLock { written.append(rows) }
             } catch {
                 lock.withLock { failure = failure ?? error }
             }
