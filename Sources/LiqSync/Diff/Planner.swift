@@ -157,6 +157,7 @@ public struct Planner: Sendable {
 
     /// Reads the contact index, the base's digests and the rows' keys and digests side by side.
     static func loadIndexes(_ database: MirrorDatabase, imports: [Int64], mask: UInt32?) throws -> (ContactIndex, RowTable) {
+        let superseded = try database.supersededSourceIds(imports: imports)
         let loaded = Mutex<(index: ContactIndex?, base: BaseDigestList?, table: RowTable?, error: (any Error)?)>((nil, nil, nil, nil))
         sideBySide(3) { part in
             do {
@@ -169,7 +170,7 @@ public struct Planner: Sendable {
                     loaded.withLock { $0.base = base }
                 default:
                     var table = RowTable()
-                    for id in imports { try database.rowDigests(importId: id, into: &table) }
+                    for id in imports { try database.rowDigests(importId: id, leavingOut: superseded[id] ?? [], into: &table) }
                     loaded.withLock { [table] in $0.table = table }
                 }
             } catch {

@@ -150,7 +150,41 @@ extension MirrorDatabase {
     }
 
     /// Appends the keys and digests of an import's staged rows, in row order, read through a covering index.
-    func rowDigests(importId: Int64, into table: inout RowTable) throws {
+    /// The LocaliQ records of older exports that a newer one supersedes: among `imports`, those
+    /// staged through the same mapping and carrying no activities are snapshots of the same export
+    /// (a nightly file named by date, a re-download as `contacts (2).csv`), and a row whose LocaliQ
+    /// id a newer one holds too is that record as it was. Per import, the ids to leave out.
+    func supersededSourceIds(imports: [Int64]) throws -> [Int64: Set<String>] {
+        guard imports.count > 1 else { return [:] }
+        return try writer.read { db in
+            var snapshots: [String: [Int64]] = [:]
+            for id in imports {
+                let range: StatementArguments = [id << 32, id << 32 | 0xFFFF_FFFF]
+                let activities = try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS(SELECT 1 FROM staged_rows INDEXED BY staged_rows_activity WHERE row_id BETWEEN ? AND ? AND activity IS NOT NULL)",
+                    arguments: range) ?? false
+                guard !activities, let mapping = try String.fetchOne(db, sql: "SELECT mapping_digest FROM imports WHERE id = ?", arguments: [id])
+                else { continue }
+                snapshots[mapping, default: []].append(id)
+            }
+            var superseded: [Int64: Set<String>] = [:]
+            for ids in snapshots.values where ids.count > 1 {
+                var newer = Set<String>()
+                for id in ids.sorted(by: >) {
+                    let held = try Set(
+                        String.fetchAll(
+                            db, sql: "SELECT source_id FROM staged_rows INDEXED BY staged_rows_sync WHERE row_id BETWEEN ? AND ? AND status = 'staged' AND source_id IS NOT NULL",
+                            arguments: [id << 32, id << 32 | 0xFFFF_FFFF]))
+                    let shared = held.intersection(newer)
+                    if !shared.isEmpty { superseded[id] = shared }
+                    newer.formUnion(held)
+                }
+            }
+            return superseded
+        }
+    }
+
+    func rowDigests(importId: Int64, leavingOut superseded: Set<String> = [], into table: inout RowTable) throws {
         try writer.read { db in
             try Self.withScanCache(db) {
                 // An upper bound without counting: the last line staged.
@@ -167,6 +201,7 @@ extension MirrorDatabase {
                 try withExtendedLifetime(statement) {
                     while try RawSQL.step(handle, in: db) {
                         var row = RowKeys(rowId: sqlite3_column_int64(handle, 0), sourceId: Self.text(handle, 1))
+                        if !superseded.isEmpty, let id = row.sourceId, superseded.contains(id) { continue }
                         if sqlite3_column_bytes(handle, 2) == SyncDigest.rowRecordSize, let blob = sqlite3_column_blob(handle, 2) {
                             let header = Self.load64(blob, at: 0)
                             row.known = UInt32(truncatingIfNeeded: header)

@@ -240,4 +240,29 @@ struct PlannerRuleTests {
         #expect(conflict.key.highlevelId == "hlA")
         #expect(conflict.conflict?.candidates == ["1", "2"])
     }
+
+    @Test("a newer export of the same LocaliQ records supersedes the older one; records only in the older still count")
+    func newerExportSupersedes() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        try workspace.database.storeContacts([
+            try #require(Contact(json: .object(["id": .string("hlA"), "email": .string("ana@example.com")]))),
+            try #require(Contact(json: .object(["id": .string("hlB"), "email": .string("ben@example.com"), "firstName": .string("Ben")]))),
+        ])
+        // Last night's file and tonight's, named by date: Ana's name changed in LocaliQ since.
+        let lastNight = try workspace.file(
+            "contacts-2026-11-29.csv", "id,email,first_name\n1,ana@example.com,Ana\n3,cara@example.com,Cara\n")
+        let tonight = try workspace.file("contacts-2026-11-30.csv", "id,email,first_name\n1,ana@example.com,Anna\n2,ben@example.com,Ben\n")
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        _ = try Importer(database: workspace.database).run(lastNight, mapping: mapping)
+        _ = try Importer(database: workspace.database).run(tonight, mapping: mapping)
+        let changes = try Planner(database: workspace.database).plan(workspace: "w").changes
+        #expect(!changes.contains { $0.conflict?.kind == .ambiguousMatch }, "\(changes.compactMap(\.conflict))")
+        let ana = try #require(changes.first { $0.key.highlevelId == "hlA" && $0.op == .update })
+        #expect(ana.after["first_name"] == .string("Anna"))
+        #expect(ana.key.localiqId == "1")
+        // Cara is only in last night's file: still a LocaliQ contact to create in HighLevel.
+        #expect(changes.contains { $0.op == .create && $0.key.localiqId == "3" })
+        #expect(!changes.contains { $0.key.highlevelId == "hlB" && $0.target == .highlevel })
+    }
 }
