@@ -149,7 +149,6 @@ extension MirrorDatabase {
         return try body()
     }
 
-    /// Appends the keys and digests of an import's staged rows, in row order, read through a covering index.
     /// The LocaliQ records of older exports that a newer one supersedes: among `imports`, those
     /// staged through the same mapping and carrying no activities are snapshots of the same export
     /// (a nightly file named by date, a re-download as `contacts (2).csv`), and a row whose LocaliQ
@@ -184,6 +183,8 @@ extension MirrorDatabase {
         }
     }
 
+    /// Appends the keys and digests of an import's staged rows, in row order, read through a covering
+    /// index; rows whose LocaliQ id is in `superseded` are left out.
     func rowDigests(importId: Int64, leavingOut superseded: Set<String> = [], into table: inout RowTable) throws {
         try writer.read { db in
             try Self.withScanCache(db) {
