@@ -27,6 +27,10 @@ public struct Puller: Sendable {
         let resumed: Bool
         if let active = try await mirror.activePull() {
             state = active
+            // The repeat guard starts again from where this run starts: a pull stopped before it
+            // kept its last cursor (or one with none, which lists from the top again) would
+            // otherwise take the first pages it fetches for pages it had already seen.
+            state.seenCursors = state.cursor.map { [$0.canonicalText] } ?? []
             resumed = true
         } else {
             let since = options.full ? nil : try await mirror.contactsCheckpoint()
@@ -75,7 +79,9 @@ public struct Puller: Sendable {
                     state.seenCursors.append(key)
                     if state.seenCursors.count > 8 { state.seenCursors.removeFirst() }
                 }
-                state.cursor = page.nextCursor
+                // The listing's end keeps the last cursor: a pull stopped before its contact phase
+                // ends resumes after the last page, not from the top.
+                state.cursor = page.nextCursor ?? state.cursor
                 try await committer.add(page.contacts, state: state, pulledAt: now())
                 done += page.contacts.count
                 progress(PullProgress(phase: .contacts, done: done, total: stopBefore == nil ? page.total : nil))
@@ -102,7 +108,7 @@ public struct Puller: Sendable {
                 var cursor: [String]?
                 if let startAfter = page.startAfter, let id = page.startAfterId { cursor = [String(Int64(startAfter)), id] }
                 if let cursor, cursor == after { throw MirrorError.repeatingCursor("GET /contacts/") }
-                state.listCursor = cursor
+                state.listCursor = cursor ?? state.listCursor
                 try await committer.add(page.contacts, state: state, pulledAt: now())
                 done += page.contacts.count
                 progress(PullProgress(phase: .contacts, done: done, total: page.total))

@@ -22,6 +22,35 @@ struct PullerTests {
         }
     }
 
+    @Test("a pull stopped after listing its last page, before its contact phase ended, resumes and finishes")
+    func resumedAfterTheLastPage() async throws {
+        try await SandboxServer.withRunning(.quick(contacts: 250)) { sandbox async throws in
+            let test = try TestWorkspace(sandbox: sandbox.info)
+            defer { test.remove() }
+            let mirror = try test.workspace.openMirror()
+            let client = try test.client()
+            // Every page listed and written with the pull's state, as a pull does; the state after
+            // the last page has no cursor (the listing's end), and the run stops right there.
+            var state = try await mirror.beginPull(full: false, entities: PullEntity.allCases.map(\.rawValue).sorted(), since: nil)
+            var cursor: JSON?
+            repeat {
+                var search = ContactSearch(pageLimit: 100, searchAfter: cursor)
+                search.sort = [(field: "dateUpdated", descending: true)]
+                let page = try await client.searchContacts(search)
+                cursor = page.nextCursor
+                if let cursor { state.seenCursors.append(cursor.canonicalText) }
+                state.cursor = cursor
+                state = try await mirror.commitContactPage(page.contacts, state: state, pulledAt: Date())
+            } while cursor != nil
+            #expect(state.seenCursors.count >= 3)
+
+            let summary = try await Puller(mirror: mirror, client: client).run(PullOptions(pageLimit: 100))
+            #expect(summary.counts["contacts"]?.new == 250)
+            #expect(try await MirrorComparison.differences(mirror, sandbox).isEmpty)
+            #expect(try await mirror.activePull() == nil)
+        }
+    }
+
     @Test("after k contacts change, an incremental pull makes at most ceil(k/pageLimit) + 3k + 2 requests and the mirror equals the sandbox")
     func incremental() async throws {
         try await SandboxServer.withRunning(.quick(contacts: 400)) { sandbox async throws in
