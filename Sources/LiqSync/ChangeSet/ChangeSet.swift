@@ -131,7 +131,7 @@ public enum ChangeSetFile {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         defer { try? FileManager.default.removeItem(at: temporary) }
-        let writer = try GzipWriter(url: temporary)
+        let writer = try GzipWriter(url: temporary, level: Self.compressionLevel)
         var hasher = SHA256()
         let encoder = encoder()
         func emit(_ data: Data) throws {
@@ -154,9 +154,12 @@ public enum ChangeSetFile {
             encoding = number + 1 < blocks.count ? Background { [block = blocks[number + 1]] in Self.encodeLines(block) } : nil
             for line in lines { try emit(Data(line.utf8)) }
         }
-        for change in set.changes {
-            if change.decision?.verdict == .accepted { accepted += 1 }
-            if change.decision?.verdict == .rejected { rejected += 1 }
+        for index in set.changes.indices {
+            switch set.changes[index].decision?.verdict {
+            case .accepted?: accepted += 1
+            case .rejected?: rejected += 1
+            default: break
+            }
         }
         let trailer = ChangeSetTrailer(
             changes: set.changes.count, counts: set.counts, conflicts: set.conflictCount, accepted: accepted, rejected: rejected,
@@ -172,6 +175,11 @@ public enum ChangeSetFile {
     }
 
     static let encodingBlock = 4_096
+
+    /// zlib level 3: on a first sync's change set (100,000 changes, 69 MB of JSON Lines) level 6
+    /// compressed 8.5× in 1.06 s of the writing thread, level 3 7.4× in 0.40 s — the write's
+    /// critical path, for files 15% larger.
+    static let compressionLevel: Int32 = 3
 
     /// The change lines of a block, in order, encoded in parts side by side.
     static func encodeLines(_ block: ArraySlice<Change>) -> [String] {

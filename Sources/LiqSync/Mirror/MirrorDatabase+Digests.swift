@@ -244,15 +244,16 @@ extension MirrorDatabase {
         try writer.read { db in
             try Self.withScanCache(db, kib: 8192) {
                 var result: [String: PlanContact] = [:]
+                result.reserveCapacity(wanted.count)
                 let expected = Dictionary(wanted.map { ($0.rowid, $0.id) }, uniquingKeysWith: { first, _ in first })
-                try db.forEachRow("SELECT id, email_key, phone_key, date_updated, deleted_at, raw, rowid FROM contacts WHERE rowid IN", keys: wanted.map(\.rowid)) { row in
-                    guard expected[row["rowid"]] == row["id"] else { return }
-                    let contact = Self.planContact(row)
+                try db.forEachStatementRow("SELECT id, email_key, phone_key, date_updated, deleted_at, raw, rowid FROM contacts WHERE rowid IN", keys: wanted.map(\.rowid)) { handle in
+                    let contact = Self.planContact(handle)
+                    guard expected[sqlite3_column_int64(handle, 6)] == contact.id else { return }
                     result[contact.id] = contact
                 }
                 let missing = wanted.map(\.id).filter { result[$0] == nil }
-                try db.forEachRow("SELECT id, email_key, phone_key, date_updated, deleted_at, raw FROM contacts WHERE id IN", keys: missing) { row in
-                    let contact = Self.planContact(row)
+                try db.forEachStatementRow("SELECT id, email_key, phone_key, date_updated, deleted_at, raw FROM contacts WHERE id IN", keys: missing) { handle in
+                    let contact = Self.planContact(handle)
                     result[contact.id] = contact
                 }
                 return result
@@ -265,13 +266,13 @@ extension MirrorDatabase {
         try writer.read { db in
             try Self.withScanCache(db, kib: 8192) {
                 var result: [Int64: PlanRow] = [:]
-                try db.forEachRow("SELECT row_id, line, source_id, email_key, phone_key, fields FROM staged_rows WHERE row_id IN", keys: rowIds) { row in
-                    let rowId: Int64 = row["row_id"]
-                    let text: String = row["fields"]
-                    let fields = (try? JSON.parse(Data(text.utf8)))?.object ?? [:]
+                result.reserveCapacity(rowIds.count)
+                try db.forEachStatementRow("SELECT row_id, line, source_id, email_key, phone_key, fields FROM staged_rows WHERE row_id IN", keys: rowIds) { handle in
+                    let rowId = sqlite3_column_int64(handle, 0)
+                    let fields = (try? JSONParser.parse(bytes: Self.bytes(handle, 5)))?.object ?? [:]
                     result[rowId] = PlanRow(
-                        importId: rowId >> 32, line: row["line"], sourceId: row["source_id"], emailKey: row["email_key"], phoneKey: row["phone_key"],
-                        fields: fields, known: known(rowId >> 32, fields))
+                        importId: rowId >> 32, line: Int(sqlite3_column_int64(handle, 1)), sourceId: Self.text(handle, 2), emailKey: Self.text(handle, 3),
+                        phoneKey: Self.text(handle, 4), fields: fields, known: known(rowId >> 32, fields))
                 }
                 return result
             }
@@ -301,10 +302,21 @@ extension MirrorDatabase {
         try writer.read { db in
             try Self.withScanCache(db, kib: 8192) {
                 var base: [String: [String: JSON]] = [:]
-                try db.forEachRow("SELECT contact_id, field, value FROM base WHERE contact_id IN", keys: contactIds) { row in
-                    let text: String = row[2]
-                    base[row[0], default: [:]][row[1]] = (try? JSON.parse(Data(text.utf8))) ?? .null
+                base.reserveCapacity(contactIds.count)
+                // Rows come in index order (contact_id, field): one contact's values are gathered, then stored.
+                var contact: String?
+                var values: [String: JSON] = [:]
+                try db.forEachStatementRow("SELECT contact_id, field, value FROM base WHERE contact_id IN", keys: contactIds) { handle in
+                    let id = Self.bytes(handle, 0)
+                    if let current = contact, !current.utf8.elementsEqual(id) {
+                        base[current, default: [:]].merge(values) { _, new in new }
+                        values.removeAll(keepingCapacity: true)
+                        contact = nil
+                    }
+                    if contact == nil { contact = String(decoding: id, as: UTF8.self) }
+                    values[Self.text(handle, 1) ?? ""] = (try? JSONParser.parse(bytes: Self.bytes(handle, 2))) ?? .null
                 }
+                if let current = contact { base[current, default: [:]].merge(values) { _, new in new } }
                 return base
             }
         }
@@ -327,17 +339,34 @@ extension MirrorDatabase {
         }
     }
 
+    /// A contact as the plan compares it, from a row of (id, email_key, phone_key, date_updated,
+    /// deleted_at, raw).
+    static func planContact(_ handle: OpaquePointer) -> PlanContact {
+        PlanContact(
+            id: text(handle, 0) ?? "", emailKey: text(handle, 1), phoneKey: text(handle, 2), dateUpdated: text(handle, 3),
+            deleted: sqlite3_column_type(handle, 4) != SQLITE_NULL, values: syncedValues(raw: bytes(handle, 5)))
+    }
+
     static func planContact(_ row: Row) -> PlanContact {
-        let text: String = row["raw"]
-        let raw = (try? JSON.parse(Data(text.utf8))) ?? .null
-        var values: [String: JSON] = [:]
-        for field in SyncField.all {
-            if let value = raw[field.highlevelKey], value != .null { values[field.name] = value }
-        }
+        var text: String = row["raw"]
         return PlanContact(
             id: row["id"], emailKey: row["email_key"], phoneKey: row["phone_key"], dateUpdated: row["date_updated"],
-            deleted: (row["deleted_at"] as String?) != nil, values: values)
+            deleted: (row["deleted_at"] as String?) != nil, values: text.withUTF8 { syncedValues(raw: UnsafeRawBufferPointer($0)) })
     }
+
+    /// The synced fields of a contact's raw JSON by canonical name (nulls left out). Only those
+    /// members are built; the rest of the record is stepped over.
+    static func syncedValues(raw: UnsafeRawBufferPointer) -> [String: JSON] {
+        let found = (try? JSONParser.members(of: raw, keys: syncedKeys)) ?? []
+        var values: [String: JSON] = [:]
+        for (field, value) in zip(SyncField.all, found) {
+            if let value, value != .null { values[field.name] = value }
+        }
+        return values
+    }
+
+    /// HighLevel's names of the synced fields, as bytes, in `SyncField.all`'s order.
+    private static let syncedKeys = SyncField.all.map { Array($0.highlevelKey.utf8) }
 
     @inline(__always)
     static func text(_ handle: OpaquePointer, _ column: Int32) -> String? {
@@ -374,6 +403,21 @@ extension MirrorDatabase {
 extension Database {
     /// Runs a query ending in `IN` for the keys, 500 at a time (SQLite's bound-parameter limit
     /// stays far away), and hands each row to `body`.
+    /// `forEachRow` through SQLite's C API: the body reads columns from the statement's handle
+    /// (`MirrorDatabase.text`, `.bytes`; valid until the next row), without a GRDB `Row` each.
+    func forEachStatementRow<Key: DatabaseValueConvertible>(_ sql: String, keys: [Key], _ body: (OpaquePointer) throws -> Void) throws {
+        for start in stride(from: 0, to: keys.count, by: 500) {
+            let chunk = Array(keys[start..<min(start + 500, keys.count)])
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let statement = try cachedStatement(sql: "\(sql) (\(placeholders))")
+            try statement.setArguments(StatementArguments(chunk))
+            try withExtendedLifetime(statement) {
+                let handle = statement.sqliteStatement
+                while try RawSQL.step(handle, in: self) { try body(handle) }
+            }
+        }
+    }
+
     func forEachRow<Key: DatabaseValueConvertible>(_ sql: String, keys: [Key], _ body: (Row) throws -> Void) throws {
         for start in stride(from: 0, to: keys.count, by: 500) {
             let chunk = Array(keys[start..<min(start + 500, keys.count)])

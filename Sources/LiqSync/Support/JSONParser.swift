@@ -18,13 +18,122 @@ struct JSONParser {
     }
 
     static func parse(_ data: Data) throws -> JSON {
-        try data.withUnsafeBytes { raw in
-            var parser = JSONParser(raw.bindMemory(to: UInt8.self))
+        try data.withUnsafeBytes { try parse(bytes: $0) }
+    }
+
+    /// Parses JSON text in place (a database column's bytes: no copy into `Data` first).
+    static func parse(bytes raw: UnsafeRawBufferPointer) throws -> JSON {
+        var parser = JSONParser(raw.bindMemory(to: UInt8.self))
+        parser.skipSpace()
+        let value = try parser.value()
+        parser.skipSpace()
+        guard parser.index == parser.bytes.count else { throw Failure(offset: parser.index, reason: "text after the value") }
+        return value
+    }
+
+    /// The values of chosen members of a top-level object, in the order of `keys` (nil for a
+    /// member that is absent). Other members are stepped over without being built: a plan reads
+    /// a dozen fields from contacts' raw JSON, which holds many more (custom fields, DND
+    /// settings, attribution). Keys are compared as bytes; a key written with escapes is decoded
+    /// first. Not an object: every value nil.
+    static func members(of raw: UnsafeRawBufferPointer, keys: [[UInt8]]) throws -> [JSON?] {
+        var found = [JSON?](repeating: nil, count: keys.count)
+        var parser = JSONParser(raw.bindMemory(to: UInt8.self))
+        parser.skipSpace()
+        guard parser.index < parser.bytes.count, parser.bytes[parser.index] == 0x7B else { return found }
+        parser.index += 1
+        parser.skipSpace()
+        if parser.index < parser.bytes.count, parser.bytes[parser.index] == 0x7D { return found }
+        while true {
             parser.skipSpace()
-            let value = try parser.value()
+            guard parser.index < parser.bytes.count, parser.bytes[parser.index] == 0x22 else { throw parser.fail("expected a key") }
+            let wanted = try parser.keyPosition(in: keys)
             parser.skipSpace()
-            guard parser.index == parser.bytes.count else { throw Failure(offset: parser.index, reason: "text after the value") }
-            return value
+            guard parser.index < parser.bytes.count, parser.bytes[parser.index] == 0x3A else { throw parser.fail("expected ':'") }
+            parser.index += 1
+            parser.skipSpace()
+            if let wanted {
+                found[wanted] = try parser.value()
+            } else {
+                try parser.skipValue()
+            }
+            parser.skipSpace()
+            guard parser.index < parser.bytes.count else { throw parser.fail("unexpected end") }
+            if parser.bytes[parser.index] == 0x2C {
+                parser.index += 1
+            } else if parser.bytes[parser.index] == 0x7D {
+                return found
+            } else {
+                throw parser.fail("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// Reads a key and says which of `keys` it is, if any.
+    private mutating func keyPosition(in keys: [[UInt8]]) throws -> Int? {
+        let start = index + 1
+        var end = start
+        while end < bytes.count, bytes[end] != 0x22, bytes[end] != 0x5C { end += 1 }
+        guard end < bytes.count, bytes[end] == 0x22 else {
+            // Escapes in the key: decode it, then compare.
+            let key = Array(try string().utf8)
+            return keys.firstIndex(of: key)
+        }
+        index = end + 1
+        let key = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        return keys.firstIndex { candidate in candidate.count == key.count && candidate.elementsEqual(key) }
+    }
+
+    /// Steps over one value, checking its structure (brackets, strings, literals) without building it.
+    private mutating func skipValue() throws {
+        guard index < bytes.count else { throw fail("unexpected end") }
+        switch bytes[index] {
+        case 0x22:
+            index += 1
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x22:
+                    index += 1
+                    return
+                case 0x5C: index += 2
+                default: index += 1
+                }
+            }
+            throw fail("unterminated string")
+        case 0x7B, 0x5B:
+            try nest()
+            defer { depth -= 1 }
+            let close: UInt8 = bytes[index] == 0x7B ? 0x7D : 0x5D
+            index += 1
+            skipSpace()
+            if index < bytes.count, bytes[index] == close {
+                index += 1
+                return
+            }
+            while true {
+                skipSpace()
+                if close == 0x7D {
+                    guard index < bytes.count, bytes[index] == 0x22 else { throw fail("expected a key") }
+                    try skipValue()
+                    skipSpace()
+                    guard index < bytes.count, bytes[index] == 0x3A else { throw fail("expected ':'") }
+                    index += 1
+                    skipSpace()
+                }
+                try skipValue()
+                skipSpace()
+                guard index < bytes.count else { throw fail("unexpected end") }
+                if bytes[index] == 0x2C {
+                    index += 1
+                } else if bytes[index] == close {
+                    index += 1
+                    return
+                } else {
+                    throw fail("expected ',' or a closing bracket")
+                }
+            }
+        default:
+            _ = try value()
         }
     }
 

@@ -95,6 +95,11 @@ struct PlannerTruthTests {
             let second = try Planner(database: mirror).plan(workspace: "w")
             #expect(first.changes == second.changes)
             #expect(!first.changes.isEmpty)
+            // Grouped as review lists them: by target, entity and operation, then by record; numbered in that order.
+            #expect(first.changes.map(\.id) == Array(1...first.changes.count))
+            let order = first.changes.map { ($0.target.rawValue, $0.entity.rawValue, $0.op.rawValue, $0.key.sortText) }
+            #expect(zip(order, order.dropFirst()).allSatisfy { !($1 < $0) })
+            #expect(Set(first.changes.map(\.target)).count == 2)
         }
     }
 }
@@ -104,12 +109,13 @@ struct PlannerRuleTests {
     /// A mirror with one contact and one staged row, with a base when given.
     private func plan(
         highlevel: [String: String], localiq: [String: String], base: [String: String]? = nil, policy: SyncPolicy = SyncPolicy(),
-        highlevelTags: [String] = [], localiqTags: String = "", baseTags: [String]? = nil
+        highlevelTags: [String] = [], localiqTags: String = "", baseTags: [String]? = nil, highlevelRaw: [String: JSON] = [:]
     ) throws -> [Change] {
         let workspace = try ImportWorkspace()
         defer { workspace.remove() }
         var raw: [String: JSON] = ["id": .string("hl1"), "email": .string("ana@example.com"), "tags": .array(highlevelTags.map(JSON.string))]
         for (key, value) in highlevel { raw[key] = .string(value) }
+        raw.merge(highlevelRaw) { _, extra in extra }
         try workspace.database.storeContacts([try #require(Contact(json: .object(raw)))])
         var header = ["id", "email", "tags"]
         var cells = ["lq1", "ana@example.com", localiqTags]
@@ -187,6 +193,21 @@ struct PlannerRuleTests {
         #expect(merged.after["tags"] == .array([.string("hl-new"), .string("lq-new"), .string("vip")]))
         let removal = try plan(highlevel: [:], localiq: [:], base: [:], highlevelTags: ["vip", "old"], localiqTags: "vip", baseTags: ["vip", "old"])
         #expect(removal.first { $0.entity == .tags && $0.op == .remove }?.after == ["tags": .array([.string("old")])])
+    }
+
+    @Test("only a contact's own fields are compared, not same-named keys nested in its raw JSON")
+    func nestedNamesAreNotFields() throws {
+        // Sorted, "attributionSource" comes before the contact's own "city" and "customFields"
+        // after it; a string holds quotes, braces and a key-like text.
+        let nested: [String: JSON] = [
+            "attributionSource": .object(["city": .string("Elsewhere"), "companyName": .string("Nested Co"), "note": .string("a \"quoted\" }, \"city\": \"Trap\"")]),
+            "customFields": .array([.object(["id": .string("cf1"), "city": .string("Elsewhere"), "value": .array([.number(1), .bool(true), .null])])]),
+            "dnd": .bool(false), "score": .number(-12.5e3),
+        ]
+        #expect(try plan(highlevel: ["city": "Boise"], localiq: ["city": "Boise", "company": ""], highlevelRaw: nested).isEmpty)
+        // The contact's own value still counts when it differs.
+        let changed = try plan(highlevel: ["city": "Boise"], localiq: ["city": "Reno"], base: ["city": "Boise"], highlevelRaw: nested)
+        #expect(changed.count == 1 && changed.first?.after == ["city": .string("Reno")] && changed.first?.before == ["city": .string("Boise")])
     }
 
     @Test("format noise is not a difference: email case, phone format, country names")
