@@ -13,8 +13,14 @@ struct ChangeSetFileTests {
                 id: index, target: index % 3 == 0 ? .localiq : .highlevel, entity: .contact, op: .update,
                 key: RecordKey(highlevelId: "hl\(index)", localiqId: "\(9_000_000_000 + index)", email: "p\(index)@example.com"),
                 before: ["company": .string("Old \(index)")], after: ["company": .string("New \(index) \"quoted\" / slash é")],
-                fields: [FieldDiff(field: "company", base: .string("Old \(index)"), highlevel: .string("Old \(index)"), localiq: .string("New"), proposed: .string("New"))],
-                reason: "changed in LocaliQ since the last sync", conflict: index % 7 == 0 ? Conflict(kind: .bothChanged, fields: ["company"]) : nil)
+                fields: [
+                    FieldDiff(field: "company", base: .string("Old \(index)"), highlevel: .string("Old \(index)"), localiq: .string("New"), proposed: .string("New")),
+                    FieldDiff(field: "tags", base: nil, highlevel: .array([.string("vip"), .number(Double(index))]), localiq: nil, proposed: nil),
+                ],
+                reason: "changed in LocaliQ since the last sync\ttab\u{1}", conflict: index % 7 == 0 ? Conflict(kind: .bothChanged, fields: ["company"], candidates: ["a", "b"]) : nil,
+                decision: index % 5 == 0
+                    ? Decision(verdict: .accepted, resolution: index % 10 == 0 ? ["company": .string("Mine"), "city": .null] : nil, by: "ops", at: "2026-11-29T10:00:00Z")
+                    : nil)
         }
         return ChangeSet(header: header, changes: changes)
     }
@@ -39,6 +45,8 @@ struct ChangeSetFileTests {
         #expect(lines.first?.contains(#""format":"liqsync-changeset""#) == true)
         #expect(lines.first?.contains(#""type":"header""#) == true)
         #expect(lines.dropFirst().dropLast().allSatisfy { $0.hasPrefix(#"{"change":{"#) && $0.hasSuffix(#""type":"change"}"#) })
+        // Each line in canonical form: keys sorted, compact, escapes as JSON writes them.
+        for line in lines { #expect(try JSON.parse(Data(line.utf8)).canonicalText == line) }
         #expect(lines.last?.contains(#""type":"trailer""#) == true)
         #expect(lines.last?.contains(#""conflicts":7"#) == true)
     }
