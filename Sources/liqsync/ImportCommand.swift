@@ -130,6 +130,12 @@ enum ImportReport {
         if summary.duplicatesCollapsed > 0 { notes.append("\(summary.duplicatesCollapsed) duplicates collapsed into the row they repeat") }
         if summary.rowsExcluded > 0 { notes.append("\(summary.rowsExcluded) staged but excluded from sync (placeholders or rows without a contact key)") }
         if !notes.isEmpty { Output.line("  " + notes.joined(separator: "; ") + ".") }
+        for old in summary.replaced ?? [] {
+            let gone = old.records - old.held
+            Output.line(
+                "  replaces import #\(old.importId) (\(URL(fileURLWithPath: old.file).lastPathComponent)), an earlier copy of this export: \(old.held) of its \(old.records) LocaliQ records are here"
+                    + (gone == 1 ? "; the other one is gone from the export." : gone > 1 ? "; the other \(gone) are gone from the export." : "."))
+        }
         if !summary.rejections.isEmpty {
             Output.line("  rejected: " + summary.rejections.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }

@@ -43,6 +43,26 @@ struct ImportCommandTests {
         #expect(strict.stdout.contains("4 rows read = 1 staged + 3 rejected"))
     }
 
+    @Test("tonight's copy of an export under a new name says which earlier import it replaces")
+    func replacesEarlierCopy() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        _ = try await CLIProcess.run(["init", "--workspace", folder.url.path])
+        func export(_ name: String, _ ids: ClosedRange<Int>) throws -> URL {
+            let url = folder.url.appendingPathComponent(name)
+            try Data(("id,email,first_name\n" + ids.map { "\($0),p\($0)@example.com,P\($0)\n" }.joined()).utf8).write(to: url)
+            return url
+        }
+        let first = try await CLIProcess.run(["import", try export("contacts-2026-11-29.csv", 1...20).path, "--workspace", folder.url.path])
+        #expect(first.code == 0 && !first.stdout.contains("replaces"))
+        let second = try await CLIProcess.run(["import", try export("contacts-2026-11-30.csv", 2...21).path, "--workspace", folder.url.path])
+        #expect(second.code == 0)
+        #expect(
+            second.stdout.contains(
+                "replaces import #1 (contacts-2026-11-29.csv), an earlier copy of this export: 19 of its 20 LocaliQ records are here; the other one is gone from the export."),
+            "\(second.stdout)")
+    }
+
     @Test("--detect says which profile fits and why; an unreadable file is one sentence and exit 1")
     func detectAndErrors() async throws {
         let folder = try TemporaryDirectory()

@@ -30,6 +30,8 @@ public struct ImportSummary: Sendable, Codable, Equatable {
     public var mappedFields: [String]?
     /// The mapping's follow-up task rule, for the plan.
     public var followUpTask: FollowUpTaskRule?
+    /// Older copies of the same export this file replaced (they take no further part in plans).
+    public var replaced: [MirrorDatabase.ReplacedSnapshot]?
 
     public var warningCount: Int { warnings.values.reduce(0, +) }
 }
@@ -110,8 +112,12 @@ public struct Importer: Sendable {
             summary = run.summary(base: summary)
             summary.followUpTask = mapping.followUpTask
             try verifyAccounting(summary, importId: importId)
-            let text = (try? String(decoding: JSONEncoder().encode(summary), as: UTF8.self)) ?? "{}"
-            try database.finishImport(id: importId, read: summary.rowsRead, staged: summary.rowsStaged, rejected: summary.rowsRejected, summary: text)
+            let finished = summary
+            summary.replaced = try database.finishImport(id: importId, read: summary.rowsRead, staged: summary.rowsStaged, rejected: summary.rowsRejected) {
+                var stored = finished
+                stored.replaced = $0
+                return (try? String(decoding: JSONEncoder().encode(stored), as: UTF8.self)) ?? "{}"
+            }
             logger.debug(
                 "import done", metadata: ["file": "\(url.lastPathComponent)", "read": "\(summary.rowsRead)", "rejected": "\(summary.rowsRejected)"])
             return summary

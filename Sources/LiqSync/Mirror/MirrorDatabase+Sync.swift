@@ -60,13 +60,15 @@ extension MirrorDatabase {
         }
     }
 
-    /// The imports a plan reads by default: the latest finished import of each file.
+    /// The imports a plan reads by default: the latest finished import of each file, unless a
+    /// newer copy of the same export replaced it (`retireSnapshots`).
     public func currentImports() throws -> [ImportRecord] {
         try writer.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM imports WHERE status = 'done' AND id IN (SELECT max(id) FROM imports WHERE status = 'done' GROUP BY file)
+                    SELECT * FROM imports WHERE status = 'done' AND retired_by IS NULL
+                        AND id IN (SELECT max(id) FROM imports WHERE status = 'done' GROUP BY file)
                     ORDER BY id
                     """
             ).map(Self.importRecord)

@@ -187,6 +187,7 @@ public struct MirrorDatabase: Sendable {
         registerLeadTableMigrations(&migrator)
         registerDigestMigrations(&migrator)
         registerPullMigrations(&migrator)
+        registerSnapshotMigrations(&migrator)
         return migrator
     }
 }

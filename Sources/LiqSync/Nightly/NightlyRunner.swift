@@ -258,6 +258,7 @@ public struct NightlyRunner: Sendable {
                 counts["staged", default: 0] += summary.rowsStaged
                 counts["rejected", default: 0] += summary.rowsRejected
                 result.rejectedRows += summary.rowsRejected
+                if let replaced = summary.replaced, !replaced.isEmpty { counts["replaced", default: 0] += replaced.count }
             }
             let day = archive.appendingPathComponent(String(Timestamp.format(Date()).prefix(10)))
             try manager.createDirectory(at: day, withIntermediateDirectories: true)

@@ -262,7 +262,7 @@ struct PlannerRuleTests {
         #expect(conflict.conflict?.candidates == ["1", "2"])
     }
 
-    @Test("a newer export of the same LocaliQ records supersedes the older one; records only in the older still count")
+    @Test("a newer export holding some of the same LocaliQ records supersedes them one by one; records only in the older still count")
     func newerExportSupersedes() throws {
         let workspace = try ImportWorkspace()
         defer { workspace.remove() }
@@ -270,7 +270,8 @@ struct PlannerRuleTests {
             try #require(Contact(json: .object(["id": .string("hlA"), "email": .string("ana@example.com")]))),
             try #require(Contact(json: .object(["id": .string("hlB"), "email": .string("ben@example.com"), "firstName": .string("Ben")]))),
         ])
-        // Last night's file and tonight's, named by date: Ana's name changed in LocaliQ since.
+        // Two files through the same mapping sharing one of their two records (too few to be
+        // copies of one export): Ana's name changed in LocaliQ since the first.
         let lastNight = try workspace.file(
             "contacts-2026-11-29.csv", "id,email,first_name\n1,ana@example.com,Ana\n3,cara@example.com,Cara\n")
         let tonight = try workspace.file("contacts-2026-11-30.csv", "id,email,first_name\n1,ana@example.com,Anna\n2,ben@example.com,Ben\n")
@@ -285,5 +286,48 @@ struct PlannerRuleTests {
         // Cara is only in last night's file: still a LocaliQ contact to create in HighLevel.
         #expect(changes.contains { $0.op == .create && $0.key.localiqId == "3" })
         #expect(!changes.contains { $0.key.highlevelId == "hlB" && $0.target == .highlevel })
+    }
+
+    /// `count` LocaliQ contacts (ids 9000…), as a CSV through `localiq-contacts`.
+    private func export(_ ids: [Int]) -> String {
+        "id,email,first_name\n" + ids.map { "\(9000 + $0),person\($0)@example.com,Person \($0)\n" }.joined()
+    }
+
+    @Test("a newer copy of the same export replaces the older: records missing from it are gone, and plans read one file")
+    func newerCopyReplaces() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        // Last night 20 people; tonight's copy, saved under a new name, lacks person 20 and adds person 21.
+        let lastNight = try Importer(database: workspace.database).run(try workspace.file("contacts-2026-11-29.csv", export(Array(1...20))), mapping: mapping)
+        let tonight = try Importer(database: workspace.database).run(
+            try workspace.file("contacts-2026-11-30.csv", export(Array(1...19) + [21])), mapping: mapping)
+        #expect(lastNight.replaced == [])
+        let replaced = try #require(tonight.replaced?.first)
+        #expect(replaced.importId == lastNight.importId && replaced.records == 20 && replaced.held == 19)
+        #expect(try workspace.database.currentImports().map(\.id) == [tonight.importId])
+        let set = try Planner(database: workspace.database).plan(workspace: "w")
+        #expect(set.header.inputs.map(\.importId) == [tonight.importId])
+        let created = Set(set.changes.filter { $0.op == .create && $0.target == .highlevel }.compactMap(\.key.localiqId))
+        #expect(created == Set((Array(1...19) + [21]).map { "\(9000 + $0)" }))
+        // A third night replaces tonight's; last night's stays retired.
+        let third = try Importer(database: workspace.database).run(try workspace.file("contacts-2026-12-01.csv", export(Array(1...19) + [21, 22])), mapping: mapping)
+        #expect(third.replaced?.map(\.importId) == [tonight.importId])
+        #expect(try workspace.database.currentImports().map(\.id) == [third.importId])
+    }
+
+    @Test("exports of other records through the same mapping, or sharing few of them, stay current")
+    func otherExportsStay() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        let east = try Importer(database: workspace.database).run(try workspace.file("east.csv", export(Array(1...10))), mapping: mapping)
+        let west = try Importer(database: workspace.database).run(try workspace.file("west.csv", export(Array(11...20))), mapping: mapping)
+        // Holds 8 of east's 10 (below nine in ten): a partial export, not a copy.
+        let partial = try Importer(database: workspace.database).run(try workspace.file("east-changes.csv", export(Array(1...8))), mapping: mapping)
+        #expect(west.replaced == [] && partial.replaced == [])
+        #expect(try workspace.database.currentImports().map(\.id) == [east.importId, west.importId, partial.importId])
+        let created = Set(try Planner(database: workspace.database).plan(workspace: "w").changes.filter { $0.op == .create }.compactMap(\.key.localiqId))
+        #expect(created == Set((1...20).map { "\(9000 + $0)" }))
     }
 }
