@@ -106,15 +106,22 @@ public struct Planner: Sendable {
             let base = batch.compactMap(\.pairContact).map { index.ids[Int($0)] }
             return Background { try Self.readBatch(database, rowIds: rowIds, known: known, contacts: contacts, base: base) }
         }
+        // What a batch's pairs agree on is written while the next batch is diffed (a first sync
+        // agrees on every field of every pair: most of its time). Each contact is in one pair of
+        // one batch, so no batch reads what another writes; one write at a time, in order.
         var reading = batches.first.map(read)
+        var recording: Background<Void>?
         for (number, batch) in batches.enumerated() {
             guard let current = try reading?.wait() else { break }
             reading = number + 1 < batches.count ? read(batches[number + 1]) : nil
             context.base = current.base
             context.finish(batch, rows: current.rows, contacts: current.contacts)
             diffed += batch.filter { $0.pairContact != nil }.count
-            try database.recordAgreements(context.takeAgreements())
+            let agreements = context.takeAgreements()
+            try recording?.wait()
+            recording = agreements.isEmpty ? nil : Background { [base = current.base] in try database.recordAgreements(agreements, knownBase: base) }
         }
+        try recording?.wait()
         phases.mark("reading and diffing \(diffed) pairs, \(triage.work.count - diffed) other records")
         var activities: [PlanActivity] = []
         for record in imports { activities += try database.planActivities(importId: record.id) }

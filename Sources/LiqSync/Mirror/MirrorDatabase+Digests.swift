@@ -45,19 +45,33 @@ extension MirrorDatabase {
     /// Recomputes the base digests of those contacts from their agreed values.
     static func refreshBaseDigests(_ contactIds: some Sequence<String>, in db: Database) throws {
         let read = try db.cachedStatement(sql: "SELECT field, value FROM base WHERE contact_id = ?")
+        var bases: [(String, [String: JSON])] = []
+        try withExtendedLifetime(read) {
+            for id in contactIds {
+                var values: [String: JSON] = [:]
+                sqlite3_reset(read.sqliteStatement)
+                RawSQL.bind(id, at: 1, to: read.sqliteStatement)
+                while try RawSQL.step(read.sqliteStatement, in: db) {
+                    values[text(read.sqliteStatement, 0) ?? ""] = (try? JSONParser.parse(bytes: bytes(read.sqliteStatement, 1))) ?? .null
+                }
+                bases.append((id, values))
+            }
+        }
+        try writeBaseDigests(bases, in: db)
+    }
+
+    /// Stores each contact's base digests computed from its whole base (none for an empty one).
+    static func writeBaseDigests(_ bases: some Sequence<(key: String, value: [String: JSON])>, in db: Database) throws {
         let write = try db.cachedStatement(sql: "INSERT OR REPLACE INTO base_digests (contact_id, digests) VALUES (?, ?)")
         let clear = try db.cachedStatement(sql: "DELETE FROM base_digests WHERE contact_id = ?")
-        for id in contactIds {
-            var values: [String: JSON] = [:]
-            let rows = try Row.fetchCursor(read, arguments: [id])
-            while let row = try rows.next() {
-                let text: String = row[1]
-                values[row[0]] = (try? JSON.parse(Data(text.utf8))) ?? .null
-            }
-            if values.isEmpty {
-                try clear.execute(arguments: [id])
-            } else {
-                try write.execute(arguments: [id, Data(SyncDigest.base(values))])
+        try withExtendedLifetime((write, clear)) {
+            for (id, values) in bases {
+                let handle = values.isEmpty ? clear.sqliteStatement : write.sqliteStatement
+                sqlite3_reset(handle)
+                sqlite3_clear_bindings(handle)
+                RawSQL.bind(id, at: 1, to: handle)
+                if !values.isEmpty { RawSQL.bind(blob: SyncDigest.base(values), at: 2, to: handle) }
+                try RawSQL.execute(handle, in: db)
             }
         }
     }

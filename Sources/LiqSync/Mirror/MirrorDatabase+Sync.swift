@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// A HighLevel contact as the plan compares it.
 public struct PlanContact: Sendable {
@@ -137,19 +138,45 @@ extension MirrorDatabase {
     /// Records values both sides hold, as the new base (JSON null: both agree the field is empty;
     /// a nil value forgets the field's base).
     public func recordAgreements(_ agreements: [(contactId: String, field: String, value: JSON?)]) throws {
+        try recordAgreements(agreements, knownBase: nil)
+    }
+
+    /// `recordAgreements`, given (when the caller read it) every base value the contacts had
+    /// before: their new base digests are then computed from those and the agreements instead of
+    /// being read back (a plan reads each pair's base before diffing it, and nothing else writes
+    /// the base meanwhile).
+    func recordAgreements(_ agreements: [(contactId: String, field: String, value: JSON?)], knownBase: [String: [String: JSON]]?) throws {
         guard !agreements.isEmpty else { return }
         try writer.write { db in
             let now = Timestamp.format(Date())
+            // Bound through SQLite's C API: a first sync agrees on every field of every pair (13
+            // million rows for a million contacts), where `StatementArguments` cost more than SQLite.
             let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO base (contact_id, field, value, agreed_at) VALUES (?, ?, ?, ?)")
             let clear = try db.cachedStatement(sql: "DELETE FROM base WHERE contact_id = ? AND field = ?")
-            for agreement in agreements {
-                if let value = agreement.value {
-                    try upsert.execute(arguments: [agreement.contactId, agreement.field, value.canonicalText, now])
-                } else {
-                    try clear.execute(arguments: [agreement.contactId, agreement.field])
+            try withExtendedLifetime((upsert, clear)) {
+                for agreement in agreements {
+                    let handle = agreement.value == nil ? clear.sqliteStatement : upsert.sqliteStatement
+                    sqlite3_reset(handle)
+                    sqlite3_clear_bindings(handle)
+                    RawSQL.bind(agreement.contactId, at: 1, to: handle)
+                    RawSQL.bind(agreement.field, at: 2, to: handle)
+                    if let value = agreement.value {
+                        RawSQL.bind(value.canonicalText, at: 3, to: handle)
+                        RawSQL.bind(now, at: 4, to: handle)
+                    }
+                    try RawSQL.execute(handle, in: db)
                 }
             }
-            try Self.refreshBaseDigests(Set(agreements.map(\.contactId)).sorted(), in: db)
+            guard let knownBase else {
+                try Self.refreshBaseDigests(Set(agreements.map(\.contactId)).sorted(), in: db)
+                return
+            }
+            var bases: [String: [String: JSON]] = [:]
+            for agreement in agreements {
+                if bases[agreement.contactId] == nil { bases[agreement.contactId] = knownBase[agreement.contactId] ?? [:] }
+                bases[agreement.contactId]?[agreement.field] = agreement.value
+            }
+            try Self.writeBaseDigests(bases, in: db)
         }
     }
 }

@@ -72,6 +72,26 @@ struct PlannerDigestTests {
         #expect(changes.first?.after["city"] == .string("Dallas"))
     }
 
+    @Test("agreeing on one more field keeps the pair's other agreed fields in its base digest: the next plan skips the pair")
+    func agreementKeepsTheRestOfTheBase() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        func contact(city: String) throws -> Contact {
+            try #require(Contact(json: .object(["id": .string("hl1"), "email": .string("ana@example.com"), "firstName": .string("Ana"), "city": .string(city)])))
+        }
+        try workspace.database.storeContacts([try contact(city: "Austin")])
+        _ = try Importer(database: workspace.database).run(try workspace.file("a.csv", "id,email,first_name,city\nlq1,ana@example.com,Ana,Austin\n"), mapping: mapping)
+        #expect(try Planner(database: workspace.database).plan(workspace: "w").changes.isEmpty)
+        // Both sides move to the same new city: no change, and the city is agreed anew.
+        try workspace.database.storeContacts([try contact(city: "Dallas")])
+        _ = try Importer(database: workspace.database).run(try workspace.file("a.csv", "id,email,first_name,city\nlq1,ana@example.com,Ana,Dallas\n"), mapping: mapping)
+        let moved = try Planner(database: workspace.database).planMeasured(workspace: "w")
+        #expect(moved.changeSet.changes.isEmpty && moved.statistics.pairsDiffed == 1)
+        let next = try Planner(database: workspace.database).planMeasured(workspace: "w")
+        #expect(next.changeSet.changes.isEmpty && next.statistics == Planner.Statistics(matchedPairs: 1, pairsDiffed: 0))
+    }
+
     @Test("a HighLevel id column matches before the email, whether or not the row has a digest record")
     func highlevelIdColumn() throws {
         let workspace = try ImportWorkspace()
