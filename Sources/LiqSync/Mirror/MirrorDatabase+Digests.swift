@@ -25,8 +25,7 @@ extension MirrorDatabase {
             }
             // Staged rows written before keep no digest record: a plan diffs them in full (the
             // next import of each file stages its rows with one).
-            let ids = try String.fetchAll(db, sql: "SELECT DISTINCT contact_id FROM base")
-            try refreshBaseDigests(ids, in: db)
+            try legacyRefreshBaseDigests(in: db)
             // Covering indexes: the plan reads these columns of every record without touching
             // the records' pages (raw JSON, cells), which are most of the file.
             try db.execute(
@@ -42,26 +41,47 @@ extension MirrorDatabase {
         }
     }
 
-    /// Recomputes the base digests of those contacts from their agreed values.
-    static func refreshBaseDigests(_ contactIds: some Sequence<String>, in db: Database) throws {
-        let read = try db.cachedStatement(sql: "SELECT field, value FROM base WHERE contact_id = ?")
-        var bases: [(String, [String: JSON])] = []
-        try withExtendedLifetime(read) {
-            for id in contactIds {
-                var values: [String: JSON] = [:]
-                sqlite3_reset(read.sqliteStatement)
-                RawSQL.bind(id, at: 1, to: read.sqliteStatement)
-                while try RawSQL.step(read.sqliteStatement, in: db) {
-                    values[text(read.sqliteStatement, 0) ?? ""] = (try? JSONParser.parse(bytes: bytes(read.sqliteStatement, 1))) ?? .null
-                }
-                bases.append((id, values))
-            }
+    /// The base digests of every contact, from the base as it was stored before v16 (one row per
+    /// field): only migration v12 calls this, on a mirror still in that format.
+    private static func legacyRefreshBaseDigests(in db: Database) throws {
+        var bases: [String: [String: JSON]] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT contact_id, field, value FROM base")
+        while let row = try rows.next() {
+            let text: String = row[2]
+            bases[row[0], default: [:]][row[1]] = (try? JSON.parse(Data(text.utf8))) ?? .null
         }
         try writeBaseDigests(bases, in: db)
     }
 
+    /// The agreed values of one contact (empty when nothing is agreed).
+    static func base(of contactId: String, in db: Database) throws -> [String: JSON] {
+        guard let text = try String.fetchOne(db, sql: "SELECT agreed FROM base WHERE contact_id = ?", arguments: [contactId]) else { return [:] }
+        return (try? JSON.parse(Data(text.utf8)))?.object ?? [:]
+    }
+
+    /// Stores contacts' whole bases — one row each, the values as one JSON object — with their
+    /// digests; an empty base removes both.
+    static func storeBases(_ bases: [(contactId: String, values: [String: JSON])], at time: String, in db: Database) throws {
+        let write = try db.cachedStatement(sql: "INSERT OR REPLACE INTO base (contact_id, agreed, agreed_at) VALUES (?, ?, ?)")
+        let clear = try db.cachedStatement(sql: "DELETE FROM base WHERE contact_id = ?")
+        try withExtendedLifetime((write, clear)) {
+            for (id, values) in bases {
+                let handle = values.isEmpty ? clear.sqliteStatement : write.sqliteStatement
+                sqlite3_reset(handle)
+                sqlite3_clear_bindings(handle)
+                RawSQL.bind(id, at: 1, to: handle)
+                if !values.isEmpty {
+                    RawSQL.bind(JSON.object(values).canonicalText, at: 2, to: handle)
+                    RawSQL.bind(time, at: 3, to: handle)
+                }
+                try RawSQL.execute(handle, in: db)
+            }
+        }
+        try writeBaseDigests(bases.map { (key: $0.contactId, value: $0.values) }, in: db)
+    }
+
     /// Stores each contact's base digests computed from its whole base (none for an empty one).
-    static func writeBaseDigests(_ bases: some Sequence<(key: String, value: [String: JSON])>, in db: Database) throws {
+    private static func writeBaseDigests(_ bases: some Sequence<(key: String, value: [String: JSON])>, in db: Database) throws {
         let write = try db.cachedStatement(sql: "INSERT OR REPLACE INTO base_digests (contact_id, digests) VALUES (?, ?)")
         let clear = try db.cachedStatement(sql: "DELETE FROM base_digests WHERE contact_id = ?")
         try withExtendedLifetime((write, clear)) {
@@ -317,20 +337,9 @@ extension MirrorDatabase {
             try Self.withScanCache(db, kib: 8192) {
                 var base: [String: [String: JSON]] = [:]
                 base.reserveCapacity(contactIds.count)
-                // Rows come in index order (contact_id, field): one contact's values are gathered, then stored.
-                var contact: String?
-                var values: [String: JSON] = [:]
-                try db.forEachStatementRow("SELECT contact_id, field, value FROM base WHERE contact_id IN", keys: contactIds) { handle in
-                    let id = Self.bytes(handle, 0)
-                    if let current = contact, !current.utf8.elementsEqual(id) {
-                        base[current, default: [:]].merge(values) { _, new in new }
-                        values.removeAll(keepingCapacity: true)
-                        contact = nil
-                    }
-                    if contact == nil { contact = String(decoding: id, as: UTF8.self) }
-                    values[Self.text(handle, 1) ?? ""] = (try? JSONParser.parse(bytes: Self.bytes(handle, 2))) ?? .null
+                try db.forEachStatementRow("SELECT contact_id, agreed FROM base WHERE contact_id IN", keys: contactIds) { handle in
+                    base[Self.text(handle, 0) ?? ""] = (try? JSONParser.parse(bytes: Self.bytes(handle, 1)))?.object ?? [:]
                 }
-                if let current = contact { base[current, default: [:]].merge(values) { _, new in new } }
                 return base
             }
         }

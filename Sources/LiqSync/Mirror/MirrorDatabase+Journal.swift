@@ -102,13 +102,9 @@ extension MirrorDatabase {
                     sql: "INSERT OR REPLACE INTO links (localiq_id, contact_id, method, linked_at) VALUES (?, ?, 'apply', ?)",
                     arguments: [link.localiqId, link.contactId, now])
             }
-            if let contactId = link?.contactId ?? contact?.id {
-                for (field, value) in agreed {
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO base (contact_id, field, value, agreed_at) VALUES (?, ?, ?, ?)",
-                        arguments: [contactId, field, value.canonicalText, now])
-                }
-                if !agreed.isEmpty { try Self.refreshBaseDigests([contactId], in: db) }
+            if let contactId = link?.contactId ?? contact?.id, !agreed.isEmpty {
+                let values = try Self.base(of: contactId, in: db).merging(agreed) { _, new in new }
+                try Self.storeBases([(contactId, values)], at: now, in: db)
             }
         }
     }

@@ -50,6 +50,27 @@ extension MirrorDatabase {
         }
     }
 
+    static func registerBaseMigrations(_ migrator: inout DatabaseMigrator) {
+        // The base becomes one row per contact, its agreed values one JSON object: a first sync of
+        // a million contacts wrote thirteen million rows (the largest table after staging), and
+        // each agreement rewrote a row per field.
+        migrator.registerMigration("v16-base-per-contact") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE base_per_contact (
+                        contact_id TEXT NOT NULL PRIMARY KEY,
+                        agreed TEXT NOT NULL,
+                        agreed_at TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    INSERT INTO base_per_contact (contact_id, agreed, agreed_at)
+                        SELECT contact_id, json_group_object(field, CASE WHEN json_valid(value) THEN json(value) ELSE json_quote(value) END), max(agreed_at)
+                        FROM base GROUP BY contact_id;
+                    DROP TABLE base;
+                    ALTER TABLE base_per_contact RENAME TO base;
+                    """)
+        }
+    }
+
     /// Every contact with the synced fields read from its raw JSON (the plan itself reads only
     /// the contacts it must diff; tests and benchmarks read them all).
     public func planContacts() throws -> [PlanContact] {
@@ -149,34 +170,19 @@ extension MirrorDatabase {
         guard !agreements.isEmpty else { return }
         try writer.write { db in
             let now = Timestamp.format(Date())
-            // Bound through SQLite's C API: a first sync agrees on every field of every pair (13
-            // million rows for a million contacts), where `StatementArguments` cost more than SQLite.
-            let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO base (contact_id, field, value, agreed_at) VALUES (?, ?, ?, ?)")
-            let clear = try db.cachedStatement(sql: "DELETE FROM base WHERE contact_id = ? AND field = ?")
-            try withExtendedLifetime((upsert, clear)) {
-                for agreement in agreements {
-                    let handle = agreement.value == nil ? clear.sqliteStatement : upsert.sqliteStatement
-                    sqlite3_reset(handle)
-                    sqlite3_clear_bindings(handle)
-                    RawSQL.bind(agreement.contactId, at: 1, to: handle)
-                    RawSQL.bind(agreement.field, at: 2, to: handle)
-                    if let value = agreement.value {
-                        RawSQL.bind(value.canonicalText, at: 3, to: handle)
-                        RawSQL.bind(now, at: 4, to: handle)
-                    }
-                    try RawSQL.execute(handle, in: db)
-                }
-            }
-            guard let knownBase else {
-                try Self.refreshBaseDigests(Set(agreements.map(\.contactId)).sorted(), in: db)
-                return
-            }
-            var bases: [String: [String: JSON]] = [:]
+            // One row per contact: a first sync agrees on every field of every pair, a dozen rows
+            // per contact when the base had one per field.
+            var bases: [(contactId: String, values: [String: JSON])] = []
+            var position: [String: Int] = [:]
             for agreement in agreements {
-                if bases[agreement.contactId] == nil { bases[agreement.contactId] = knownBase[agreement.contactId] ?? [:] }
-                bases[agreement.contactId]?[agreement.field] = agreement.value
+                if position[agreement.contactId] == nil {
+                    position[agreement.contactId] = bases.count
+                    let before = try knownBase.map { $0[agreement.contactId] ?? [:] } ?? Self.base(of: agreement.contactId, in: db)
+                    bases.append((agreement.contactId, before))
+                }
+                if let index = position[agreement.contactId] { bases[index].values[agreement.field] = agreement.value }
             }
-            try Self.writeBaseDigests(bases, in: db)
+            try Self.storeBases(bases, at: now, in: db)
         }
     }
 }

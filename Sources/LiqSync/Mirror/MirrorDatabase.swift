@@ -188,6 +188,7 @@ public struct MirrorDatabase: Sendable {
         registerDigestMigrations(&migrator)
         registerPullMigrations(&migrator)
         registerSnapshotMigrations(&migrator)
+        registerBaseMigrations(&migrator)
         return migrator
     }
 }
