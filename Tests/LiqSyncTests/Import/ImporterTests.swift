@@ -38,6 +38,8 @@ enum Fixtures {
         for _ in 0..<4 { directory.deleteLastPathComponent() }
         return directory.appendingPathComponent("fixtures/localiq")
     }
+
+    static var mirrors: URL { localiq.deletingLastPathComponent().appendingPathComponent("mirrors") }
 }
 
 @Suite("Importer: the committed fixtures")
