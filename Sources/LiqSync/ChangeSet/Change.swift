@@ -224,6 +224,60 @@ extension Change {
     }
 }
 
+extension Change {
+    /// A change line's `change` object read back — what `Codable` would decode from it (absent
+    /// and null optionals are nil; a missing key or a value of the wrong type is an error),
+    /// taken from a parsed `JSON` instead of through `JSONDecoder`, which was most of the time
+    /// `review` took to open a large change set.
+    init(line value: JSON) throws {
+        struct Malformed: Error {}
+        func text(_ value: JSON?) throws -> String {
+            guard let text = value?.string else { throw Malformed() }
+            return text
+        }
+        func optionalText(_ value: JSON?) throws -> String? {
+            guard let value, value != .null else { return nil }
+            return try text(value)
+        }
+        func optional(_ value: JSON?) -> JSON? { value == .null ? nil : value }
+        func texts(_ value: JSON?) throws -> [String] {
+            guard let items = value?.array else { throw Malformed() }
+            return try items.map { try text($0) }
+        }
+        func object(_ value: JSON?) throws -> [String: JSON] {
+            guard let members = value?.object else { throw Malformed() }
+            return members
+        }
+        func raw<T: RawRepresentable<String>>(_ value: JSON?) throws -> T {
+            guard let parsed = T(rawValue: try text(value)) else { throw Malformed() }
+            return parsed
+        }
+        guard let number = value["id"]?.number, let id = Int(exactly: number) else { throw Malformed() }
+        let key = try object(value["key"])
+        self.init(
+            id: id, target: try raw(value["target"]), entity: try raw(value["entity"]), op: try raw(value["op"]),
+            key: RecordKey(
+                highlevelId: try optionalText(key["highlevelId"]), localiqId: try optionalText(key["localiqId"]), email: try optionalText(key["email"]),
+                phone: try optionalText(key["phone"])),
+            before: try object(value["before"]), after: try object(value["after"]),
+            fields: try (value["fields"]?.array ?? { throw Malformed() }()).map { item in
+                let diff = try object(item)
+                return FieldDiff(
+                    field: try text(diff["field"]), base: optional(diff["base"]), highlevel: optional(diff["highlevel"]), localiq: optional(diff["localiq"]),
+                    proposed: optional(diff["proposed"]))
+            },
+            reason: try text(value["reason"]))
+        if let conflict = optional(value["conflict"]) {
+            self.conflict = Conflict(kind: try raw(conflict["kind"]), fields: try texts(conflict["fields"]), candidates: try texts(conflict["candidates"]))
+        }
+        if let decision = optional(value["decision"]) {
+            self.decision = Decision(
+                verdict: try raw(decision["verdict"]), resolution: try optional(decision["resolution"]).map { try object($0) }, by: try text(decision["by"]),
+                at: try text(decision["at"]))
+        }
+    }
+}
+
 extension RecordKey {
     var json: JSON {
         var object: [String: JSON] = [:]

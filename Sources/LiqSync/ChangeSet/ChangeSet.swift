@@ -229,6 +229,15 @@ public enum ChangeSetFile {
         var changes: [Change] = []
         do {
             while let line = try reader.nextLine() {
+                // Change lines (nearly all of them) are parsed once, straight into a change.
+                let parsed = line.withUnsafeBytes { try? JSONParser.parse(bytes: $0) }
+                if header != nil, let parsed, parsed["type"] == .string("change") {
+                    guard let value = parsed["change"], let change = try? Change(line: value) else { throw ChangeSetError.tampered(url.path) }
+                    changes.append(change)
+                    line.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                    hasher.update(data: Data([0x0A]))
+                    continue
+                }
                 let data = Data(line)
                 let probe = try? decoder.decode(TypeProbe.self, from: data)
                 switch probe?.type {
