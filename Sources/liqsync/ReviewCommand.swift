@@ -57,7 +57,7 @@ struct ReviewCommand: ParsableCommand {
     @Flag(help: "Ask about each selected change in turn.")
     var interactive = false
 
-    @Option(help: "Write a self-contained HTML review page to this file.")
+    @Option(help: "Write a self-contained HTML review page of the selected changes (at most 5,000 in full) to this file.")
     var html: String?
 
     @Option(help: "Who is reviewing (default: $USER).")
@@ -96,8 +96,12 @@ struct ReviewCommand: ParsableCommand {
             try runInteractive(&set, url: url, selection: selection, by: by)
         }
         if let html {
-            try AtomicFile.write(Data(ChangeRendering.html(set, path: url.path).utf8), to: URL(fileURLWithPath: html))
-            Output.line("Wrote the review page \(html).")
+            try AtomicFile.write(Data(ChangeRendering.html(set, path: url.path, selected: selection.matches).utf8), to: URL(fileURLWithPath: html))
+            let count = set.changes.count { selection.matches($0) }
+            Output.line(
+                count > ChangeRendering.pageLimit
+                    ? "Wrote the review page \(html): \(ChangeRendering.pageLimit) of \(count) changes in full, conflicts first; narrow it with --conflicts, --entity, --op, --target or --field."
+                    : "Wrote the review page \(html).")
         }
         if changed || interactive || html != nil { return }
         let shown = set.changes.filter(selection.matches)

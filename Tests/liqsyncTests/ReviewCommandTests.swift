@@ -115,5 +115,23 @@ struct ReviewCommandTests {
         let changesAt = try #require(text.range(of: "Changes (4)")).lowerBound
         #expect(conflictAt < changesAt)
         #expect(!text.contains("<script"))
+        // The filters choose what the page shows; the counts still cover the whole plan.
+        let filtered = try await CLIProcess.run(["review", plan.path, "--html", page.path, "--target", "localiq"])
+        #expect(filtered.code == 0)
+        let localiq = String(decoding: try Data(contentsOf: page), as: UTF8.self)
+        #expect(localiq.contains("id=\"change-3\"") && !localiq.contains("id=\"change-1\"") && !localiq.contains("id=\"change-4\""))
+        #expect(localiq.contains("Changes (1)") && localiq.contains("5 changes"))
+    }
+
+    @Test("a page of a very large plan shows the first changes in full, conflicts first, and says how many more there are")
+    func htmlPageLimit() throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let set = try ChangeSetFile.read(try writePlan(in: folder.url))
+        let page = ChangeRendering.html(set, path: "plan.lqcs", limit: 2)
+        #expect(page.contains("2 of the 5 selected changes are") && page.contains("3 more are not"))
+        #expect(page.contains("id=\"change-4\"") && page.contains("id=\"change-1\""))
+        #expect(!page.contains("id=\"change-2\"") && !page.contains("id=\"change-5\""))
+        #expect(!ChangeRendering.html(set, path: "plan.lqcs").contains("more are not"))
     }
 }

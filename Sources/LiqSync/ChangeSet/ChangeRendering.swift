@@ -74,9 +74,17 @@ public enum ChangeRendering {
 
     static func escape(_ text: String) -> String { Markup.escape(text) }
 
-    /// A self-contained review page: counts, then conflicts, then every other change, each with
-    /// its field diffs. No scripts, no network; prints cleanly.
-    public static func html(_ set: ChangeSet, path: String) -> String {
+    /// Changes a review page shows in full, at most: a first sync's plan can hold a hundred
+    /// thousand, a page of which (over 100 MB) no browser opens comfortably.
+    public static let pageLimit = 5_000
+
+    /// A self-contained review page: counts of the whole plan, then the selected conflicts, then
+    /// the other selected changes, each with its field diffs — at most `limit` of them in full,
+    /// conflicts first, with a note saying how many more there are and how to narrow the page.
+    /// No scripts, no network; prints cleanly.
+    public static func html(
+        _ set: ChangeSet, path: String, selected: (Change) -> Bool = { _ in true }, limit: Int = pageLimit
+    ) -> String {
         let summary = ChangeSetSummary(set, path: path)
         var body = """
             <h1>liqsync plan review</h1>
@@ -91,12 +99,24 @@ public enum ChangeRendering {
             body += "<tr><td>\(escape(parts[0]))</td><td>\(escape(parts[1]))</td><td>\(escape(parts[2]))</td><td>\(count)</td></tr>\n"
         }
         body += "</tbody></table>\n"
-        let conflicts = set.changes.filter { $0.conflict != nil }
-        let others = set.changes.filter { $0.conflict == nil }
-        if !conflicts.isEmpty {
-            body += "<h2>Conflicts (\(conflicts.count))</h2>\n" + conflicts.map(section).joined()
+        let conflicts = set.changes.filter { $0.conflict != nil && selected($0) }
+        let others = set.changes.filter { $0.conflict == nil && selected($0) }
+        let shownConflicts = conflicts.prefix(limit)
+        let shownOthers = others.prefix(max(0, limit - shownConflicts.count))
+        let hidden = conflicts.count + others.count - shownConflicts.count - shownOthers.count
+        if hidden > 0 {
+            body += """
+                <p class="note"><strong>\(shownConflicts.count + shownOthers.count) of the \(conflicts.count + others.count) selected changes are \
+                shown in full</strong> (conflicts first); \(hidden) more are not. Narrow the page with <code>--conflicts</code>, \
+                <code>--entity</code>, <code>--op</code>, <code>--target</code> or <code>--field</code>, or review them with \
+                <code>liqsync review</code> on a terminal.</p>
+
+                """
         }
-        body += "<h2>Changes (\(others.count))</h2>\n" + others.map(section).joined()
+        if !conflicts.isEmpty {
+            body += "<h2>Conflicts (\(conflicts.count))</h2>\n" + shownConflicts.map(section).joined()
+        }
+        body += "<h2>Changes (\(others.count))</h2>\n" + shownOthers.map(section).joined()
         return """
             <!DOCTYPE html>
             <html lang="en">
@@ -112,6 +132,7 @@ public enum ChangeRendering {
             .old { background: #fdd; text-decoration: line-through; }
             .new { background: #dfd; }
             .meta, .reason { color: #555; }
+            .note { background: #ffd; padding: 0.5rem; }
             </style>
             </head>
             <body>
