@@ -40,61 +40,6 @@ extension MirrorDatabase {
             try db.execute(sql: "CREATE INDEX staged_rows_activity ON staged_rows(row_id) WHERE activity IS NOT NULL")
         }
     }
-
-    /// The base digests of every contact, from the base as it was stored before v16 (one row per
-    /// field): only migration v12 calls this, on a mirror still in that format.
-    private static func legacyRefreshBaseDigests(in db: Database) throws {
-        var bases: [String: [String: JSON]] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT contact_id, field, value FROM base")
-        while let row = try rows.next() {
-            let text: String = row[2]
-            bases[row[0], default: [:]][row[1]] = (try? JSON.parse(Data(text.utf8))) ?? .null
-        }
-        try writeBaseDigests(bases, in: db)
-    }
-
-    /// The agreed values of one contact (empty when nothing is agreed).
-    static func base(of contactId: String, in db: Database) throws -> [String: JSON] {
-        guard let text = try String.fetchOne(db, sql: "SELECT agreed FROM base WHERE contact_id = ?", arguments: [contactId]) else { return [:] }
-        return (try? JSON.parse(Data(text.utf8)))?.object ?? [:]
-    }
-
-    /// Stores contacts' whole bases — one row each, the values as one JSON object — with their
-    /// digests; an empty base removes both.
-    static func storeBases(_ bases: [(contactId: String, values: [String: JSON])], at time: String, in db: Database) throws {
-        let write = try db.cachedStatement(sql: "INSERT OR REPLACE INTO base (contact_id, agreed, agreed_at) VALUES (?, ?, ?)")
-        let clear = try db.cachedStatement(sql: "DELETE FROM base WHERE contact_id = ?")
-        try withExtendedLifetime((write, clear)) {
-            for (id, values) in bases {
-                let handle = values.isEmpty ? clear.sqliteStatement : write.sqliteStatement
-                sqlite3_reset(handle)
-                sqlite3_clear_bindings(handle)
-                RawSQL.bind(id, at: 1, to: handle)
-                if !values.isEmpty {
-                    RawSQL.bind(JSON.object(values).canonicalText, at: 2, to: handle)
-                    RawSQL.bind(time, at: 3, to: handle)
-                }
-                try RawSQL.execute(handle, in: db)
-            }
-        }
-        try writeBaseDigests(bases.map { (key: $0.contactId, value: $0.values) }, in: db)
-    }
-
-    /// Stores each contact's base digests computed from its whole base (none for an empty one).
-    private static func writeBaseDigests(_ bases: some Sequence<(key: String, value: [String: JSON])>, in db: Database) throws {
-        let write = try db.cachedStatement(sql: "INSERT OR REPLACE INTO base_digests (contact_id, digests) VALUES (?, ?)")
-        let clear = try db.cachedStatement(sql: "DELETE FROM base_digests WHERE contact_id = ?")
-        try withExtendedLifetime((write, clear)) {
-            for (id, values) in bases {
-                let handle = values.isEmpty ? clear.sqliteStatement : write.sqliteStatement
-                sqlite3_reset(handle)
-                sqlite3_clear_bindings(handle)
-                RawSQL.bind(id, at: 1, to: handle)
-                if !values.isEmpty { RawSQL.bind(blob: SyncDigest.base(values), at: 2, to: handle) }
-                try RawSQL.execute(handle, in: db)
-            }
-        }
-    }
 }
 
 extension MirrorDatabase {
@@ -146,30 +91,6 @@ extension MirrorDatabase {
                 index.fingerprint = fingerprint.hex
                 index.indexKeys(email: emailKeys, phone: phoneKeys)
                 return index
-            }
-        }
-    }
-
-    /// The base's digests in contact id order (merged into the contact index by `attachBase`).
-    func baseDigestList(mask: UInt32?) throws -> BaseDigestList {
-        try writer.read { db in
-            try Self.withScanCache(db) {
-                var list = BaseDigestList()
-                let fields = SyncDigest.fieldCount
-                // At most one base per contact: reserved up front rather than grown by doubling.
-                let bound = min(try Int.fetchOne(db, sql: "SELECT max(rowid) FROM contacts") ?? 0, 50_000_000)
-                list.ids.reserveCapacity(bound)
-                list.digests.reserveCapacity(bound * (mask == nil ? fields : 1))
-                let statement = try db.makeStatement(sql: "SELECT contact_id, digests FROM base_digests ORDER BY contact_id")
-                let handle = statement.sqliteStatement
-                try withExtendedLifetime(statement) {
-                    while try RawSQL.step(handle, in: db) {
-                        guard sqlite3_column_bytes(handle, 1) == fields * 8, let blob = sqlite3_column_blob(handle, 1) else { continue }
-                        list.ids.append(Self.bytes(handle, 0))
-                        Self.appendDigests(blob, at: 0, mask: mask, to: &list.digests)
-                    }
-                }
-                return list
             }
         }
     }
@@ -331,20 +252,6 @@ extension MirrorDatabase {
         }
     }
 
-    /// The agreed values of chosen contacts.
-    func baseValues(contactIds: [String]) throws -> [String: [String: JSON]] {
-        try writer.read { db in
-            try Self.withScanCache(db, kib: 8192) {
-                var base: [String: [String: JSON]] = [:]
-                base.reserveCapacity(contactIds.count)
-                try db.forEachStatementRow("SELECT contact_id, agreed FROM base WHERE contact_id IN", keys: contactIds) { handle in
-                    base[Self.text(handle, 0) ?? ""] = (try? JSONParser.parse(bytes: Self.bytes(handle, 1)))?.object ?? [:]
-                }
-                return base
-            }
-        }
-    }
-
     /// LocaliQ id → position in the contact index, for links to contacts the mirror holds
     /// (building the index's lookup by id when there are links).
     func linkIndex(_ contacts: inout ContactIndex) throws -> [String: Int32] {
@@ -412,7 +319,7 @@ extension MirrorDatabase {
 
     /// Appends a record's digests: all of them, or with a mask one combined over its fields.
     @inline(__always)
-    private static func appendDigests(_ blob: UnsafeRawPointer, at offset: Int, mask: UInt32?, to digests: inout [UInt64]) {
+    static func appendDigests(_ blob: UnsafeRawPointer, at offset: Int, mask: UInt32?, to digests: inout [UInt64]) {
         guard let mask else {
             for field in 0..<SyncDigest.fieldCount { digests.append(load64(blob, at: offset + field * 8)) }
             return

@@ -50,27 +50,6 @@ extension MirrorDatabase {
         }
     }
 
-    static func registerBaseMigrations(_ migrator: inout DatabaseMigrator) {
-        // The base becomes one row per contact, its agreed values one JSON object: a first sync of
-        // a million contacts wrote thirteen million rows (the largest table after staging), and
-        // each agreement rewrote a row per field.
-        migrator.registerMigration("v16-base-per-contact") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE base_per_contact (
-                        contact_id TEXT NOT NULL PRIMARY KEY,
-                        agreed TEXT NOT NULL,
-                        agreed_at TEXT NOT NULL
-                    ) WITHOUT ROWID;
-                    INSERT INTO base_per_contact (contact_id, agreed, agreed_at)
-                        SELECT contact_id, json_group_object(field, CASE WHEN json_valid(value) THEN json(value) ELSE json_quote(value) END), max(agreed_at)
-                        FROM base GROUP BY contact_id;
-                    DROP TABLE base;
-                    ALTER TABLE base_per_contact RENAME TO base;
-                    """)
-        }
-    }
-
     /// Every contact with the synced fields read from its raw JSON (the plan itself reads only
     /// the contacts it must diff; tests and benchmarks read them all).
     public func planContacts() throws -> [PlanContact] {
@@ -154,36 +133,6 @@ extension MirrorDatabase {
     /// Whether the mirror holds a contact with this id.
     public func contactExists(_ id: String) throws -> Bool {
         try writer.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM contacts WHERE id = ?", arguments: [id]) ?? false }
-    }
-
-    /// Records values both sides hold, as the new base (JSON null: both agree the field is empty;
-    /// a nil value forgets the field's base).
-    public func recordAgreements(_ agreements: [(contactId: String, field: String, value: JSON?)]) throws {
-        try recordAgreements(agreements, knownBase: nil)
-    }
-
-    /// `recordAgreements`, given (when the caller read it) every base value the contacts had
-    /// before: their new base digests are then computed from those and the agreements instead of
-    /// being read back (a plan reads each pair's base before diffing it, and nothing else writes
-    /// the base meanwhile).
-    func recordAgreements(_ agreements: [(contactId: String, field: String, value: JSON?)], knownBase: [String: [String: JSON]]?) throws {
-        guard !agreements.isEmpty else { return }
-        try writer.write { db in
-            let now = Timestamp.format(Date())
-            // One row per contact: a first sync agrees on every field of every pair, a dozen rows
-            // per contact when the base had one per field.
-            var bases: [(contactId: String, values: [String: JSON])] = []
-            var position: [String: Int] = [:]
-            for agreement in agreements {
-                if position[agreement.contactId] == nil {
-                    position[agreement.contactId] = bases.count
-                    let before = try knownBase.map { $0[agreement.contactId] ?? [:] } ?? Self.base(of: agreement.contactId, in: db)
-                    bases.append((agreement.contactId, before))
-                }
-                if let index = position[agreement.contactId] { bases[index].values[agreement.field] = agreement.value }
-            }
-            try Self.storeBases(bases, at: now, in: db)
-        }
     }
 }
 
