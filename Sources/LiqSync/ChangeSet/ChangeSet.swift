@@ -122,11 +122,6 @@ public enum ChangeSetFile {
         return encoder
     }
 
-    private struct ChangeLine: Codable {
-        var type = "change"
-        var change: Change
-    }
-
     private struct TypeProbe: Decodable {
         var type: String?
         var format: String?
@@ -229,7 +224,8 @@ public enum ChangeSetFile {
         var changes: [Change] = []
         do {
             while let line = try reader.nextLine() {
-                // Change lines (nearly all of them) are parsed once, straight into a change.
+                // Change lines (nearly all of them) are parsed once, straight into a change; one that
+                // does not parse as JSON falls through to the probe below and is refused.
                 let parsed = line.withUnsafeBytes { try? JSONParser.parse(bytes: $0) }
                 if header != nil, let parsed, parsed["type"] == .string("change") {
                     guard let value = parsed["change"], let change = try? Change(line: value) else { throw ChangeSetError.tampered(url.path) }
@@ -248,9 +244,6 @@ public enum ChangeSetFile {
                     }
                     guard let decoded = try? decoder.decode(ChangeSetHeader.self, from: data) else { throw ChangeSetError.tampered(url.path) }
                     header = decoded
-                case "change" where header != nil:
-                    guard let decoded = try? decoder.decode(ChangeLine.self, from: data) else { throw ChangeSetError.tampered(url.path) }
-                    changes.append(decoded.change)
                 case "trailer" where header != nil:
                     guard let trailer = try? decoder.decode(ChangeSetTrailer.self, from: data), let header,
                         trailer.sha256 == FileDigest.hex(hasher.finalize()), trailer.changes == changes.count
