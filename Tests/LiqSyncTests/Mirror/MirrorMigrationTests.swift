@@ -18,7 +18,7 @@ struct MirrorMigrationTests {
                     ]))),
             try #require(Contact(json: .object(["id": .string("hl2"), "email": .string("bo@example.com"), "city": .string("Boise")]))),
         ])
-        let csv = "id,email,first_name,city,company,tags\nlq1,ana@example.com,Ana,Dallas,,vip\nlq2,bo@example.com,,Boise,,\n"
+        let csv = "id,email,first_name,city,company,tags\nlq1,ana@example.com,Ana,Dallas,,vip\nlq2,bo@example.com,,Reno,,\n"
         let url = workspace.root.appendingPathComponent("export.csv")
         try Data(csv.utf8).write(to: url)
         _ = try Importer(database: database).run(url, mapping: try BuiltInProfiles.profile(named: "localiq-contacts"))
@@ -29,8 +29,10 @@ struct MirrorMigrationTests {
         #expect(changes.filter { $0.key.highlevelId == "hl1" }.count == 1)
         #expect(ana.target == .highlevel && ana.op == .update && ana.conflict == nil)
         #expect(ana.after == ["city": .string("Dallas")] && ana.fields.first?.base == .string("Austin"))
-        // The hand-written value that was not JSON became text, and still compares as the city.
-        #expect(!changes.contains { $0.key.highlevelId == "hl2" })
+        // The hand-written value that was not JSON was kept as text: against it both sides changed
+        // the city (a lost value would make this a first-sync conflict instead).
+        let bo = try #require(changes.first { $0.key.highlevelId == "hl2" })
+        #expect(bo.conflict?.kind == .bothChanged && bo.fields.first?.base == .string("Boise (written by hand, not JSON)"))
     }
 }
 
