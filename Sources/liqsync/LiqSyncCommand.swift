@@ -20,7 +20,7 @@ struct LiqSyncCommand: AsyncParsableCommand {
             """,
         version: LiqSyncVersion.current,
         subcommands: [
-            InitCommand.self, AuthCommand.self, PullCommand.self, SearchCommand.self, ImportCommand.self, PlanCommand.self, ReviewCommand.self, ApplyCommand.self, UndoCommand.self, LinkCommand.self, ReportCommand.self, ListenCommand.self, NightlyCommand.self, FixturesCommand.self, SandboxCommand.self, DemoCommand.self,
+            InitCommand.self, AuthCommand.self, PullCommand.self, SearchCommand.self, ImportCommand.self, PlanCommand.self, ReviewCommand.self, ApplyCommand.self, UndoCommand.self, LinkCommand.self, PruneCommand.self, ReportCommand.self, ListenCommand.self, NightlyCommand.self, FixturesCommand.self, SandboxCommand.self, DemoCommand.self,
         ]
     )
 

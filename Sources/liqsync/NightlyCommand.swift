@@ -49,11 +49,18 @@ struct NightlyCommand: AsyncParsableCommand {
     @Option(help: "Days of API audit files (logs/api-*.jsonl) to keep.")
     var keepLogs: Int = 90
 
+    @Option(help: "Days an import's staged rows are kept after a newer import took it out of the plans (see 'liqsync prune').")
+    var keepStagedDays: Int = NightlyOptions.defaultKeepStagedDays
+
     @Flag(help: "Print the example policy file and stop.")
     var showPolicy = false
 
     @Flag(help: "Print the run's result as JSON.")
     var json = false
+
+    func validate() throws {
+        if keepLogs < 0 || keepStagedDays < 0 { throw ValidationError("--keep-logs and --keep-staged-days must be 0 or more.") }
+    }
 
     func run() async throws {
         if showPolicy {
@@ -73,6 +80,7 @@ struct NightlyCommand: AsyncParsableCommand {
         })
         nightly.reportPeriod = reportPeriod
         nightly.keepLogDays = keepLogs
+        nightly.keepStagedDays = keepStagedDays
         let result: NightlyResult
         do {
             result = try await NightlyRunner(workspace: workspace, settings: settings, config: config, options: nightly).run()

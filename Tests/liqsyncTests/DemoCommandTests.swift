@@ -25,6 +25,7 @@ struct DemoCommandTests {
         let exports = try FileManager.default.contentsOfDirectory(atPath: target.appendingPathComponent("exports").path)
         #expect(exports.contains { $0.hasSuffix("-contacts-create-001.csv") })
         #expect(first.stdout.contains("report  ok  tables 13"))
+        #expect(first.stdout.contains("prune   ok  imports 0"))
         let reports = try FileManager.default.contentsOfDirectory(atPath: target.appendingPathComponent("reports").path)
         let reportFolder = target.appendingPathComponent("reports").appendingPathComponent(try #require(reports.first))
         for file in ["report.html", "report.json", "figures.csv", "new_contacts_by_source.csv"] {

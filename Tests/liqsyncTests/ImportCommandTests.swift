@@ -63,6 +63,33 @@ struct ImportCommandTests {
             "\(second.stdout)")
     }
 
+    @Test("prune removes the rows of the import a newer copy replaced; --dry-run only says so; a negative retention is a usage error")
+    func pruneByHand() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        _ = try await CLIProcess.run(["init", "--workspace", folder.url.path])
+        func export(_ name: String, _ ids: ClosedRange<Int>) throws -> URL {
+            let url = folder.url.appendingPathComponent(name)
+            try Data(("id,email,first_name\n" + ids.map { "\($0),p\($0)@example.com,P\($0)\n" }.joined()).utf8).write(to: url)
+            return url
+        }
+        _ = try await CLIProcess.run(["import", try export("contacts-2026-11-29.csv", 1...20).path, "--workspace", folder.url.path])
+        _ = try await CLIProcess.run(["import", try export("contacts-2026-11-30.csv", 2...21).path, "--workspace", folder.url.path])
+        let kept = try await CLIProcess.run(["prune", "--workspace", folder.url.path])
+        #expect(kept.code == 0 && kept.stdout.contains("Nothing to prune"), "out of the plans for less than the 7 days: \(kept.stdout)")
+        let dry = try await CLIProcess.run(["prune", "--keep-days", "0", "--dry-run", "--workspace", folder.url.path])
+        #expect(dry.code == 0 && dry.stdout.contains("would remove 20 rows") && dry.stdout.contains("Would prune 1 imports"), "\(dry.stdout)")
+        let pruned = try await CLIProcess.run(["prune", "--keep-days", "0", "--json", "--workspace", folder.url.path])
+        #expect(pruned.code == 0)
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(pruned.stdout.utf8)) as? [String: Any])
+        let imports = try #require(result["imports"] as? [[String: Any]])
+        #expect(imports.map { $0["importId"] as? Int } == [1] && result["rows"] as? Int == 20 && result["dryRun"] as? Bool == false, "\(pruned.stdout)")
+        let again = try await CLIProcess.run(["prune", "--keep-days", "0", "--workspace", folder.url.path])
+        #expect(again.code == 0 && again.stdout.contains("Nothing to prune"))
+        let negative = try await CLIProcess.run(["prune", "--keep-days=-1", "--workspace", folder.url.path])
+        #expect(negative.code == 2 && negative.stderr.contains("--keep-days must be 0 or more"), "\(negative.stderr)")
+    }
+
     @Test("--detect says which profile fits and why; an unreadable file is one sentence and exit 1")
     func detectAndErrors() async throws {
         let folder = try TemporaryDirectory()

@@ -189,6 +189,7 @@ public struct MirrorDatabase: Sendable {
         registerPullMigrations(&migrator)
         registerSnapshotMigrations(&migrator)
         registerBaseMigrations(&migrator)
+        registerPruneMigrations(&migrator)
         return migrator
     }
 }

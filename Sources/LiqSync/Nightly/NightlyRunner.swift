@@ -24,6 +24,11 @@ public struct NightlyOptions: Sendable {
     public var reportFormats: [ReportFormat] = ReportFormat.allCases
     /// Daily API audit files older than this many days are removed.
     public var keepLogDays = 90
+    /// Staged rows of imports out of the plans for more than this many days are pruned
+    /// (`MirrorDatabase.pruneStaging`): a nightly export would otherwise add its whole size to
+    /// the mirror every night.
+    public var keepStagedDays = NightlyOptions.defaultKeepStagedDays
+    public static let defaultKeepStagedDays = 7
 
     public init(export: URL) {
         self.export = export
@@ -168,6 +173,12 @@ public struct NightlyRunner: Sendable {
                 try ReportFiles.write(report, formats: options.reportFormats, to: folder)
                 result.report = folder.appendingPathComponent(options.reportFormats.contains(.html) ? "report.html" : "").path
                 return NightlyStep(name: "report", status: "ok", counts: ["tables": report.tables.count], detail: period.label)
+            }
+        }
+        if ok {
+            ok = await step("prune") {
+                let pruned = try mirror.pruneStaging(leftPlansBefore: now().addingTimeInterval(-Double(options.keepStagedDays) * 86_400), now: now())
+                return NightlyStep(name: "prune", status: "ok", counts: ["imports": pruned.imports.count, "rows": pruned.rows, "leadsKept": pruned.leadsKept])
             }
         }
         pruneAuditLogs(now: now())

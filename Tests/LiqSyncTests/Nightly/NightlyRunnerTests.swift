@@ -17,9 +17,10 @@ import Testing
             try FileManager.default.createDirectory(at: drop, withIntermediateDirectories: true)
         }
 
-        func runner(policy: NightlyPolicy = NightlyPolicy()) throws -> NightlyRunner {
+        func runner(policy: NightlyPolicy = NightlyPolicy(), keepStagedDays: Int = NightlyOptions.defaultKeepStagedDays) throws -> NightlyRunner {
             var options = NightlyOptions(export: drop)
             options.policy = policy
+            options.keepStagedDays = keepStagedDays
             options.notifier = try Notifier(command: "cat > '\(notifyFile.path)'", url: nil)
             let client = try workspace.client(retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.001, maxDelay: 0.002))
             return NightlyRunner(
@@ -48,7 +49,7 @@ import Testing
             try FileManager.default.copyItem(at: export.csv, to: night.drop.appendingPathComponent("localiq-contacts.csv"))
 
             let first = try await night.runner().run()
-            #expect(first.steps.map(\.name) == ["pull", "import", "plan", "apply", "report"])
+            #expect(first.steps.map(\.name) == ["pull", "import", "plan", "apply", "report", "prune"])
             #expect(first.steps.allSatisfy { $0.status != "failed" }, "\(first.steps)")
             #expect(first.held > 0 && first.conflicts > 0, "the export has conflicting edits")
             #expect(first.exitCode == NightlyResult.Code.held && first.status == "held")
@@ -87,6 +88,34 @@ import Testing
             #expect(night.archived().contains("localiq-new.csv"))
             let runs = try night.workspace.workspace.openMirror().recentRuns(limit: 50).filter { $0.kind == "nightly" }
             #expect(runs.count == 2)
+        }
+    }
+
+    @Test func lastNightsCopyOfTheExportIsPrunedOnceOutOfPlansForTheRetention() async throws {
+        try await SandboxServer.withRunning(.quick(contacts: 10)) { sandbox async throws in
+            let night = try Night(sandbox: sandbox.info)
+            defer { night.workspace.remove() }
+            func export(_ people: ClosedRange<Int>) -> Data {
+                Data(
+                    ("id,first_name,last_name,email,phone_mobile,created_at\n"
+                        + people.map { "\(7000 + $0),Pat,Night\($0),pat.night\($0)@example.com,,2026-11-\(10 + $0)\n" }.joined()).utf8)
+            }
+            try export(1...12).write(to: night.drop.appendingPathComponent("contacts-2026-11-29.csv"))
+            let first = try await night.runner(keepStagedDays: 0).run()
+            #expect(first.steps.last?.name == "prune" && first.steps.last?.counts["imports"] == 0, "\(first.steps)")
+            let mirror = try night.workspace.workspace.openMirror()
+            let lastNight = try #require(try mirror.currentImports().first)
+
+            try export(1...13).write(to: night.drop.appendingPathComponent("contacts-2026-11-30.csv"))
+            let second = try await night.runner(keepStagedDays: 0).run()
+            let prune = try #require(second.steps.first { $0.name == "prune" })
+            #expect(prune.status == "ok" && prune.counts["imports"] == 1 && prune.counts["rows"] == 12 && prune.counts["leadsKept"] == 0, "\(second.steps)")
+            #expect(try mirror.stagedRows(importId: lastNight.id).isEmpty)
+            #expect(try mirror.currentImports().map(\.file).map { URL(fileURLWithPath: $0).lastPathComponent } == ["contacts-2026-11-30.csv"])
+            // With the default retention, tonight's replaced import would stay a week.
+            try export(1...14).write(to: night.drop.appendingPathComponent("contacts-2026-12-01.csv"))
+            let third = try await night.runner().run()
+            #expect(third.steps.first { $0.name == "prune" }?.counts["imports"] == 0, "\(third.steps)")
         }
     }
 
