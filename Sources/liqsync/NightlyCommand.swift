@@ -52,6 +52,9 @@ struct NightlyCommand: AsyncParsableCommand {
     @Option(help: "Days an import's staged rows are kept after a newer import took it out of the plans (see 'liqsync prune').")
     var keepStagedDays: Int = NightlyOptions.defaultKeepStagedDays
 
+    @Option(help: "Days applied webhook events (from 'liqsync listen') are kept.")
+    var keepWebhookDays: Int = NightlyOptions.defaultKeepWebhookDays
+
     @Flag(help: "Print the example policy file and stop.")
     var showPolicy = false
 
@@ -59,7 +62,9 @@ struct NightlyCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        if keepLogs < 0 || keepStagedDays < 0 { throw ValidationError("--keep-logs and --keep-staged-days must be 0 or more.") }
+        if keepLogs < 0 || keepStagedDays < 0 || keepWebhookDays < 0 {
+            throw ValidationError("--keep-logs, --keep-staged-days and --keep-webhook-days must be 0 or more.")
+        }
     }
 
     func run() async throws {
@@ -81,6 +86,7 @@ struct NightlyCommand: AsyncParsableCommand {
         nightly.reportPeriod = reportPeriod
         nightly.keepLogDays = keepLogs
         nightly.keepStagedDays = keepStagedDays
+        nightly.keepWebhookDays = keepWebhookDays
         let result: NightlyResult
         do {
             result = try await NightlyRunner(workspace: workspace, settings: settings, config: config, options: nightly).run()

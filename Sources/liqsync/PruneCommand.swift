@@ -6,14 +6,16 @@ import LiqSync
 struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
-        abstract: "Remove the staged rows of imports no plan reads any more.",
+        abstract: "Remove the staged rows of imports no plan reads any more, and old applied webhook events.",
         discussion: """
             An import leaves the plans when a newer import of the same file, or a newer copy of \
             the same export, finishes. Its staged rows are then only history: this removes them \
             once they have been out of the plans for --keep-days, keeping each row that alone \
             records a LocaliQ lead (the report counts leads across all imports) and the import's \
             own record (importing the same file again stays a no-op). The space is reused by the \
-            next imports; --vacuum also gives it back to the disk. See docs/nightly.md.
+            next imports; --vacuum also gives it back to the disk. Webhook events 'liqsync listen' \
+            applied (or ignored) more than --keep-webhook-days ago go too; failed ones stay. See \
+            docs/nightly.md.
 
             Examples:
               liqsync prune --dry-run
@@ -26,6 +28,9 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Days an import stays staged after it left the plans.")
     var keepDays: Int = NightlyOptions.defaultKeepStagedDays
 
+    @Option(help: "Days applied webhook events are kept.")
+    var keepWebhookDays: Int = NightlyOptions.defaultKeepWebhookDays
+
     @Flag(help: "Say what would be removed; remove nothing.")
     var dryRun = false
 
@@ -36,13 +41,14 @@ struct PruneCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if keepDays < 0 { throw ValidationError("--keep-days must be 0 or more.") }
+        if keepDays < 0 || keepWebhookDays < 0 { throw ValidationError("--keep-days and --keep-webhook-days must be 0 or more.") }
     }
 
     func run() throws {
         let mirror = try options.resolvedWorkspace.openMirror()
         let now = Date()
-        let result = try mirror.pruneStaging(leftPlansBefore: now.addingTimeInterval(-Double(keepDays) * 86_400), dryRun: dryRun, now: now)
+        var result = try mirror.pruneStaging(leftPlansBefore: now.addingTimeInterval(-Double(keepDays) * 86_400), dryRun: dryRun, now: now)
+        result.webhookEvents = try mirror.pruneWebhookEvents(finishedBefore: now.addingTimeInterval(-Double(keepWebhookDays) * 86_400), dryRun: dryRun)
         if vacuum, !dryRun { try mirror.vacuum() }
         if json {
             Output.line(JSONOutput.render(result))
@@ -57,6 +63,9 @@ struct PruneCommand: ParsableCommand {
             Output.line("Nothing to prune: no import left the plans more than \(keepDays) days ago that is not pruned already.")
         } else {
             Output.line("\(dryRun ? "Would prune" : "Pruned") \(result.imports.count) imports: \(result.rows) staged rows \(verb), \(result.leadsKept) kept for their leads.")
+        }
+        if result.webhookEvents > 0 {
+            Output.line("\(result.webhookEvents) webhook events applied more than \(keepWebhookDays) days ago \(dryRun ? "would be" : "were") removed.")
         }
         if vacuum, !dryRun { Output.line("The mirror was rewritten without its free space.") }
     }

@@ -87,7 +87,7 @@ struct ImportCommandTests {
         let again = try await CLIProcess.run(["prune", "--keep-days", "0", "--workspace", folder.url.path])
         #expect(again.code == 0 && again.stdout.contains("Nothing to prune"))
         let negative = try await CLIProcess.run(["prune", "--keep-days=-1", "--workspace", folder.url.path])
-        #expect(negative.code == 2 && negative.stderr.contains("--keep-days must be 0 or more"), "\(negative.stderr)")
+        #expect(negative.code == 2 && negative.stderr.contains("--keep-days and --keep-webhook-days must be 0 or more"), "\(negative.stderr)")
     }
 
     @Test("--detect says which profile fits and why; an unreadable file is one sentence and exit 1")

@@ -36,12 +36,14 @@ extension MirrorDatabase {
     }
 
     /// What a prune did.
-    public struct StagingPrune: Sendable, Codable, Equatable {
+    public struct PruneResult: Sendable, Codable, Equatable {
         public var imports: [PrunedImport] = []
         /// Rows removed in all.
         public var rows = 0
         /// Rows kept for their leads in all.
         public var leadsKept = 0
+        /// Received webhook events removed (`pruneWebhookEvents`).
+        public var webhookEvents = 0
         public var dryRun = false
 
         public init() {}
@@ -53,7 +55,7 @@ extension MirrorDatabase {
 
     /// Removes the staged rows of imports that left the plans before `cutoff` (keeping the rows
     /// that alone carry a lead), and records on each import when and how many.
-    public func pruneStaging(leftPlansBefore cutoff: Date, dryRun: Bool = false, now: Date = Date()) throws -> StagingPrune {
+    public func pruneStaging(leftPlansBefore cutoff: Date, dryRun: Bool = false, now: Date = Date()) throws -> PruneResult {
         let limit = Timestamp.format(cutoff)
         let candidates = try writer.read { db in
             try Row.fetchAll(
@@ -69,7 +71,7 @@ extension MirrorDatabase {
                     """, arguments: [limit]
             ).map { (id: $0["id"] as Int64, file: $0["file"] as String, leftAt: $0["left_at"] as String) }
         }
-        var result = StagingPrune()
+        var result = PruneResult()
         result.dryRun = dryRun
         guard !candidates.isEmpty else { return result }
         // The leads of every row that stays: newest pruned imports first, so among several that
@@ -132,6 +134,23 @@ extension MirrorDatabase {
                 }
             }
             return kept
+        }
+    }
+
+    /// Removes received webhook events that were applied (or ignored: another location's, a type
+    /// the mirror does not keep) before `cutoff`, and returns how many. Once applied, an event is
+    /// only kept to recognise HighLevel delivering it again, which it does within minutes
+    /// (anything signed more than `replay_window_seconds` ago is refused anyway); failed and
+    /// pending events stay for a person or the listener.
+    public func pruneWebhookEvents(finishedBefore cutoff: Date, dryRun: Bool = false) throws -> Int {
+        let condition = "status IN ('applied', 'ignored') AND applied_at < ?"
+        let limit = Timestamp.format(cutoff)
+        if dryRun {
+            return try writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_events WHERE \(condition)", arguments: [limit]) ?? 0 }
+        }
+        return try writer.write { db in
+            try db.execute(sql: "DELETE FROM webhook_events WHERE \(condition)", arguments: [limit])
+            return db.changesCount
         }
     }
 

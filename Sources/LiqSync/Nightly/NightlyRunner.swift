@@ -29,6 +29,10 @@ public struct NightlyOptions: Sendable {
     /// the mirror every night.
     public var keepStagedDays = NightlyOptions.defaultKeepStagedDays
     public static let defaultKeepStagedDays = 7
+    /// Applied webhook events received more than this many days ago are removed
+    /// (`MirrorDatabase.pruneWebhookEvents`).
+    public var keepWebhookDays = NightlyOptions.defaultKeepWebhookDays
+    public static let defaultKeepWebhookDays = 30
 
     public init(export: URL) {
         self.export = export
@@ -178,7 +182,10 @@ public struct NightlyRunner: Sendable {
         if ok {
             ok = await step("prune") {
                 let pruned = try mirror.pruneStaging(leftPlansBefore: now().addingTimeInterval(-Double(options.keepStagedDays) * 86_400), now: now())
-                return NightlyStep(name: "prune", status: "ok", counts: ["imports": pruned.imports.count, "rows": pruned.rows, "leadsKept": pruned.leadsKept])
+                let events = try mirror.pruneWebhookEvents(finishedBefore: now().addingTimeInterval(-Double(options.keepWebhookDays) * 86_400))
+                return NightlyStep(
+                    name: "prune", status: "ok",
+                    counts: ["imports": pruned.imports.count, "rows": pruned.rows, "leadsKept": pruned.leadsKept, "webhookEvents": events])
             }
         }
         pruneAuditLogs(now: now())

@@ -78,3 +78,26 @@ import Testing
         #expect(real.imports == dry.imports && real.rows == dry.rows)
     }
 }
+
+/// Webhook events: applied ones go after the retention; failed and pending ones stay.
+@Suite struct WebhookEventPruneTests {
+    @Test("applied and ignored events older than the retention are removed; failed, pending and recent ones stay")
+    func oldAppliedEventsGo() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let database = workspace.database
+        let now = Date()
+        let old = now.addingTimeInterval(-40 * 86_400)
+        for (id, status, at) in [("old-applied", "applied", old), ("old-ignored", "ignored", old), ("old-failed", "failed", old), ("new-applied", "applied", now)] {
+            #expect(try database.storeWebhookEvent(webhookId: id, type: "ContactUpdate", locationId: "loc", eventTime: nil, receivedAt: at, body: Data("{}".utf8), signature: "sig"))
+            try database.finishWebhookEvent(id, status: status, message: nil, at: at)
+        }
+        #expect(try database.storeWebhookEvent(webhookId: "old-pending", type: "ContactUpdate", locationId: "loc", eventTime: nil, receivedAt: old, body: Data("{}".utf8), signature: "sig"))
+        let cutoff = now.addingTimeInterval(-30 * 86_400)
+        #expect(try database.pruneWebhookEvents(finishedBefore: cutoff, dryRun: true) == 2)
+        #expect(try database.webhookEvents().count == 5, "a dry run removes nothing")
+        #expect(try database.pruneWebhookEvents(finishedBefore: cutoff) == 2)
+        #expect(Set(try database.webhookEvents().map(\.webhookId)) == ["old-failed", "new-applied", "old-pending"])
+        #expect(try database.pruneWebhookEvents(finishedBefore: cutoff) == 0)
+    }
+}
