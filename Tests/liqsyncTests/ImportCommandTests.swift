@@ -43,16 +43,19 @@ struct ImportCommandTests {
         #expect(strict.stdout.contains("4 rows read = 1 staged + 3 rejected"))
     }
 
+    /// A LocaliQ contacts export of people `ids` (LocaliQ id N, p N@example.com).
+    static func export(_ name: String, _ ids: ClosedRange<Int>, in folder: TemporaryDirectory) throws -> URL {
+        let url = folder.url.appendingPathComponent(name)
+        try Data(("id,email,first_name\n" + ids.map { "\($0),p\($0)@example.com,P\($0)\n" }.joined()).utf8).write(to: url)
+        return url
+    }
+
     @Test("tonight's copy of an export under a new name says which earlier import it replaces")
     func replacesEarlierCopy() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         _ = try await CLIProcess.run(["init", "--workspace", folder.url.path])
-        func export(_ name: String, _ ids: ClosedRange<Int>) throws -> URL {
-            let url = folder.url.appendingPathComponent(name)
-            try Data(("id,email,first_name\n" + ids.map { "\($0),p\($0)@example.com,P\($0)\n" }.joined()).utf8).write(to: url)
-            return url
-        }
+        func export(_ name: String, _ ids: ClosedRange<Int>) throws -> URL { try Self.export(name, ids, in: folder) }
         let first = try await CLIProcess.run(["import", try export("contacts-2026-11-29.csv", 1...20).path, "--workspace", folder.url.path])
         #expect(first.code == 0 && !first.stdout.contains("replaces"))
         let second = try await CLIProcess.run(["import", try export("contacts-2026-11-30.csv", 2...21).path, "--workspace", folder.url.path])
@@ -68,11 +71,7 @@ struct ImportCommandTests {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         _ = try await CLIProcess.run(["init", "--workspace", folder.url.path])
-        func export(_ name: String, _ ids: ClosedRange<Int>) throws -> URL {
-            let url = folder.url.appendingPathComponent(name)
-            try Data(("id,email,first_name\n" + ids.map { "\($0),p\($0)@example.com,P\($0)\n" }.joined()).utf8).write(to: url)
-            return url
-        }
+        func export(_ name: String, _ ids: ClosedRange<Int>) throws -> URL { try Self.export(name, ids, in: folder) }
         _ = try await CLIProcess.run(["import", try export("contacts-2026-11-29.csv", 1...20).path, "--workspace", folder.url.path])
         _ = try await CLIProcess.run(["import", try export("contacts-2026-11-30.csv", 2...21).path, "--workspace", folder.url.path])
         let kept = try await CLIProcess.run(["prune", "--workspace", folder.url.path])
