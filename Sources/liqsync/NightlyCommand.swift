@@ -55,6 +55,9 @@ struct NightlyCommand: AsyncParsableCommand {
     @Option(help: "Days applied webhook events (from 'liqsync listen') are kept.")
     var keepWebhookDays: Int = NightlyOptions.defaultKeepWebhookDays
 
+    @Option(help: "Days archived export files (archive/YYYY-MM-DD/) are kept (default: all kept).")
+    var keepArchiveDays: Int?
+
     @Flag(help: "Print the example policy file and stop.")
     var showPolicy = false
 
@@ -62,8 +65,8 @@ struct NightlyCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        if keepLogs < 0 || keepStagedDays < 0 || keepWebhookDays < 0 {
-            throw ValidationError("--keep-logs, --keep-staged-days and --keep-webhook-days must be 0 or more.")
+        if keepLogs < 0 || keepStagedDays < 0 || keepWebhookDays < 0 || (keepArchiveDays ?? 0) < 0 {
+            throw ValidationError("--keep-logs, --keep-staged-days, --keep-webhook-days and --keep-archive-days must be 0 or more.")
         }
     }
 
@@ -87,6 +90,7 @@ struct NightlyCommand: AsyncParsableCommand {
         nightly.keepLogDays = keepLogs
         nightly.keepStagedDays = keepStagedDays
         nightly.keepWebhookDays = keepWebhookDays
+        nightly.keepArchiveDays = keepArchiveDays
         let result: NightlyResult
         do {
             result = try await NightlyRunner(workspace: workspace, settings: settings, config: config, options: nightly).run()

@@ -33,6 +33,9 @@ public struct NightlyOptions: Sendable {
     /// (`MirrorDatabase.pruneWebhookEvents`).
     public var keepWebhookDays = NightlyOptions.defaultKeepWebhookDays
     public static let defaultKeepWebhookDays = 30
+    /// Archived export files (`archive/YYYY-MM-DD/`) older than this many days are removed; nil
+    /// keeps them all (the default: they are the user's files).
+    public var keepArchiveDays: Int?
 
     public init(export: URL) {
         self.export = export
@@ -183,9 +186,9 @@ public struct NightlyRunner: Sendable {
             ok = await step("prune") {
                 let pruned = try mirror.pruneStaging(leftPlansBefore: now().addingTimeInterval(-Double(options.keepStagedDays) * 86_400), now: now())
                 let events = try mirror.pruneWebhookEvents(finishedBefore: now().addingTimeInterval(-Double(options.keepWebhookDays) * 86_400))
-                return NightlyStep(
-                    name: "prune", status: "ok",
-                    counts: ["imports": pruned.imports.count, "rows": pruned.rows, "leadsKept": pruned.leadsKept, "webhookEvents": events])
+                var counts = ["imports": pruned.imports.count, "rows": pruned.rows, "leadsKept": pruned.leadsKept, "webhookEvents": events]
+                if options.keepArchiveDays != nil { counts["archiveDays"] = try pruneArchive(now: now()) }
+                return NightlyStep(name: "prune", status: "ok", counts: counts)
             }
         }
         pruneAuditLogs(now: now())
@@ -246,9 +249,8 @@ public struct NightlyRunner: Sendable {
         var isFolder: ObjCBool = false
         guard manager.fileExists(atPath: options.export.path, isDirectory: &isFolder) else { throw NightlyError.missingExport(options.export.path) }
         let files: [URL]
-        let archive: URL
+        let archive = archiveFolder(exportIsFolder: isFolder.boolValue)
         if isFolder.boolValue {
-            archive = options.archive ?? options.export.appendingPathComponent("archive")
             let entries = try manager.contentsOfDirectory(at: options.export, includingPropertiesForKeys: [.contentModificationDateKey, .isRegularFileKey])
             files = entries.filter { url in
                 let name = url.lastPathComponent.lowercased()
@@ -259,7 +261,6 @@ public struct NightlyRunner: Sendable {
                 return da != db ? da < db : a.lastPathComponent < b.lastPathComponent
             }
         } else {
-            archive = options.archive ?? options.export.deletingLastPathComponent().appendingPathComponent("archive")
             files = [options.export]
         }
         let zone = TimeZone(identifier: config.timezone) ?? .gmt
@@ -293,6 +294,29 @@ public struct NightlyRunner: Sendable {
             }
         }
         return NightlyStep(name: "import", status: "ok", counts: counts, detail: files.isEmpty ? "no new files" : nil)
+    }
+
+    /// Where imported files are moved: `--archive`, else `archive/` in the drop folder (or beside
+    /// the export file).
+    func archiveFolder(exportIsFolder: Bool) -> URL {
+        options.archive ?? (exportIsFolder ? options.export : options.export.deletingLastPathComponent()).appendingPathComponent("archive")
+    }
+
+    /// Removes the archive's day folders (`YYYY-MM-DD`, as the import step names them) older than
+    /// `keepArchiveDays`; other entries are never touched. Returns how many day folders went.
+    func pruneArchive(now: Date) throws -> Int {
+        guard let days = options.keepArchiveDays else { return 0 }
+        var isFolder: ObjCBool = false
+        let exportIsFolder = FileManager.default.fileExists(atPath: options.export.path, isDirectory: &isFolder) && isFolder.boolValue
+        let archive = archiveFolder(exportIsFolder: exportIsFolder)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: archive.path) else { return 0 }
+        let cutoff = String(Timestamp.format(now.addingTimeInterval(-Double(days) * 86_400)).prefix(10))
+        var removed = 0
+        for name in names where name < cutoff && name.wholeMatch(of: /[0-9]{4}-[0-9]{2}-[0-9]{2}/) != nil {
+            try FileManager.default.removeItem(at: archive.appendingPathComponent(name))
+            removed += 1
+        }
+        return removed
     }
 
     /// Removes daily API audit files (`logs/api-YYYY-MM-DD.jsonl`) older than `keepLogDays`.

@@ -17,10 +17,13 @@ import Testing
             try FileManager.default.createDirectory(at: drop, withIntermediateDirectories: true)
         }
 
-        func runner(policy: NightlyPolicy = NightlyPolicy(), keepStagedDays: Int = NightlyOptions.defaultKeepStagedDays) throws -> NightlyRunner {
+        func runner(
+            policy: NightlyPolicy = NightlyPolicy(), keepStagedDays: Int = NightlyOptions.defaultKeepStagedDays, keepArchiveDays: Int? = nil
+        ) throws -> NightlyRunner {
             var options = NightlyOptions(export: drop)
             options.policy = policy
             options.keepStagedDays = keepStagedDays
+            options.keepArchiveDays = keepArchiveDays
             options.notifier = try Notifier(command: "cat > '\(notifyFile.path)'", url: nil)
             let client = try workspace.client(retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.001, maxDelay: 0.002))
             return NightlyRunner(
@@ -116,6 +119,25 @@ import Testing
             try export(1...14).write(to: night.drop.appendingPathComponent("contacts-2026-12-01.csv"))
             let third = try await night.runner().run()
             #expect(third.steps.first { $0.name == "prune" }?.counts["imports"] == 0, "\(third.steps)")
+        }
+    }
+
+    @Test func archivedExportsAreKeptUnlessARetentionIsGivenAndOnlyDayFoldersGo() async throws {
+        try await SandboxServer.withRunning(.quick(contacts: 5)) { sandbox async throws in
+            let night = try Night(sandbox: sandbox.info)
+            defer { night.workspace.remove() }
+            let archive = night.drop.appendingPathComponent("archive")
+            for folder in ["2000-01-01", "2999-01-01", "notes"] {
+                try FileManager.default.createDirectory(at: archive.appendingPathComponent(folder), withIntermediateDirectories: true)
+                try Data("id\n1\n".utf8).write(to: archive.appendingPathComponent(folder).appendingPathComponent("contacts.csv"))
+            }
+            let kept = try await night.runner().run()
+            #expect(kept.steps.first { $0.name == "prune" }?.counts["archiveDays"] == nil, "\(kept.steps)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: archive.path).sorted() == ["2000-01-01", "2999-01-01", "notes"])
+
+            let pruned = try await night.runner(keepArchiveDays: 30).run()
+            #expect(pruned.steps.first { $0.name == "prune" }?.counts["archiveDays"] == 1, "\(pruned.steps)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: archive.path).sorted() == ["2999-01-01", "notes"])
         }
     }
 
