@@ -43,7 +43,14 @@ struct PlanCommand: ParsableCommand {
             Output.line(JSONOutput.render(summary))
         } else {
             summary.lines.forEach(Output.line)
-            Output.line("Next: liqsync review \(url.path)")
+            if set.header.inputs.isEmpty {
+                Output.line("No LocaliQ import is current: every HighLevel contact is planned as new to LocaliQ. Import the LocaliQ export first ('liqsync import FILE') unless LocaliQ is empty.")
+            }
+            if set.changes.isEmpty {
+                Output.line("Nothing to review: HighLevel and LocaliQ agree.")
+            } else {
+                Output.line("Next: liqsync review \(url.path)")
+            }
         }
     }
 

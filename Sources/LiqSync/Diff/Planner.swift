@@ -16,6 +16,28 @@ public enum PlanDirection: String, Sendable, Codable, CaseIterable {
     }
 }
 
+/// Why a plan cannot be made as asked.
+public enum PlanError: Error, LocalizedError, Equatable {
+    /// `--import ID` names an import the plan does not read: unknown, unfinished, or replaced by a
+    /// newer import of its file or export.
+    case importNotCurrent(id: Int64, record: ImportRecord?, current: [ImportRecord])
+
+    public var errorDescription: String? {
+        switch self {
+        case .importNotCurrent(let id, let record, let current):
+            let reads =
+                current.isEmpty
+                ? "there is no current import; run 'liqsync import FILE' first"
+                : "plans read " + current.map { "#\($0.id) (\(URL(fileURLWithPath: $0.file).lastPathComponent))" }.joined(separator: ", ")
+                    + "; leave out --import to plan against all of them"
+            guard let record else { return "There is no import #\(id) in this workspace: \(reads)." }
+            let name = URL(fileURLWithPath: record.file).lastPathComponent
+            if record.status != "done" { return "Import #\(id) (\(name)) did not finish (\(record.status)): \(reads)." }
+            return "Import #\(id) (\(name)) is no longer read by plans — a newer import of the same file or export replaced it: \(reads)."
+        }
+    }
+}
+
 /// Builds a change set from the mirror (HighLevel) and staging (LocaliQ): matches rows to
 /// contacts, diffs each linked pair three ways against the base, and applies the field policies.
 /// The same inputs give the same changes in the same order.
@@ -56,7 +78,13 @@ public struct Planner: Sendable {
         direction: PlanDirection = .both, imports chosen: [Int64]? = nil, workspace: String, now: Date = Date()
     ) throws -> (changeSet: ChangeSet, statistics: Statistics) {
         var phases = PhaseTimer()
-        let imports = try database.currentImports().filter { chosen == nil || chosen?.contains($0.id) == true }
+        let current = try database.currentImports()
+        // A chosen import the plan would not read is refused, never dropped: planned against
+        // nothing, every HighLevel contact would look new to LocaliQ, and every LocaliQ record gone.
+        for id in chosen ?? [] where !current.contains(where: { $0.id == id }) {
+            throw PlanError.importNotCurrent(id: id, record: try database.importRecord(id: id), current: current)
+        }
+        let imports = current.filter { chosen == nil || chosen?.contains($0.id) == true }
         var inputs: [PlanInput] = []
         var taskRules: [Int64: FollowUpTaskRule] = [:]
         var knownColumns: [Int64: Set<String>] = [:]

@@ -78,6 +78,11 @@ extension MirrorDatabase {
         }
     }
 
+    /// One import, whatever its state.
+    public func importRecord(id: Int64) throws -> ImportRecord? {
+        try writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM imports WHERE id = ?", arguments: [id]).map(Self.importRecord) }
+    }
+
     /// Every import, newest first.
     public func imports(limit: Int = 50) throws -> [ImportRecord] {
         try writer.read { db in

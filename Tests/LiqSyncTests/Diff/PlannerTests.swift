@@ -316,6 +316,29 @@ struct PlannerRuleTests {
         #expect(try workspace.database.currentImports().map(\.id) == [third.importId])
     }
 
+    @Test("--import naming an import the plan does not read is refused with a sentence saying which it reads, never dropped")
+    func chosenImportMustBeCurrent() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        let lastNight = try Importer(database: workspace.database).run(try workspace.file("contacts-2026-11-29.csv", export(Array(1...20))), mapping: mapping)
+        let tonight = try Importer(database: workspace.database).run(try workspace.file("contacts-2026-11-30.csv", export(Array(1...20) + [21])), mapping: mapping)
+        let planner = Planner(database: workspace.database)
+        #expect(try planner.plan(imports: [tonight.importId], workspace: "w").header.inputs.map(\.importId) == [tonight.importId])
+        do {
+            _ = try planner.plan(imports: [lastNight.importId], workspace: "w")
+            Issue.record("a replaced import was planned against")
+        } catch let error as PlanError {
+            #expect(
+                error.localizedDescription
+                    == "Import #\(lastNight.importId) (contacts-2026-11-29.csv) is no longer read by plans — a newer import of the same file or export replaced it: plans read #\(tonight.importId) (contacts-2026-11-30.csv); leave out --import to plan against all of them."
+            )
+        }
+        #expect(throws: PlanError.self) { try planner.plan(imports: [tonight.importId, 999], workspace: "w") }
+        #expect((try? planner.plan(imports: [999], workspace: "w")) == nil)
+        #expect(try workspace.database.recentRuns(limit: 10).filter { $0.kind == "plan" }.count == 1, "a refused plan records no run")
+    }
+
     @Test("exports of other records through the same mapping, or sharing few of them, stay current")
     func otherExportsStay() throws {
         let workspace = try ImportWorkspace()
