@@ -90,7 +90,19 @@ struct ReviewCommand: ParsableCommand {
             changed = true
             Output.line("Rejected \(count) change\(count == 1 ? "" : "s").")
         }
-        if changed { try ChangeSetFile.write(set, to: url) }
+        if changed {
+            try ChangeSetFile.write(set, to: url)
+            // Accepting never settles a conflict: say so rather than let 'apply' find nothing to do.
+            let waiting = set.changes.filter { $0.decision?.verdict == .accepted && !$0.isApplicable && $0.conflict != nil }
+            if !waiting.isEmpty {
+                let ids = waiting.prefix(5).map { "#\($0.id)" }.joined(separator: ", ") + (waiting.count > 5 ? ", …" : "")
+                Output.line(
+                    "\(waiting.count) accepted change\(waiting.count == 1 ? " is a conflict" : "s are conflicts") (\(ids)): applied only once resolved with --resolve ID=highlevel|localiq|VALUE ('--conflicts' lists them)."
+                )
+            }
+            let ready = set.changes.count { $0.isApplicable }
+            Output.line(ready == 0 ? "No change is ready to apply yet." : "\(ready) change\(ready == 1 ? " is" : "s are") ready: liqsync apply \(url.path)")
+        }
         selection.ids = nil
         if interactive {
             try runInteractive(&set, url: url, selection: selection, by: by)

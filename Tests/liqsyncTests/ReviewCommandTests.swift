@@ -60,6 +60,10 @@ struct ReviewCommandTests {
         let more = try await CLIProcess.run(["review", plan.path, "--accept", "3-5", "--reject", "2", "--reviewer", "ops"])
         #expect(more.stdout.contains("Accepted 2 changes."))  // 3 and 4; 5 is a report
         #expect(more.stdout.contains("Rejected 1 change."))
+        #expect(
+            more.stdout.contains("1 accepted change is a conflict (#4): applied only once resolved with --resolve ID=highlevel|localiq|VALUE"),
+            "accepting does not settle a conflict, and the reviewer is told: \(more.stdout)")
+        #expect(more.stdout.contains("2 changes are ready: liqsync apply \(plan.path)"))
         var set = try ChangeSetFile.read(plan)
         #expect(set.changes.map { $0.decision?.verdict } == [.accepted, .rejected, .accepted, .accepted, nil])
         #expect(set.changes[0].decision?.by == "ops")
@@ -67,6 +71,7 @@ struct ReviewCommandTests {
         #expect(set.changes[3].isApplicable == false)
         let resolved = try await CLIProcess.run(["review", plan.path, "--resolve", "4=localiq"])
         #expect(resolved.code == 0)
+        #expect(resolved.stdout.contains("3 changes are ready") && !resolved.stdout.contains("is a conflict"), "\(resolved.stdout)")
         set = try ChangeSetFile.read(plan)
         #expect(set.changes[3].isApplicable)
         #expect(set.changes[3].decision?.resolution == ["company": .string("LQ Co")])
