@@ -95,7 +95,8 @@ struct PlanContext {
         }
 
         enum Unseen {
-            case deleted, sent(String), linked, new
+            /// `agreed`: no link, but a base — it was paired with a LocaliQ record before.
+            case deleted, sent(String), linked, agreed, new
         }
     }
 
@@ -292,6 +293,11 @@ struct PlanContext {
                             reason: "sent to LocaliQ in an import file on \(when.prefix(10)); waiting for it to appear in a LocaliQ export"))
                 case .linked:
                     changes.append(Change(target: .localiq, entity: .contact, op: .report, key: key, reason: "linked, but missing from the LocaliQ export"))
+                case .agreed:
+                    changes.append(
+                        Change(
+                            target: .localiq, entity: .contact, op: .report, key: key,
+                            reason: "missing from the LocaliQ export, though it was in step with a LocaliQ record before; not written to LocaliQ again"))
                 case .new:
                     guard let contact = contacts[index.ids[Int(position)]] else { continue }
                     changes.append(

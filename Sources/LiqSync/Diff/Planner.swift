@@ -119,7 +119,8 @@ public struct Planner: Sendable {
         if table.rows.contains(where: { $0.highlevelId != nil }) { index.indexIds() }
         var context = PlanContext(index: index, links: links, policy: policy, sent: try database.sentToLocaliQ())
         phases.mark("links and pending keys")
-        let triage = context.triage(table)
+        var triage = context.triage(table)
+        try Self.markAgreed(&triage, database: database, ids: index.ids)
         phases.mark("matching")
         // The records left to diff are read and diffed a batch at a time, and what both sides
         // agree on is recorded per batch: memory stays bounded even on a first sync, when every
@@ -185,6 +186,22 @@ public struct Planner: Sendable {
                 "changes": changes.count, "conflicts": changes.indices.count { changes[$0].conflict != nil }, "matched": triage.matched, "diffed": diffed,
             ])
         return (set, Statistics(matchedPairs: triage.matched, pairsDiffed: diffed))
+    }
+
+    /// Contacts no row speaks for that were paired with a LocaliQ record before (values agreed
+    /// with one are in the base) are gone from the export, not new: writing them into LocaliQ's
+    /// import files would bring back a record LocaliQ deleted, or double the records an empty or
+    /// partial export left out.
+    static func markAgreed(_ triage: inout PlanContext.Triage, database: MirrorDatabase, ids: ContactIds) throws {
+        let candidates = triage.work.indices.compactMap { position -> (Int, Int32)? in
+            if case .unseen(let contact, .new) = triage.work[position] { return (position, contact) }
+            return nil
+        }
+        guard !candidates.isEmpty else { return }
+        let agreed = try database.contactsWithBase(candidates.map { ids[Int($0.1)] })
+        for (position, contact) in candidates where agreed.contains(ids[Int(contact)]) {
+            triage.work[position] = .unseen(contact: contact, state: .agreed)
+        }
     }
 
     /// Records read and diffed in full at a time.

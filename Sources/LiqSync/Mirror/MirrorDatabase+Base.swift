@@ -137,6 +137,18 @@ extension MirrorDatabase {
         }
     }
 
+    /// Of the given contacts, those with a base (values once agreed with a LocaliQ record).
+    func contactsWithBase(_ contactIds: [String]) throws -> Set<String> {
+        guard try writer.read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM base)") ?? false }) else { return [] }
+        return try writer.read { db in
+            var found = Set<String>()
+            try db.forEachStatementRow("SELECT contact_id FROM base WHERE contact_id IN", keys: contactIds) { handle in
+                if let id = Self.text(handle, 0) { found.insert(id) }
+            }
+            return found
+        }
+    }
+
     /// The agreed values of chosen contacts.
     func baseValues(contactIds: [String]) throws -> [String: [String: JSON]] {
         try writer.read { db in

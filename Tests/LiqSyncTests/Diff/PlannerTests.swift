@@ -316,6 +316,26 @@ struct PlannerRuleTests {
         #expect(try workspace.database.currentImports().map(\.id) == [third.importId])
     }
 
+    @Test("a contact once in step with a LocaliQ record that the export no longer holds is reported gone, not written to LocaliQ as new")
+    func agreedThenMissingIsGoneNotNew() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let people = [("hl1", "ana"), ("hl2", "bo"), ("hl3", "carl")]
+        try workspace.database.storeContacts(
+            try people.map { id, name in try #require(Contact(json: .object(["id": .string(id), "email": .string("\(name)@example.com"), "firstName": .string(name)]))) })
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        // Ana and Bo are in LocaliQ (matched by email, no link); Carl is only in HighLevel.
+        _ = try Importer(database: workspace.database).run(try workspace.file("contacts.csv", "id,email,first_name\n1,ana@example.com,ana\n2,bo@example.com,bo\n"), mapping: mapping)
+        let first = try Planner(database: workspace.database).plan(workspace: "w")
+        #expect(first.changes.filter { $0.target == .localiq && $0.op == .create }.compactMap(\.key.highlevelId) == ["hl3"])
+        // Tonight's export lacks Bo (deleted in LocaliQ, or a partial export).
+        _ = try Importer(database: workspace.database).run(try workspace.file("contacts.csv", "id,email,first_name\n1,ana@example.com,ana\n"), mapping: mapping)
+        let second = try Planner(database: workspace.database).plan(workspace: "w")
+        #expect(second.changes.filter { $0.target == .localiq && $0.op == .create }.compactMap(\.key.highlevelId) == ["hl3"], "Carl is still new; Bo is not")
+        let bo = try #require(second.changes.first { $0.key.highlevelId == "hl2" })
+        #expect(bo.op == .report && bo.target == .localiq && bo.reason.hasPrefix("missing from the LocaliQ export"), "\(bo.reason)")
+    }
+
     @Test("--import naming an import the plan does not read is refused with a sentence saying which it reads, never dropped")
     func chosenImportMustBeCurrent() throws {
         let workspace = try ImportWorkspace()
