@@ -141,11 +141,14 @@ extension MirrorDatabase {
     func contactsWithBase(_ contactIds: [String]) throws -> Set<String> {
         guard try writer.read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM base)") ?? false }) else { return [] }
         return try writer.read { db in
-            var found = Set<String>()
-            try db.forEachStatementRow("SELECT contact_id FROM base WHERE contact_id IN", keys: contactIds) { handle in
-                if let id = Self.text(handle, 0) { found.insert(id) }
+            // Scattered lookups: a small cache, or each page read stays in this connection's 64 MiB.
+            try Self.withScanCache(db) {
+                var found = Set<String>()
+                try db.forEachStatementRow("SELECT contact_id FROM base WHERE contact_id IN", keys: contactIds) { handle in
+                    if let id = Self.text(handle, 0) { found.insert(id) }
+                }
+                return found
             }
-            return found
         }
     }
 
