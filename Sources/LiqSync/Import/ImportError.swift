@@ -14,6 +14,15 @@ public enum ImportError: Error, LocalizedError, Equatable {
     case missingRequiredColumns(String, [String])
     case accountingMismatch(read: Int, staged: Int, rejected: Int)
 
+    /// Whether the file itself is at fault (its bytes or columns), not the mapping given for every
+    /// file, the disk, or liqsync: such a file can be set aside while other files are imported.
+    public var isTheFilesFault: Bool {
+        switch self {
+        case .unsupportedEncoding, .unclosedQuote, .malformedJSON, .noHeader, .noProfileFits, .missingRequiredColumns: true
+        case .unreadable, .unknownProfile, .unusableMapping, .accountingMismatch: false
+        }
+    }
+
     public var errorDescription: String? {
         switch self {
         case .unreadable(let path, let reason):

@@ -53,6 +53,8 @@ public struct NightlyResult: Sendable, Codable, Equatable {
     public var conflicts: Int
     public var failedChanges: Int
     public var rejectedRows: Int
+    /// Drop-folder files that could not be imported at all, moved to `archive/DATE/rejected/`.
+    public var rejectedFiles: [String] = []
     public var changeSet: String?
     public var report: String?
     public var exports: [String]
@@ -62,6 +64,7 @@ public struct NightlyResult: Sendable, Codable, Equatable {
     public enum Code {
         public static let ok: Int32 = 0
         public static let failed: Int32 = 1
+        /// Also when a whole drop-folder file was rejected (status `rejected-files`).
         public static let rejectedRows: Int32 = 3
         public static let held: Int32 = 4
         public static let locked: Int32 = 75
@@ -200,6 +203,9 @@ public struct NightlyRunner: Sendable {
         } else if result.held > 0 || result.failedChanges > 0 {
             result.status = "held"
             result.exitCode = NightlyResult.Code.held
+        } else if !result.rejectedFiles.isEmpty {
+            result.status = "rejected-files"
+            result.exitCode = NightlyResult.Code.rejectedRows
         } else if result.rejectedRows > 0 {
             result.status = "rejected-rows"
             result.exitCode = NightlyResult.Code.rejectedRows
@@ -211,7 +217,7 @@ public struct NightlyRunner: Sendable {
             kind: "nightly", startedAt: started, endedAt: now(), status: result.status == "failed" ? "failed" : "ok", stats: stats, counts: counts,
             message: result.steps.first { $0.status == "failed" }.map { "\($0.name) failed" })
 
-        if let notifier = options.notifier, notifier.isConfigured, result.status == "failed" || result.status == "held" {
+        if let notifier = options.notifier, notifier.isConfigured, ["failed", "held", "rejected-files"].contains(result.status) {
             result.notificationProblems = await notifier.send(NightlyNotification(result, workspace: workspace.root.path, log: log.url.path))
             lines += result.notificationProblems.map { "  notify: \($0)" }
             if result.notificationProblems.isEmpty { lines.append("  notify: sent (\(result.status))") }
@@ -266,9 +272,27 @@ public struct NightlyRunner: Sendable {
         let zone = TimeZone(identifier: config.timezone) ?? .gmt
         let profiles = try BuiltInProfiles.all()
         var counts = ["files": 0, "read": 0, "staged": 0, "rejected": 0, "already": 0]
+        var rejected: [String] = []
         for file in files {
-            let mapping = try options.mapping ?? ProfileDetector.detect(file, profiles: profiles).0
-            let summary = try Importer(database: mirror).run(file, mapping: mapping, options: ImportOptions(zone: zone))
+            let summary: ImportSummary
+            do {
+                let mapping = try options.mapping ?? ProfileDetector.detect(file, profiles: profiles).0
+                summary = try Importer(database: mirror).run(file, mapping: mapping, options: ImportOptions(zone: zone))
+            } catch let error as ImportError where error.isTheFilesFault {
+                // One bad file must not stop every night's run until someone removes it: it is
+                // moved aside with the reason beside it, the others are imported, and the run ends
+                // with exit 3 and a notification.
+                let folder = Self.day(archive).appendingPathComponent("rejected")
+                try manager.createDirectory(at: folder, withIntermediateDirectories: true)
+                let destination = Self.freeName(file.lastPathComponent, in: folder)
+                try manager.moveItem(at: file, to: destination)
+                let advice = "Fix the file and put it back into the drop folder for the next run, or import it by hand: liqsync import '\(destination.path)'"
+                try Data((error.localizedDescription + "\n" + advice + "\n").utf8).write(to: destination.appendingPathExtension("error.txt"))
+                result.rejectedFiles.append(destination.path)
+                rejected.append("\(file.lastPathComponent) (moved to \(destination.path)): \(error.localizedDescription)")
+                logger.error("nightly import: \(file.lastPathComponent) could not be imported and was moved to \(destination.path): \(error.localizedDescription)")
+                continue
+            }
             counts["files", default: 0] += 1
             if summary.alreadyImportedAs != nil {
                 counts["already", default: 0] += 1
@@ -279,21 +303,34 @@ public struct NightlyRunner: Sendable {
                 result.rejectedRows += summary.rowsRejected
                 if let replaced = summary.replaced, !replaced.isEmpty { counts["replaced", default: 0] += replaced.count }
             }
-            let day = archive.appendingPathComponent(String(Timestamp.format(Date()).prefix(10)))
+            let day = Self.day(archive)
             try manager.createDirectory(at: day, withIntermediateDirectories: true)
             var moving = [file]
             if let errors = summary.errorsFile { moving.append(URL(fileURLWithPath: errors)) }
             for item in moving where manager.fileExists(atPath: item.path) {
-                var destination = day.appendingPathComponent(item.lastPathComponent)
-                var copy = 1
-                while manager.fileExists(atPath: destination.path) {
-                    copy += 1
-                    destination = day.appendingPathComponent("\(item.deletingPathExtension().lastPathComponent)-\(copy).\(item.pathExtension)")
-                }
-                try manager.moveItem(at: item, to: destination)
+                try manager.moveItem(at: item, to: Self.freeName(item.lastPathComponent, in: day))
             }
         }
-        return NightlyStep(name: "import", status: "ok", counts: counts, detail: files.isEmpty ? "no new files" : nil)
+        if !rejected.isEmpty { counts["rejectedFiles"] = rejected.count }
+        let detail = rejected.isEmpty ? (files.isEmpty ? "no new files" : nil) : "could not import " + rejected.joined(separator: "; ")
+        return NightlyStep(name: "import", status: "ok", counts: counts, detail: detail)
+    }
+
+    /// Today's folder in the archive.
+    static func day(_ archive: URL) -> URL {
+        archive.appendingPathComponent(String(Timestamp.format(Date()).prefix(10)))
+    }
+
+    /// `name` in `folder`, or `name-2.ext`, `name-3.ext`… when taken.
+    static func freeName(_ name: String, in folder: URL) -> URL {
+        let item = URL(fileURLWithPath: name)
+        var destination = folder.appendingPathComponent(name)
+        var copy = 1
+        while FileManager.default.fileExists(atPath: destination.path) {
+            copy += 1
+            destination = folder.appendingPathComponent("\(item.deletingPathExtension().lastPathComponent)-\(copy).\(item.pathExtension)")
+        }
+        return destination
     }
 
     /// Where imported files are moved: `--archive`, else `archive/` in the drop folder (or beside

@@ -87,7 +87,7 @@ public struct Notifier: Sendable {
 /// The notification's content (documented in docs/nightly.md).
 public struct NightlyNotification: Sendable, Codable, Equatable {
     public var event = "liqsync.nightly"
-    /// `failed` or `held`.
+    /// `failed`, `held` or `rejected-files`.
     public var status: String
     public var exitCode: Int32
     public var workspace: String
@@ -98,6 +98,8 @@ public struct NightlyNotification: Sendable, Codable, Equatable {
     public var conflicts: Int
     public var failedChanges: Int
     public var rejectedRows: Int
+    /// Where drop-folder files that could not be imported were moved.
+    public var rejectedFiles: [String] = []
     public var changeSet: String?
     public var report: String?
     public var log: String
@@ -119,6 +121,7 @@ public struct NightlyNotification: Sendable, Codable, Equatable {
         conflicts = result.conflicts
         failedChanges = result.failedChanges
         rejectedRows = result.rejectedRows
+        rejectedFiles = result.rejectedFiles
         changeSet = result.changeSet
         report = result.report
         self.log = log

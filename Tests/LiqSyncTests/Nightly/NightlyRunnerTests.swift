@@ -122,6 +122,36 @@ import Testing
         }
     }
 
+    @Test func aFileThatCannotBeImportedIsSetAsideTheOthersAreImportedAndTheRunSaysSo() async throws {
+        try await SandboxServer.withRunning(.quick(contacts: 5)) { sandbox async throws in
+            let night = try Night(sandbox: sandbox.info)
+            defer { night.workspace.remove() }
+            let broken = night.drop.appendingPathComponent("broken.csv")
+            try Data("id,first_name,last_name,email,phone_mobile,created_at\n1,\"Ann,Lee,ann@example.com,,2026-11-20\n".utf8).write(to: broken)
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3_600)], ofItemAtPath: broken.path)
+            try Data("id,first_name,last_name,email,phone_mobile,created_at\n2,Zed,Good,zed.good@example.com,,2026-11-21\n".utf8)
+                .write(to: night.drop.appendingPathComponent("good.csv"))
+
+            let result = try await night.runner().run()
+            #expect(result.steps.map(\.name) == ["pull", "import", "plan", "apply", "report", "prune"], "the run goes on: \(result.steps)")
+            let imported = try #require(result.steps.first { $0.name == "import" })
+            #expect(imported.status == "ok" && imported.counts["rejectedFiles"] == 1 && imported.counts["staged"] == 1, "\(imported)")
+            #expect(imported.detail?.contains("the quote opened on line 2 is never closed") == true)
+            #expect(result.status == "rejected-files" && result.exitCode == NightlyResult.Code.rejectedRows)
+            let moved = try #require(result.rejectedFiles.first)
+            #expect(moved.hasSuffix("/rejected/broken.csv") && FileManager.default.fileExists(atPath: moved))
+            #expect(!FileManager.default.fileExists(atPath: broken.path), "out of the drop folder: the next run is not stopped by it")
+            let why = try String(contentsOf: URL(fileURLWithPath: moved + ".error.txt"), encoding: .utf8)
+            #expect(why.contains("never closed") && why.contains("liqsync import '\(moved)'"))
+            let notified = try #require(try night.notification(), "a person must look at the file")
+            #expect(notified.status == "rejected-files" && notified.rejectedFiles == [moved])
+            #expect(try night.workspace.workspace.openMirror().currentImports().map { URL(fileURLWithPath: $0.file).lastPathComponent } == ["good.csv"])
+
+            let next = try await night.runner().run()
+            #expect(next.status == "ok" && next.rejectedFiles.isEmpty, "\(next.steps)")
+        }
+    }
+
     @Test func archivedExportsAreKeptUnlessARetentionIsGivenAndOnlyDayFoldersGo() async throws {
         try await SandboxServer.withRunning(.quick(contacts: 5)) { sandbox async throws in
             let night = try Night(sandbox: sandbox.info)
