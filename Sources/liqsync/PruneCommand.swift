@@ -12,7 +12,7 @@ struct PruneCommand: ParsableCommand {
             the same export, finishes. Its staged rows are then only history: this removes them \
             once they have been out of the plans for --keep-days, keeping each row that alone \
             records a LocaliQ lead (the report counts leads across all imports) and the import's \
-            own record (importing the same file again stays a no-op). The space is reused by the \
+            own record (file, SHA-256, counts) as history. The space is reused by the \
             next imports; --vacuum also gives it back to the disk. Webhook events 'liqsync listen' \
             applied (or ignored) more than --keep-webhook-days ago go too; failed ones stay. See \
             docs/nightly.md.

@@ -86,7 +86,12 @@ public struct Importer: Sendable {
     ) throws -> ImportSummary {
         let (sha256, size) = try FileDigest.sha256(of: url)
         var summary = ImportSummary(file: url.path, profile: mapping.name, importId: 0, sha256: sha256)
-        if !options.force, let previous = try database.finishedImport(sha256: sha256, mappingDigest: mapping.digest) {
+        // The same bytes through the same mapping are a no-op while that import is one the plans
+        // read. Once a newer import has taken its place (the file was changed, or a newer copy of
+        // the export came), they are imported again: what was dropped last is what plans read.
+        if !options.force, let previous = try database.finishedImport(sha256: sha256, mappingDigest: mapping.digest),
+            try database.currentImports().contains(where: { $0.id == previous.id })
+        {
             summary.importId = previous.id
             summary.alreadyImportedAs = previous.id
             summary.rowsRead = previous.rowsRead

@@ -11,7 +11,7 @@ import GRDBSQLite
 /// history still uses its rows: a lead is counted once per (lead key, time, channel) across all
 /// imports. A row whose lead some other kept row also carries goes; a lead only this import still
 /// knows (a contact since deleted from the export) keeps its row. The import's own record (file,
-/// SHA-256, counts) stays, so importing the same bytes again is still a no-op.
+/// SHA-256, counts) stays as history.
 extension MirrorDatabase {
     static func registerPruneMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v17-staging-retention") { db in

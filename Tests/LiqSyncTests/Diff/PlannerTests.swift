@@ -336,6 +336,24 @@ struct PlannerRuleTests {
         #expect(bo.op == .report && bo.target == .localiq && bo.reason.hasPrefix("missing from the LocaliQ export"), "\(bo.reason)")
     }
 
+    @Test("importing the same bytes again is a no-op only while that import is current; after a newer one, they are imported again")
+    func sameBytesAfterANewerImportAreImportedAgain() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        let importer = Importer(database: workspace.database)
+        let original = "id,email,first_name\n1,ana@example.com,Ana\n"
+        let first = try importer.run(try workspace.file("contacts.csv", original), mapping: mapping)
+        #expect(try importer.run(try workspace.file("contacts.csv", original), mapping: mapping).alreadyImportedAs == first.importId)
+        // A wrong edit is imported, then the original file is put back.
+        _ = try importer.run(try workspace.file("contacts.csv", "id,email,first_name\n1,ana@example.com,Wrong\n"), mapping: mapping)
+        let restored = try importer.run(try workspace.file("contacts.csv", original), mapping: mapping)
+        #expect(restored.alreadyImportedAs == nil && restored.rowsStaged == 1, "the original is what the plans must read now")
+        #expect(try workspace.database.currentImports().map(\.id) == [restored.importId])
+        let create = try #require(try Planner(database: workspace.database).plan(workspace: "w").changes.first { $0.op == .create })
+        #expect(create.after["first_name"] == .string("Ana"))
+    }
+
     @Test("--import naming an import the plan does not read is refused with a sentence saying which it reads, never dropped")
     func chosenImportMustBeCurrent() throws {
         let workspace = try ImportWorkspace()
