@@ -34,16 +34,24 @@ extension PlanContext {
     /// One linked pair, field by field.
     mutating func diff(contact: PlanContact, row: PlanRow) {
         let key = RecordKey(highlevelId: contact.id, localiqId: row.sourceId, email: row.emailKey ?? contact.emailKey, phone: row.phoneKey ?? contact.phoneKey)
+        let base = self.base[contact.id] ?? [:]
         if row.fields["archived"] != nil {
             changes.append(
                 Change(
                     target: .highlevel, entity: .contact, op: policy.propagateDeletes ? .delete : .report, key: key,
                     reason: "archived in LocaliQ" + (policy.propagateDeletes ? "" : "; kept in HighLevel (propagate_deletes is off)")))
+            // Still a pair: what both sides hold alike is agreed, so that once the archived record
+            // leaves the export the contact is known as gone from LocaliQ, not planned as new to it.
+            for field in SyncField.all where row.known.contains(field.name) && field.name != "tags" {
+                let h = field.comparable(contact.values[field.name])
+                if h != nil, h == field.comparable(row.fields[field.name]), base[field.name] == nil || field.comparable(base[field.name]) != h {
+                    agreements.append((contact.id, field.name, h ?? .null))
+                }
+            }
             return
         }
         // A field without an agreed value (never synced, or new in the mapping) follows the
         // first-sync rules; the others are three-way.
-        let base = self.base[contact.id] ?? [:]
         var toHighLevel: [FieldDiff] = []
         var toLocaliQ: [FieldDiff] = []
         var conflicts: [FieldDiff] = []

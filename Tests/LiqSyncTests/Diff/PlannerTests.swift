@@ -320,20 +320,27 @@ struct PlannerRuleTests {
     func agreedThenMissingIsGoneNotNew() throws {
         let workspace = try ImportWorkspace()
         defer { workspace.remove() }
-        let people = [("hl1", "ana"), ("hl2", "bo"), ("hl3", "carl")]
+        let people = [("hl1", "ana"), ("hl2", "bo"), ("hl3", "carl"), ("hl4", "dee")]
         try workspace.database.storeContacts(
             try people.map { id, name in try #require(Contact(json: .object(["id": .string(id), "email": .string("\(name)@example.com"), "firstName": .string(name)]))) })
         let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
-        // Ana and Bo are in LocaliQ (matched by email, no link); Carl is only in HighLevel.
-        _ = try Importer(database: workspace.database).run(try workspace.file("contacts.csv", "id,email,first_name\n1,ana@example.com,ana\n2,bo@example.com,bo\n"), mapping: mapping)
+        // Ana and Bo are in LocaliQ (matched by email, no link), Dee too but archived there; Carl is only in HighLevel.
+        _ = try Importer(database: workspace.database).run(
+            try workspace.file(
+                "contacts.csv", "id,email,first_name,archived_at\n1,ana@example.com,ana,\n2,bo@example.com,bo,\n4,dee@example.com,dee,2026-11-01\n"),
+            mapping: mapping)
         let first = try Planner(database: workspace.database).plan(workspace: "w")
         #expect(first.changes.filter { $0.target == .localiq && $0.op == .create }.compactMap(\.key.highlevelId) == ["hl3"])
-        // Tonight's export lacks Bo (deleted in LocaliQ, or a partial export).
-        _ = try Importer(database: workspace.database).run(try workspace.file("contacts.csv", "id,email,first_name\n1,ana@example.com,ana\n"), mapping: mapping)
+        #expect(first.changes.contains { $0.key.highlevelId == "hl4" && $0.op == .report && $0.reason.hasPrefix("archived in LocaliQ") })
+        // Tonight's export lacks Bo (deleted in LocaliQ, or a partial export) and the archived Dee.
+        _ = try Importer(database: workspace.database).run(
+            try workspace.file("contacts.csv", "id,email,first_name,archived_at\n1,ana@example.com,ana,\n"), mapping: mapping)
         let second = try Planner(database: workspace.database).plan(workspace: "w")
-        #expect(second.changes.filter { $0.target == .localiq && $0.op == .create }.compactMap(\.key.highlevelId) == ["hl3"], "Carl is still new; Bo is not")
-        let bo = try #require(second.changes.first { $0.key.highlevelId == "hl2" })
-        #expect(bo.op == .report && bo.target == .localiq && bo.reason.hasPrefix("missing from the LocaliQ export"), "\(bo.reason)")
+        #expect(second.changes.filter { $0.target == .localiq && $0.op == .create }.compactMap(\.key.highlevelId) == ["hl3"], "Carl is still new; Bo and Dee are not")
+        for id in ["hl2", "hl4"] {
+            let gone = try #require(second.changes.first { $0.key.highlevelId == id })
+            #expect(gone.op == .report && gone.target == .localiq && gone.reason.hasPrefix("missing from the LocaliQ export"), "\(id): \(gone.reason)")
+        }
     }
 
     @Test("importing the same bytes again is a no-op only while that import is current; after a newer one, they are imported again")
