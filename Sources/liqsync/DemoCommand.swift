@@ -71,6 +71,7 @@ struct DemoCommand: AsyncParsableCommand {
             // notes and tasks are accepted; conflicts and deletes wait for a person.
             var nightly = NightlyOptions(export: drop)
             nightly.reportPeriod = .month
+            nightly.settleSeconds = 0  // the demo wrote the export itself, whole
             let runner = NightlyRunner(workspace: workspace, settings: settings, config: try workspace.loadConfig(), options: nightly)
             Output.line("4. liqsync nightly --export \(drop.path)")
             let result = try await runner.run()

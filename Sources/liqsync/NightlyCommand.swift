@@ -55,6 +55,9 @@ struct NightlyCommand: AsyncParsableCommand {
     @Option(help: "Days applied webhook events (from 'liqsync listen') are kept.")
     var keepWebhookDays: Int = NightlyOptions.defaultKeepWebhookDays
 
+    @Option(help: "Seconds a file modified in the last 30 s is watched before import; one still changing is left for the next run (0: no check).")
+    var settleSeconds: Double = 2
+
     @Option(help: "Days archived export files (archive/YYYY-MM-DD/) are kept (default: all kept).")
     var keepArchiveDays: Int?
 
@@ -65,8 +68,8 @@ struct NightlyCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        if keepLogs < 0 || keepStagedDays < 0 || keepWebhookDays < 0 || (keepArchiveDays ?? 0) < 0 {
-            throw ValidationError("--keep-logs, --keep-staged-days, --keep-webhook-days and --keep-archive-days must be 0 or more.")
+        if keepLogs < 0 || keepStagedDays < 0 || keepWebhookDays < 0 || (keepArchiveDays ?? 0) < 0 || settleSeconds < 0 || settleSeconds > 600 {
+            throw ValidationError("--keep-logs, --keep-staged-days, --keep-webhook-days and --keep-archive-days must be 0 or more; --settle-seconds 0 to 600.")
         }
     }
 
@@ -91,6 +94,7 @@ struct NightlyCommand: AsyncParsableCommand {
         nightly.keepStagedDays = keepStagedDays
         nightly.keepWebhookDays = keepWebhookDays
         nightly.keepArchiveDays = keepArchiveDays
+        nightly.settleSeconds = settleSeconds
         let result: NightlyResult
         do {
             result = try await NightlyRunner(workspace: workspace, settings: settings, config: config, options: nightly).run()

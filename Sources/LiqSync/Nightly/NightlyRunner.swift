@@ -36,6 +36,10 @@ public struct NightlyOptions: Sendable {
     /// Archived export files (`archive/YYYY-MM-DD/`) older than this many days are removed; nil
     /// keeps them all (the default: they are the user's files).
     public var keepArchiveDays: Int?
+    /// A drop-folder file modified in the last 30 seconds is watched this long first; if it
+    /// changes meanwhile it is still being written (an upload in progress) and is left for the
+    /// next run. 0 skips the check.
+    public var settleSeconds: Double = 2
 
     public init(export: URL) {
         self.export = export
@@ -140,7 +144,11 @@ public struct NightlyRunner: Sendable {
             return NightlyStep(name: "pull", status: "ok", counts: counts, detail: nil)
         }
         if ok {
-            ok = await step("import") { try importDropFolder(mirror, result: &result) }
+            ok = await step("import") {
+                let (files, archive) = try dropFiles()
+                let writing = await stillBeingWritten(files)
+                return try importDropFolder(mirror, files: files.filter { !writing.contains($0) }, archive: archive, waiting: writing, result: &result)
+            }
         }
         if ok {
             ok = await step("plan") {
@@ -248,9 +256,9 @@ public struct NightlyRunner: Sendable {
         return (accepted.count, held, guardTripped)
     }
 
-    /// Imports every new CSV/JSON file of the drop folder (or the one file), oldest first, and
-    /// moves each into the archive folder (with its errors file) once imported.
-    func importDropFolder(_ mirror: MirrorDatabase, result: inout NightlyResult) throws -> NightlyStep {
+    /// The CSV/JSON files of the drop folder (or the one file), oldest first, and the archive
+    /// they go to once imported.
+    func dropFiles() throws -> (files: [URL], archive: URL) {
         let manager = FileManager.default
         var isFolder: ObjCBool = false
         guard manager.fileExists(atPath: options.export.path, isDirectory: &isFolder) else { throw NightlyError.missingExport(options.export.path) }
@@ -269,6 +277,28 @@ public struct NightlyRunner: Sendable {
         } else {
             files = [options.export]
         }
+        return (files, archive)
+    }
+
+    /// Of the files, those modified in the last 30 seconds whose size or time changes while they
+    /// are watched for `settleSeconds`: an upload still in progress, imported half-written
+    /// otherwise (and moved away under the uploader).
+    func stillBeingWritten(_ files: [URL]) async -> Set<URL> {
+        guard options.settleSeconds > 0 else { return [] }
+        func state(_ url: URL) -> (size: Int, modified: Date)? {
+            guard let values = try? url.resourceValues(forKeys: [.fileSizeKey, .contentModificationDateKey]) else { return nil }
+            return (values.fileSize ?? -1, values.contentModificationDate ?? .distantPast)
+        }
+        let young = files.compactMap { url in state(url).flatMap { $0.modified > Date(timeIntervalSinceNow: -30) ? (url, $0) : nil } }
+        guard !young.isEmpty else { return [] }
+        try? await Task.sleep(for: .seconds(options.settleSeconds))
+        return Set(young.filter { url, before in state(url).map { $0.size != before.size || $0.modified != before.modified } ?? true }.map(\.0))
+    }
+
+    /// Imports the files, oldest first, and moves each into the archive folder (with its errors
+    /// file) once imported; `waiting` are left in the drop folder for the next run.
+    func importDropFolder(_ mirror: MirrorDatabase, files: [URL], archive: URL, waiting: Set<URL>, result: inout NightlyResult) throws -> NightlyStep {
+        let manager = FileManager.default
         let zone = TimeZone(identifier: config.timezone) ?? .gmt
         let profiles = try BuiltInProfiles.all()
         var counts = ["files": 0, "read": 0, "staged": 0, "rejected": 0, "already": 0]
@@ -312,7 +342,13 @@ public struct NightlyRunner: Sendable {
             }
         }
         if !rejected.isEmpty { counts["rejectedFiles"] = rejected.count }
-        let detail = rejected.isEmpty ? (files.isEmpty ? "no new files" : nil) : "could not import " + rejected.joined(separator: "; ")
+        if !waiting.isEmpty { counts["waiting"] = waiting.count }
+        var notes: [String] = []
+        if !waiting.isEmpty {
+            notes.append("left for the next run, still being written: " + waiting.map(\.lastPathComponent).sorted().joined(separator: ", "))
+        }
+        if !rejected.isEmpty { notes.append("could not import " + rejected.joined(separator: "; ")) }
+        let detail = notes.isEmpty ? (files.isEmpty ? "no new files" : nil) : notes.joined(separator: "; ")
         return NightlyStep(name: "import", status: "ok", counts: counts, detail: detail)
     }
 

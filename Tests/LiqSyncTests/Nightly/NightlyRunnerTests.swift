@@ -18,10 +18,12 @@ import Testing
         }
 
         func runner(
-            policy: NightlyPolicy = NightlyPolicy(), keepStagedDays: Int = NightlyOptions.defaultKeepStagedDays, keepArchiveDays: Int? = nil
+            policy: NightlyPolicy = NightlyPolicy(), keepStagedDays: Int = NightlyOptions.defaultKeepStagedDays, keepArchiveDays: Int? = nil,
+            settleSeconds: Double = 0
         ) throws -> NightlyRunner {
             var options = NightlyOptions(export: drop)
             options.policy = policy
+            options.settleSeconds = settleSeconds
             options.keepStagedDays = keepStagedDays
             options.keepArchiveDays = keepArchiveDays
             options.notifier = try Notifier(command: "cat > '\(notifyFile.path)'", url: nil)
@@ -149,6 +151,37 @@ import Testing
 
             let next = try await night.runner().run()
             #expect(next.status == "ok" && next.rejectedFiles.isEmpty, "\(next.steps)")
+        }
+    }
+
+    @Test func aFileStillBeingWrittenIsLeftForTheNextRun() async throws {
+        try await SandboxServer.withRunning(.quick(contacts: 5)) { sandbox async throws in
+            let night = try Night(sandbox: sandbox.info)
+            defer { night.workspace.remove() }
+            let uploading = night.drop.appendingPathComponent("uploading.csv")
+            try Data("id,first_name,last_name,email,phone_mobile,created_at\n".utf8).write(to: uploading)
+            try Data("id,first_name,last_name,email,phone_mobile,created_at\n9,Whole,File,whole.file@example.com,,2026-11-21\n".utf8)
+                .write(to: night.drop.appendingPathComponent("whole.csv"))
+            // An upload in progress: a row appended every 100 ms for three seconds.
+            let writer = Task.detached {
+                let handle = try FileHandle(forWritingTo: uploading)
+                defer { try? handle.close() }
+                for row in 1...30 {
+                    try handle.seekToEnd()
+                    try handle.write(contentsOf: Data("\(100 + row),Up,Load\(row),up.load\(row)@example.com,,2026-11-21\n".utf8))
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            let during = try await night.runner(settleSeconds: 1).run()
+            let imported = try #require(during.steps.first { $0.name == "import" })
+            #expect(imported.counts["waiting"] == 1 && imported.counts["staged"] == 1, "\(imported)")
+            #expect(imported.detail?.contains("left for the next run, still being written: uploading.csv") == true)
+            #expect(FileManager.default.fileExists(atPath: uploading.path), "left in the drop folder")
+            try await writer.value
+
+            let after = try await night.runner(settleSeconds: 1).run()
+            let next = try #require(after.steps.first { $0.name == "import" })
+            #expect(next.counts["waiting"] == nil && next.counts["staged"] == 30, "the whole upload, once it stopped changing: \(next)")
         }
     }
 
