@@ -43,10 +43,8 @@ extension PlanContext {
             // Still a pair: what both sides hold alike is agreed, so that once the archived record
             // leaves the export the contact is known as gone from LocaliQ, not planned as new to it.
             for field in SyncField.all where row.known.contains(field.name) && field.name != "tags" {
-                let h = field.comparable(contact.values[field.name])
-                if h != nil, h == field.comparable(row.fields[field.name]), base[field.name] == nil || field.comparable(base[field.name]) != h {
-                    agreements.append((contact.id, field.name, h ?? .null))
-                }
+                guard let h = field.comparable(contact.values[field.name]), h == field.comparable(row.fields[field.name]) else { continue }
+                if base[field.name] == nil || field.comparable(base[field.name]) != h { agreements.append((contact.id, field.name, h)) }
             }
             return
         }

@@ -9,7 +9,7 @@ extension NightlyRunner {
         var isFolder: ObjCBool = false
         guard manager.fileExists(atPath: options.export.path, isDirectory: &isFolder) else { throw NightlyError.missingExport(options.export.path) }
         let files: [URL]
-        let archive = archiveFolder(exportIsFolder: isFolder.boolValue)
+        let archive = archiveFolder()
         if isFolder.boolValue {
             let entries = try manager.contentsOfDirectory(at: options.export, includingPropertiesForKeys: [.contentModificationDateKey, .isRegularFileKey])
             files = entries.filter { url in
@@ -117,17 +117,17 @@ extension NightlyRunner {
 
     /// Where imported files are moved: `--archive`, else `archive/` in the drop folder (or beside
     /// the export file).
-    func archiveFolder(exportIsFolder: Bool) -> URL {
-        options.archive ?? (exportIsFolder ? options.export : options.export.deletingLastPathComponent()).appendingPathComponent("archive")
+    func archiveFolder() -> URL {
+        var isFolder: ObjCBool = false
+        let exportIsFolder = FileManager.default.fileExists(atPath: options.export.path, isDirectory: &isFolder) && isFolder.boolValue
+        return options.archive ?? (exportIsFolder ? options.export : options.export.deletingLastPathComponent()).appendingPathComponent("archive")
     }
 
     /// Removes the archive's day folders (`YYYY-MM-DD`, as the import step names them) older than
     /// `keepArchiveDays`; other entries are never touched. Returns how many day folders went.
     func pruneArchive(now: Date) throws -> Int {
         guard let days = options.keepArchiveDays else { return 0 }
-        var isFolder: ObjCBool = false
-        let exportIsFolder = FileManager.default.fileExists(atPath: options.export.path, isDirectory: &isFolder) && isFolder.boolValue
-        let archive = archiveFolder(exportIsFolder: exportIsFolder)
+        let archive = archiveFolder()
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: archive.path) else { return 0 }
         let cutoff = String(Timestamp.format(now.addingTimeInterval(-Double(days) * 86_400)).prefix(10))
         var removed = 0

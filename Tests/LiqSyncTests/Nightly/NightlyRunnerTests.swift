@@ -33,6 +33,11 @@ import Testing
                 makeClient: { client })
         }
 
+        /// A LocaliQ contacts export with the given data lines.
+        static func export(_ lines: [String]) -> Data {
+            Data((["id,first_name,last_name,email,phone_mobile,created_at"] + lines).map { $0 + "\n" }.joined().utf8)
+        }
+
         func notification() throws -> NightlyNotification? {
             guard let data = try? Data(contentsOf: notifyFile) else { return nil }
             return try JSONDecoder().decode(NightlyNotification.self, from: data)
@@ -101,9 +106,7 @@ import Testing
             let night = try Night(sandbox: sandbox.info)
             defer { night.workspace.remove() }
             func export(_ people: ClosedRange<Int>) -> Data {
-                Data(
-                    ("id,first_name,last_name,email,phone_mobile,created_at\n"
-                        + people.map { "\(7000 + $0),Pat,Night\($0),pat.night\($0)@example.com,,2026-11-\(10 + $0)\n" }.joined()).utf8)
+                Night.export(people.map { "\(7000 + $0),Pat,Night\($0),pat.night\($0)@example.com,,2026-11-\(10 + $0)" })
             }
             try export(1...12).write(to: night.drop.appendingPathComponent("contacts-2026-11-29.csv"))
             let first = try await night.runner(keepStagedDays: 0).run()
@@ -129,10 +132,9 @@ import Testing
             let night = try Night(sandbox: sandbox.info)
             defer { night.workspace.remove() }
             let broken = night.drop.appendingPathComponent("broken.csv")
-            try Data("id,first_name,last_name,email,phone_mobile,created_at\n1,\"Ann,Lee,ann@example.com,,2026-11-20\n".utf8).write(to: broken)
+            try Night.export(["1,\"Ann,Lee,ann@example.com,,2026-11-20"]).write(to: broken)
             try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3_600)], ofItemAtPath: broken.path)
-            try Data("id,first_name,last_name,email,phone_mobile,created_at\n2,Zed,Good,zed.good@example.com,,2026-11-21\n".utf8)
-                .write(to: night.drop.appendingPathComponent("good.csv"))
+            try Night.export(["2,Zed,Good,zed.good@example.com,,2026-11-21"]).write(to: night.drop.appendingPathComponent("good.csv"))
 
             let result = try await night.runner().run()
             #expect(result.steps.map(\.name) == ["pull", "import", "plan", "apply", "report", "prune"], "the run goes on: \(result.steps)")
@@ -159,9 +161,8 @@ import Testing
             let night = try Night(sandbox: sandbox.info)
             defer { night.workspace.remove() }
             let uploading = night.drop.appendingPathComponent("uploading.csv")
-            try Data("id,first_name,last_name,email,phone_mobile,created_at\n".utf8).write(to: uploading)
-            try Data("id,first_name,last_name,email,phone_mobile,created_at\n9,Whole,File,whole.file@example.com,,2026-11-21\n".utf8)
-                .write(to: night.drop.appendingPathComponent("whole.csv"))
+            try Night.export([]).write(to: uploading)
+            try Night.export(["9,Whole,File,whole.file@example.com,,2026-11-21"]).write(to: night.drop.appendingPathComponent("whole.csv"))
             // An upload in progress: a row appended every 100 ms for three seconds.
             let writer = Task.detached {
                 let handle = try FileHandle(forWritingTo: uploading)
