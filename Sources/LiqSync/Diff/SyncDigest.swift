@@ -61,7 +61,7 @@ public enum SyncDigest {
     /// The digest of a string's JSON text without writing it, when it needs no escape (the JSON
     /// writer then copies its bytes whole between quotes); nil otherwise. Most values are such
     /// strings, and a digest is taken of every field of every record pulled or imported.
-    private static func plainStringDigest(_ text: String) -> UInt64? {
+    static func plainStringDigest(_ text: String) -> UInt64? {
         var text = text
         return text.withUTF8 { bytes -> UInt64? in
             let quote = UInt64(UInt8(ascii: "\""))
@@ -93,7 +93,7 @@ public enum SyncDigest {
         out.reserveCapacity(fieldCount * 8)
         for field in SyncField.all {
             let value = raw[field.highlevelKey]
-            append(digest(field.comparable(value == .null ? nil : value)), to: &out)
+            append(field.digest(value == .null ? nil : value), to: &out)
         }
         return out
     }
@@ -116,7 +116,7 @@ public enum SyncDigest {
         }
         var combined = Combined()
         for (index, field) in SyncField.all.enumerated() where known & (1 << UInt32(index)) != 0 {
-            combined.add(digest(field.comparable(fields[field.name])))
+            combined.add(field.digest(fields[field.name]))
         }
         let email = emailKey.map { KeyHash($0) }
         let phone = phoneKey.map { KeyHash($0) }
@@ -153,7 +153,7 @@ public enum SyncDigest {
                 append(none, to: &out)
                 continue
             }
-            append(digest(field.comparable(value)), to: &out)
+            append(field.digest(value), to: &out)
         }
         return out
     }
@@ -164,5 +164,40 @@ public enum SyncDigest {
 
     private static func append32(_ value: UInt32, to out: inout [UInt8]) {
         for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+    }
+}
+
+extension SyncField {
+    /// The digest of the value as compared (`comparable`): what plans compare stored digests by.
+    public func comparableDigest(_ value: JSON?) -> UInt64 { SyncDigest.digest(comparable(value)) }
+
+    /// `comparableDigest(value)`, without building the compared value when the value already is
+    /// its own compared form — nearly always: imports store trimmed text, E.164 phones and
+    /// cleaned emails. Anything else takes the long way, so the two never differ.
+    public func digest(_ value: JSON?) -> UInt64 {
+        guard case .string(let text)? = value else { return comparableDigest(value) }
+        let isOwnForm: Bool
+        switch comparison {
+        case .text: isOwnForm = Self.isTrimmedNonEmpty(text)
+        case .email: isOwnForm = Self.isTrimmedNonEmpty(text) && !text.utf8.contains { $0 >= 0x80 || ($0 >= 0x41 && $0 <= 0x5A) }
+        case .phone: isOwnForm = Self.isE164(text)
+        case .tags, .country: isOwnForm = false
+        }
+        guard isOwnForm, let digest = SyncDigest.plainStringDigest(text) else { return comparableDigest(value) }
+        return digest == SyncDigest.none ? 1 : digest
+    }
+
+    /// Non-empty, and `trimmed` would leave it as it is (ASCII ends that are not white space).
+    private static func isTrimmedNonEmpty(_ text: String) -> Bool {
+        guard let first = text.utf8.first, let last = text.utf8.last else { return false }
+        func plain(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
+        return plain(first) && plain(last)
+    }
+
+    /// `+` and 8 to 15 digits: what `PhoneNumber.e164` returns unchanged.
+    private static func isE164(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard bytes.first == UInt8(ascii: "+"), (9...16).contains(bytes.count) else { return false }
+        return bytes.dropFirst().allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 }

@@ -8,9 +8,9 @@ public struct SyncField: Sendable, Equatable, Hashable {
     public let highlevelKey: String
     /// How values compare, worked out from the name once (a digest compares every field of every
     /// record pulled or imported).
-    private let comparison: Comparison
+    let comparison: Comparison
 
-    private enum Comparison: Sendable, Hashable {
+    enum Comparison: Sendable, Hashable {
         case tags, email, phone, country, text
     }
 
@@ -56,8 +56,14 @@ public struct SyncField: Sendable, Equatable, Hashable {
             } else {
                 return nil
             }
-            let set = Set(tags.map { $0.trimmed.lowercased() }.filter { !$0.isEmpty })
-            return set.isEmpty ? nil : .array(set.sorted().map(JSON.string))
+            // A sorted list without repeats, which is what a set sorted would give, without hashing.
+            var sorted = tags.map { $0.trimmed.lowercased() }.filter { !$0.isEmpty }
+            guard !sorted.isEmpty else { return nil }
+            sorted.sort()
+            var unique: [JSON] = []
+            unique.reserveCapacity(sorted.count)
+            for (index, tag) in sorted.enumerated() where index == 0 || sorted[index - 1] != tag { unique.append(.string(tag)) }
+            return .array(unique)
         default:
             guard let text = value.string?.trimmed, !text.isEmpty else { return nil }
             switch comparison {

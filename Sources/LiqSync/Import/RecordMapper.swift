@@ -4,30 +4,23 @@ import Foundation
 /// then per row reads, transforms, normalises and validates the cells.
 public struct RecordMapper: Sendable {
     public let mapping: FieldMapping
-    private let dates: ImportDate
     private let zone: TimeZone
 
-    /// Column positions per rule (CSV), resolved from the header.
-    private var ruleColumns: [[Int]] = []
-    private var activityColumns: [[Int]] = []
-    private var concatColumns: [String: [Int]] = [:]
+    /// The rules with what each needs worked out once: fields first, then activity fields.
+    /// Column positions are filled in by `bind(header:)` (CSV).
+    private var rules: [BoundRule]
     /// Header text per position, after duplicate names got `#2`, `#3`.
     public private(set) var header: [String] = []
     /// Positions no rule reads: kept as extras.
     private var unmapped: [Int] = []
     private var readJSONKeys: Set<String> = []
-    /// Each rule's field kind and the name it is stored under, worked out once.
-    private let fieldKinds: [FieldMapping.Kind]
-    private let activityKinds: [FieldMapping.Kind]
-    private let activityNames: [String]
 
     public init(mapping: FieldMapping, workspaceZone: TimeZone) {
         self.mapping = mapping
         zone = mapping.timezone.flatMap(TimeZone.init(identifier:)) ?? workspaceZone
-        dates = ImportDate(zone: zone, dayFirst: mapping.dayFirst)
-        fieldKinds = mapping.fields.map { $0.kindOverride ?? FieldMapping.kind(of: $0.field) }
-        activityKinds = mapping.activity.map { $0.kindOverride ?? FieldMapping.kind(of: $0.field) }
-        activityNames = mapping.activity.map { String($0.field.dropFirst("activity.".count)) }
+        let (zone, dayFirst) = (zone, mapping.dayFirst)
+        rules = mapping.fields.map { BoundRule($0, activity: false, zone: zone, dayFirst: dayFirst) }
+            + mapping.activity.map { BoundRule($0, activity: true, zone: zone, dayFirst: dayFirst) }
         for rule in mapping.fields + mapping.activity {
             for column in rule.columns { readJSONKeys.insert(Self.firstKey(column)) }
             for transform in rule.transforms {
@@ -66,26 +59,22 @@ public struct RecordMapper: Sendable {
         var positions: [String: Int] = [:]
         for (index, name) in header.enumerated() where positions[Self.headerKey(name)] == nil { positions[Self.headerKey(name)] = index }
         func resolve(_ columns: [String]) -> [Int] { columns.compactMap { positions[Self.headerKey($0)] } }
-        ruleColumns = mapping.fields.map { resolve($0.columns) }
-        activityColumns = mapping.activity.map { resolve($0.columns) }
-        for rule in mapping.fields + mapping.activity {
-            for transform in rule.transforms {
-                if case .concat(let columns, _) = transform { concatColumns[rule.field] = resolve(columns) }
-            }
+        rules = rules.map { $0.bound(positions: resolve($0.rule.columns), concat: $0.concatColumns.map(resolve)) }
+        var used = Set<Int>()
+        for rule in rules {
+            used.formUnion(rule.positions)
+            used.formUnion(rule.concatPositions ?? [])
         }
-        var used = Set((ruleColumns + activityColumns).flatMap { $0 })
-        concatColumns.values.forEach { used.formUnion($0) }
         unmapped = header.indices.filter { !used.contains($0) }
         return (duplicates, unmapped.map { header[$0] })
     }
 
     /// The canonical fields the header cannot fill (for `--detect` and the required check).
     public func unboundFields() -> [String] {
-        let unbound = mapping.fields.indices.filter { index in
-            let rule = mapping.fields[index]
-            let constant = rule.transforms.contains { if case .constant = $0 { true } else { false } }
-            return ruleColumns[index].isEmpty && concatColumns[rule.field] == nil && !constant && rule.defaultValue == nil
-        }.map { mapping.fields[$0].field }
+        let unbound = rules.filter { bound in
+            let constant = bound.rule.transforms.contains { if case .constant = $0 { true } else { false } }
+            return !bound.activity && bound.positions.isEmpty && bound.concatPositions == nil && !constant && bound.rule.defaultValue == nil
+        }.map(\.rule.field)
         // Names split from display_name fill first and last name.
         if !unbound.contains("display_name") { return unbound.filter { $0 != "first_name" && $0 != "last_name" } }
         return unbound
@@ -126,22 +115,10 @@ public struct RecordMapper: Sendable {
             return nil
         }
         func all(_ positions: [Int]) -> [(String, String)] { positions.compactMap(value) }
-        for (index, rule) in mapping.fields.enumerated() {
-            let kind = fieldKinds[index]
-            let positions = ruleColumns[index]
-            let others = kind == .phone || kind == .phones ? all(positions) : []
-            apply(
-                rule, kind: kind, name: rule.field, first: others.first ?? first(positions), all: others,
-                concat: concatColumns[rule.field].map(all) ?? [], to: &row, activity: false)
-        }
-        if !mapping.activity.isEmpty {
-            row.activity = [:]
-            for (index, rule) in mapping.activity.enumerated() {
-                let kind = activityKinds[index]
-                apply(
-                    rule, kind: kind, name: activityNames[index], first: first(activityColumns[index]), all: [],
-                    concat: concatColumns[rule.field].map(all) ?? [], to: &row, activity: true)
-            }
+        if !mapping.activity.isEmpty { row.activity = [:] }
+        for rule in rules {
+            let others = rule.kind == .phone || rule.kind == .phones ? all(rule.positions) : []
+            apply(rule, first: others.first ?? first(rule.positions), all: others, concat: rule.concatPositions.map(all) ?? [], to: &row)
         }
         finish(&row)
         return row
@@ -171,15 +148,9 @@ public struct RecordMapper: Sendable {
         func values(_ columns: [String]) -> [(String, String)] {
             columns.flatMap { column in Self.lookup(column, in: value).map { (column, $0) } }
         }
-        let rules = Array(zip(mapping.fields, fieldKinds).map { ($0, $1, $0.field, false) })
-            + zip(mapping.activity, zip(activityKinds, activityNames)).map { ($0, $1.0, $1.1, true) }
-        for (rule, kind, name, isActivity) in rules {
-            var concat: [(String, String)] = []
-            for transform in rule.transforms {
-                if case .concat(let columns, _) = transform { concat = values(columns) }
-            }
-            let found = values(rule.columns)
-            apply(rule, kind: kind, name: name, first: found.first, all: found, concat: concat, to: &row, activity: isActivity)
+        for rule in rules {
+            let found = values(rule.rule.columns)
+            apply(rule, first: found.first, all: found, concat: rule.concatColumns.map(values) ?? [], to: &row)
         }
         finish(&row)
         return row
@@ -201,13 +172,12 @@ public struct RecordMapper: Sendable {
 
     /// Fills one field: `first` is the first non-empty column, `all` every one (phones use the rest).
     private func apply(
-        _ rule: FieldRule, kind: FieldMapping.Kind, name field: String, first: (String, String)?, all found: [(String, String)],
-        concat: [(String, String)], to row: inout ImportedRow, activity: Bool
+        _ bound: BoundRule, first: (String, String)?, all found: [(String, String)], concat: [(String, String)], to row: inout ImportedRow
     ) {
+        let (kind, field, activity) = (bound.kind, bound.name, bound.activity)
         var column = first?.0
         var value = first?.1
-        var date = dates
-        for transform in rule.transforms {
+        for transform in bound.rule.transforms {
             switch transform {
             case .trim: value = value?.trimmed
             case .lower: value = value?.lowercased()
@@ -219,11 +189,10 @@ public struct RecordMapper: Sendable {
             case .constant(let text): value = text
             case .prefix(let text): value = value.map { $0.isEmpty ? $0 : text + $0 }
             case .map(let table): value = value.map { table[$0.trimmed.lowercased()] ?? $0 }
-            case .date(let format, let zoneName):
-                date = ImportDate(zone: zoneName.flatMap(TimeZone.init(identifier:)) ?? zone, dayFirst: mapping.dayFirst, format: format)
+            case .date: break  // read by `bound.date`
             }
         }
-        if value?.isBlank ?? true { value = rule.defaultValue }
+        if value?.isBlank ?? true { value = bound.rule.defaultValue }
         guard let text = value else { return }
         func set(_ json: JSON) {
             if activity { row.activity?[field] = json } else { row.fields[field] = json }
@@ -265,7 +234,7 @@ public struct RecordMapper: Sendable {
                 row.fields["additional_phones"] = .array(existing + phones.map(JSON.string))
             }
         case .date:
-            if let instant = date.parse(text) {
+            if let instant = bound.date.parse(text) {
                 set(.string(Timestamp.format(instant)))
             } else {
                 row.findings.append(Finding(.invalidDate, column: column, value: text, reason: "not a date liqsync reads; left empty"))
@@ -316,5 +285,54 @@ public struct RecordMapper: Sendable {
             row.status = .excluded
             row.findings.append(Finding(.noContactKey, reason: "no contact id, email or phone; kept for reports, not synced"))
         }
+    }
+}
+
+/// One rule with what mapping a row needs of it worked out once: its kind, the name it is stored
+/// under, its date reader and, once a header is bound, its column positions. A class, so the
+/// per-row loop passes a reference instead of copying the rule's arrays and strings.
+private final class BoundRule: Sendable {
+    let rule: FieldRule
+    let kind: FieldMapping.Kind
+    /// The field's name in `fields`, or in `activity` without the `activity.` prefix.
+    let name: String
+    let activity: Bool
+    /// The `date` transform's reader, else the mapping's.
+    let date: ImportDate
+    /// The `concat` transform's columns, if it has one.
+    let concatColumns: [String]?
+    /// CSV: positions of `rule.columns` and of the concat columns in the bound header.
+    let positions: [Int]
+    let concatPositions: [Int]?
+    /// The mapping's zone and day order, for `bound`.
+    private let zone: TimeZone
+    private let dayFirst: Bool
+
+    init(_ rule: FieldRule, activity: Bool, zone: TimeZone, dayFirst: Bool, positions: [Int] = [], concatPositions: [Int]? = nil) {
+        self.rule = rule
+        self.activity = activity
+        kind = rule.kindOverride ?? FieldMapping.kind(of: rule.field)
+        name = activity ? String(rule.field.dropFirst("activity.".count)) : rule.field
+        var date = ImportDate(zone: zone, dayFirst: dayFirst)
+        var concatColumns: [String]?
+        for transform in rule.transforms {
+            switch transform {
+            case .date(let format, let zoneName):
+                date = ImportDate(zone: zoneName.flatMap(TimeZone.init(identifier:)) ?? zone, dayFirst: dayFirst, format: format)
+            case .concat(let columns, _): concatColumns = columns
+            default: break
+            }
+        }
+        self.date = date
+        self.concatColumns = concatColumns
+        self.positions = positions
+        self.concatPositions = concatPositions
+        self.zone = zone
+        self.dayFirst = dayFirst
+    }
+
+    /// The same rule bound to a header's positions.
+    func bound(positions: [Int], concat: [Int]?) -> BoundRule {
+        BoundRule(rule, activity: activity, zone: zone, dayFirst: dayFirst, positions: positions, concatPositions: concat)
     }
 }
