@@ -103,20 +103,44 @@ public enum SyncDigest {
     /// over those fields, and its email and phone keys hashed — all a plan needs to match the row
     /// and to know it unchanged, in a small covering index.
     static func row(fields: [String: JSON], emailKey: String?, phoneKey: String?, mappedFields: UInt32?) -> [UInt8] {
+        row(
+            archived: fields["archived"] != nil, highlevelId: fields["highlevel_id"] != nil, value: { fields[SyncField.all[$0].name] },
+            emailKey: emailKey, phoneKey: phoneKey, mappedFields: mappedFields)
+    }
+
+    static func row(fields: FieldValues, emailKey: String?, phoneKey: String?, mappedFields: UInt32?) -> [UInt8] {
+        // The row's values of the synced fields in one walk of both name-ordered lists.
+        withUnsafeTemporaryAllocation(of: JSON?.self, capacity: fieldCount) { values in
+            values.initialize(repeating: nil)
+            defer { values.deinitialize() }
+            fields.collect(sortedSyncFields) { values[$0] = $1 }
+            return row(
+                archived: fields["archived"] != nil, highlevelId: fields["highlevel_id"] != nil, value: { values[$0] }, emailKey: emailKey,
+                phoneKey: phoneKey, mappedFields: mappedFields)
+        }
+    }
+
+    /// `SyncField.all`'s names in `String` order, with their positions.
+    private static let sortedSyncFields: [(name: String, index: Int)] =
+        SyncField.all.enumerated().map { (name: $0.element.name, index: $0.offset) }.sorted { $0.name < $1.name }
+
+    private static func row(
+        archived: Bool, highlevelId: Bool, value: (Int) -> JSON?, emailKey: String?, phoneKey: String?, mappedFields: UInt32?
+    ) -> [UInt8] {
         var flags: RowFlags = []
-        if fields["archived"] != nil { flags.insert(.archived) }
-        if fields["highlevel_id"] != nil { flags.insert(.highlevelId) }
+        if archived { flags.insert(.archived) }
+        if highlevelId { flags.insert(.highlevelId) }
         let known: UInt32
         if let mappedFields {
             known = mappedFields
         } else {
             var present: UInt32 = 0
-            for (index, field) in SyncField.all.enumerated() where fields[field.name] != nil { present |= 1 << UInt32(index) }
+            for index in SyncField.all.indices where value(index) != nil { present |= 1 << UInt32(index) }
             known = present
         }
         var combined = Combined()
         for (index, field) in SyncField.all.enumerated() where known & (1 << UInt32(index)) != 0 {
-            combined.add(field.digest(fields[field.name]))
+            combined.add(field.digest(value(index)))
         }
         let email = emailKey.map { KeyHash($0) }
         let phone = phoneKey.map { KeyHash($0) }

@@ -61,22 +61,45 @@ public enum TagList {
     /// Trimmed, empty ones dropped, de-duplicated case-insensitively (the first spelling wins).
     public static func parse(_ raw: String) -> [String] {
         let text = raw.trimmed
-        var items: [String] = []
         if text.hasPrefix("["), let value = try? JSON.parse(Data(text.utf8)), let array = value.array {
-            items = array.compactMap { $0.string ?? $0.number.map { JSONCell.numberText($0) } }
-        } else {
-            items = text.split(whereSeparator: { $0 == "," || $0 == ";" }).map(String.init)
+            return unique(array.compactMap { $0.string ?? $0.number.map { JSONCell.numberText($0) } })
         }
+        // Split on the bytes: `,` and `;` are never part of a multi-byte character.
+        var items: [String] = []
+        var start = text.utf8.startIndex
+        var index = start
+        let end = text.utf8.endIndex
+        while index < end {
+            let byte = text.utf8[index]
+            if byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";") {
+                if start < index { items.append(String(Substring(text.utf8[start..<index]))) }
+                start = text.utf8.index(after: index)
+            }
+            index = text.utf8.index(after: index)
+        }
+        if start < end { items.append(String(Substring(text.utf8[start..<end]))) }
         return unique(items)
     }
 
     /// Trimmed, non-empty, de-duplicated case-insensitively in order.
     public static func unique(_ items: [String]) -> [String] {
-        var seen = Set<String>()
         var result: [String] = []
+        if items.count > 16 {
+            var seen = Set<String>()
+            for item in items {
+                let tag = item.trimmed
+                if !tag.isEmpty, seen.insert(tag.lowercased()).inserted { result.append(tag) }
+            }
+            return result
+        }
+        // A few tags a row, nearly always: a list search costs less than hashing into a set.
+        var seen: [String] = []
         for item in items {
             let tag = item.trimmed
-            guard !tag.isEmpty, seen.insert(tag.lowercased()).inserted else { continue }
+            guard !tag.isEmpty else { continue }
+            let folded = tag.lowercased()
+            guard !seen.contains(folded) else { continue }
+            seen.append(folded)
             result.append(tag)
         }
         return result
@@ -157,7 +180,20 @@ extension String {
         let utf8 = self.utf8
         guard let first = utf8.first, let last = utf8.last else { return "" }
         if !Self.isSpaceByte(first) && !Self.isSpaceByte(last) { return self }
-        return trimmingCharacters(in: .whitespacesAndNewlines)
+        // ASCII white space at the ends (a spreadsheet's padding) is cut from the bytes; a
+        // multi-byte character that may be white space (a no-break space) goes to Foundation.
+        var start = utf8.startIndex
+        var end = utf8.endIndex
+        while start < end, Self.isASCIISpace(utf8[start]) { start = utf8.index(after: start) }
+        while end > start, Self.isASCIISpace(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        guard start < end else { return "" }
+        if Self.isSpaceByte(utf8[start]) || Self.isSpaceByte(utf8[utf8.index(before: end)]) { return trimmingCharacters(in: .whitespacesAndNewlines) }
+        return String(Substring(utf8[start..<end]))
+    }
+
+    @inline(__always)
+    private static func isASCIISpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C
     }
 
     /// Empty or only white space.

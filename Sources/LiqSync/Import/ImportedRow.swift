@@ -55,7 +55,7 @@ public struct ImportedRow: Sendable {
     /// The cells as read (CSV), or the record's JSON text.
     public var raw: JSON
     /// Canonical contact fields (`first_name`, `email`, `tags` as an array, …). Empty values are left out.
-    public var fields: [String: JSON] = [:]
+    public var fields = FieldValues()
     /// Columns no rule reads, by header.
     public var extras: [String: String] = [:]
     /// For interaction rows: the activity (call, form, chat) with its canonical fields.
@@ -76,7 +76,6 @@ public struct ImportedRow: Sendable {
     public init(line: Int, raw: JSON) {
         self.line = line
         self.raw = raw
-        fields.reserveCapacity(24)
     }
 
     public var isRejected: Bool { findings.contains { $0.rejects } }
@@ -88,5 +87,79 @@ public struct ImportedRow: Sendable {
         case .array(let items)?: items.compactMap(\.string).joined(separator: ", ")
         default: nil
         }
+    }
+}
+
+/// A row's canonical fields, kept in name order: a million rows are mapped, digested and written
+/// as canonical JSON per import, and a short sorted list does all three without hashing a name
+/// or sorting the members again.
+public struct FieldValues: Sendable, Sequence {
+    public typealias Element = (key: String, value: JSON)
+    private var members: [Element] = []
+
+    public init() { members.reserveCapacity(20) }
+
+    public init(_ dictionary: [String: JSON]) {
+        members = dictionary.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
+    }
+
+    public subscript(name: String) -> JSON? {
+        get {
+            let (index, found) = position(of: name)
+            return found ? members[index].value : nil
+        }
+        set {
+            let (index, found) = position(of: name)
+            switch (found, newValue) {
+            case (true, let value?): members[index].value = value
+            case (true, nil): members.remove(at: index)
+            case (false, let value?): members.insert((key: name, value: value), at: index)
+            case (false, nil): break
+            }
+        }
+    }
+
+    public var isEmpty: Bool { members.isEmpty }
+    public var count: Int { members.count }
+    public var dictionary: [String: JSON] { Dictionary(members, uniquingKeysWith: { first, _ in first }) }
+    public func makeIterator() -> IndexingIterator<[Element]> { members.makeIterator() }
+
+    /// For each of `names` (in `String` order) that has a value: its tag and the value, found in
+    /// one walk of both lists.
+    func collect(_ names: [(name: String, index: Int)], _ found: (Int, JSON) -> Void) {
+        var position = 0
+        for (name, tag) in names {
+            while position < members.count, members[position].key < name { position += 1 }
+            guard position < members.count else { return }
+            if members[position].key == name { found(tag, members[position].value) }
+        }
+    }
+
+    /// Where `name` is, or would go (binary search in `String` order, the canonical JSON's).
+    private func position(of name: String) -> (Int, Bool) {
+        var low = 0
+        var high = members.count
+        while low < high {
+            let middle = (low + high) / 2
+            let key = members[middle].key
+            if key == name { return (middle, true) }
+            if key < name { low = middle + 1 } else { high = middle }
+        }
+        return (low, false)
+    }
+
+    /// The same text as `JSON.object(dictionary).canonicalText`, without sorting.
+    public var canonicalText: String {
+        var output: [UInt8] = []
+        output.reserveCapacity(512)
+        output.append(UInt8(ascii: "{"))
+        for (index, member) in members.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            JSON.writeString(member.key, to: &output)
+            output.append(UInt8(ascii: ":"))
+            member.value.write(to: &output)
+        }
+        output.append(UInt8(ascii: "}"))
+        return String(decoding: output, as: UTF8.self)
     }
 }

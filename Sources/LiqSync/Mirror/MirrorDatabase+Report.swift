@@ -179,7 +179,9 @@ struct LeadColumns {
         guard let at = activity?["occurred_at"]?.string ?? row.fields["created"]?.string else { return nil }
         self.at = at
         let channel = (activity?["channel"]?.string ?? "").lowercased()
-        if channel.contains("call") || channel.contains("phone") {
+        if channel.isEmpty {
+            self.channel = "(none)"  // a contact row, not an interaction: most rows of most files
+        } else if channel.contains("call") || channel.contains("phone") {
             self.channel = "call"
         } else if channel.contains("form") {
             self.channel = "form"

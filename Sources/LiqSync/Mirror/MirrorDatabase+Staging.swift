@@ -146,7 +146,7 @@ extension MirrorDatabase {
                 RawSQL.bind(row.sourceId, at: 5, to: handle)
                 RawSQL.bind(row.emailKey, at: 6, to: handle)
                 RawSQL.bind(row.phoneKey, at: 7, to: handle)
-                RawSQL.bind(JSON.object(row.fields).canonicalText, at: 8, to: handle)
+                RawSQL.bind(row.fields.canonicalText, at: 8, to: handle)
                 RawSQL.bind(row.extras.isEmpty ? nil : JSON.object(row.extras.mapValues(JSON.string)).canonicalText, at: 9, to: handle)
                 RawSQL.bind(row.activity.map { JSON.object($0).canonicalText }, at: 10, to: handle)
                 RawSQL.bind(row.raw.canonicalText, at: 11, to: handle)
