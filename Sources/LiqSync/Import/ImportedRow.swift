@@ -152,6 +152,11 @@ public struct FieldValues: Sendable, Sequence {
     public var canonicalText: String {
         var output: [UInt8] = []
         output.reserveCapacity(512)
+        write(to: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    func write(to output: inout [UInt8]) {
         output.append(UInt8(ascii: "{"))
         for (index, member) in members.enumerated() {
             if index > 0 { output.append(UInt8(ascii: ",")) }
@@ -160,6 +165,5 @@ public struct FieldValues: Sendable, Sequence {
             member.value.write(to: &output)
         }
         output.append(UInt8(ascii: "}"))
-        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -136,6 +136,8 @@ extension MirrorDatabase {
             let leadHandle = try db.cachedStatement(
                 sql: "INSERT INTO staged_leads (row_id, lead_at, lead_key, channel, campaign) VALUES (?, ?, ?, ?, ?)"
             ).sqliteStatement
+            var text: [UInt8] = []
+            text.reserveCapacity(4096)
             for row in rows {
                 sqlite3_reset(handle)
                 sqlite3_clear_bindings(handle)
@@ -146,10 +148,23 @@ extension MirrorDatabase {
                 RawSQL.bind(row.sourceId, at: 5, to: handle)
                 RawSQL.bind(row.emailKey, at: 6, to: handle)
                 RawSQL.bind(row.phoneKey, at: 7, to: handle)
-                RawSQL.bind(row.fields.canonicalText, at: 8, to: handle)
-                RawSQL.bind(row.extras.isEmpty ? nil : JSON.object(row.extras.mapValues(JSON.string)).canonicalText, at: 9, to: handle)
-                RawSQL.bind(row.activity.map { JSON.object($0).canonicalText }, at: 10, to: handle)
-                RawSQL.bind(row.raw.canonicalText, at: 11, to: handle)
+                // The JSON columns are written into one reused buffer and bound from it.
+                text.removeAll(keepingCapacity: true)
+                row.fields.write(to: &text)
+                RawSQL.bind(utf8: text, at: 8, to: handle)
+                if !row.extras.isEmpty {
+                    text.removeAll(keepingCapacity: true)
+                    JSON.object(row.extras.mapValues(JSON.string)).write(to: &text)
+                    RawSQL.bind(utf8: text, at: 9, to: handle)
+                }
+                if let activity = row.activity {
+                    text.removeAll(keepingCapacity: true)
+                    JSON.object(activity).write(to: &text)
+                    RawSQL.bind(utf8: text, at: 10, to: handle)
+                }
+                text.removeAll(keepingCapacity: true)
+                row.raw.write(to: &text)
+                RawSQL.bind(utf8: text, at: 11, to: handle)
                 RawSQL.bind(row.findings.isEmpty ? nil : Self.findingsText(row.findings), at: 12, to: handle)
                 if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, 13, Int64(duplicate)) }
                 if row.status == .staged {

@@ -7,7 +7,11 @@ import GRDBSQLite
 /// `Statement` alive while they use its handle.
 enum RawSQL {
     /// SQLite copies bound text and blobs before `bind` returns.
-    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    /// (Computed, not a stored static: a bind runs several times per row, and a static's
+    /// lazy-initialisation check costs more than the cast.)
+    static var transient: sqlite3_destructor_type {
+        @inline(__always) get { unsafeBitCast(-1, to: sqlite3_destructor_type.self) }
+    }
 
     /// Binds text straight from the string's UTF-8; nil leaves the parameter NULL.
     @inline(__always)
@@ -16,6 +20,14 @@ enum RawSQL {
         text.withUTF8 { bytes in
             _ = sqlite3_bind_text(
                 handle, index, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count), transient)
+        }
+    }
+
+    /// Binds UTF-8 text already encoded in a buffer (JSON written for a row).
+    @inline(__always)
+    static func bind(utf8 text: [UInt8], at index: Int32, to handle: OpaquePointer?) {
+        text.withUnsafeBytes { bytes in
+            _ = sqlite3_bind_text(handle, index, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient)
         }
     }
 
