@@ -51,7 +51,28 @@ public struct CSVRecord: Sendable {
 
     /// Every cell as text.
     public mutating func cells() -> [String] {
-        (0..<count).map { cell($0) }
+        var cells: [String] = []
+        cells.reserveCapacity(ends.count)
+        var start = 0
+        var windows1252 = false
+        bytes.withUnsafeBufferPointer { buffer in
+            for end in ends {
+                let slice = UnsafeBufferPointer(rebasing: buffer[start..<end])
+                // ASCII (nearly every cell) needs no validation beyond this scan; other bytes
+                // go through the standard library's (slower, generic) UTF-8 check.
+                if !slice.contains(where: { $0 >= 0x80 }) {
+                    cells.append(String(decoding: slice, as: UTF8.self))
+                } else if let text = String(validating: slice, as: UTF8.self) {
+                    cells.append(text)
+                } else {
+                    windows1252 = true
+                    cells.append(TextDecoding.windows1252(bytes[start..<end]))
+                }
+                start = end
+            }
+        }
+        if windows1252 { usedWindows1252 = true }
+        return cells
     }
 }
 

@@ -20,7 +20,9 @@ public enum EmailAddress {
         var atIndex = 0
         var dotAfterAt = false
         var index = 0
+        var folded = true  // ASCII without capitals: already its own key
         for byte in cleaned.utf8 {
+            if byte >= 0x80 || (byte >= 0x41 && byte <= 0x5A) { folded = false }
             switch byte {
             case 0x40:
                 at += 1
@@ -35,7 +37,7 @@ public enum EmailAddress {
             index += 1
         }
         guard at == 1, atIndex > 0, dotAfterAt, cleaned.utf8.last != 0x2E else { return nil }
-        return cleaned.lowercased()
+        return folded ? cleaned : cleaned.lowercased()
     }
 }
 

@@ -296,30 +296,32 @@ struct ImportRun {
     }
 }
 
-/// An open-addressing table of 64-bit key hashes → the first line that had the key: about 12
-/// bytes a key, where a Dictionary would take several times that for millions of rows.
+/// An open-addressing table of 64-bit key hashes → the first line that had the key: 16 bytes a
+/// key (hash and line side by side, so a probe touches one cache line), where a Dictionary would
+/// take several times that for millions of rows.
 struct KeyTable {
-    private var keys: [UInt64]
-    private var lines: [Int32]
+    /// Slot `i` is `entries[2i]` (the hash, 0 when empty) and `entries[2i + 1]` (the line).
+    private var entries: [UInt64]
+    private var capacity: Int
     private var count = 0
 
     init(capacity: Int = 1 << 16) {
-        keys = [UInt64](repeating: 0, count: capacity)
-        lines = [Int32](repeating: 0, count: capacity)
+        self.capacity = capacity
+        entries = [UInt64](repeating: 0, count: capacity * 2)
     }
 
     /// Stores `line` for `hash` and returns -1, or returns the line stored before.
     mutating func insertOrGet(_ hash: UInt64, line: Int32) -> Int32 {
-        if (count + 1) * 4 > keys.count * 3 { grow() }
+        if (count + 1) * 4 > capacity * 3 { grow() }
         let key = hash == 0 ? 1 : hash  // 0 marks an empty slot
-        let mask = keys.count - 1
+        let mask = capacity - 1
         var slot = Self.slot(key, mask)
-        while keys[slot] != 0 {
-            if keys[slot] == key { return lines[slot] }
+        while entries[slot * 2] != 0 {
+            if entries[slot * 2] == key { return Int32(truncatingIfNeeded: entries[slot * 2 + 1]) }
             slot = (slot + 1) & mask
         }
-        keys[slot] = key
-        lines[slot] = line
+        entries[slot * 2] = key
+        entries[slot * 2 + 1] = UInt64(UInt32(bitPattern: line))
         count += 1
         return -1
     }
@@ -334,16 +336,15 @@ struct KeyTable {
     }
 
     private mutating func grow() {
-        let oldKeys = keys
-        let oldLines = lines
-        keys = [UInt64](repeating: 0, count: oldKeys.count * 2)
-        lines = [Int32](repeating: 0, count: oldKeys.count * 2)
-        let mask = keys.count - 1
-        for (index, key) in oldKeys.enumerated() where key != 0 {
-            var slot = Self.slot(key, mask)
-            while keys[slot] != 0 { slot = (slot + 1) & mask }
-            keys[slot] = key
-            lines[slot] = oldLines[index]
+        let old = entries
+        capacity *= 2
+        entries = [UInt64](repeating: 0, count: capacity * 2)
+        let mask = capacity - 1
+        for index in stride(from: 0, to: old.count, by: 2) where old[index] != 0 {
+            var slot = Self.slot(old[index], mask)
+            while entries[slot * 2] != 0 { slot = (slot + 1) & mask }
+            entries[slot * 2] = old[index]
+            entries[slot * 2 + 1] = old[index + 1]
         }
     }
 }
