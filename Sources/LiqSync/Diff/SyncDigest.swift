@@ -199,6 +199,7 @@ extension SyncField {
     /// its own compared form — nearly always: imports store trimmed text, E.164 phones and
     /// cleaned emails. Anything else takes the long way, so the two never differ.
     public func digest(_ value: JSON?) -> UInt64 {
+        if comparison == .tags, case .array(let items)? = value, let digest = Self.tagsDigest(items) { return digest }
         guard case .string(let text)? = value else { return comparableDigest(value) }
         let isOwnForm: Bool
         switch comparison {
@@ -209,6 +210,35 @@ extension SyncField {
         }
         guard isOwnForm, let digest = SyncDigest.plainStringDigest(text) else { return comparableDigest(value) }
         return digest == SyncDigest.none ? 1 : digest
+    }
+
+    /// The digest of a tag list as compared (lower-cased, sorted, without repeats, as a JSON
+    /// array) when every tag is plain ASCII text, as imported tags nearly always are; else nil.
+    private static func tagsDigest(_ items: [JSON]) -> UInt64? {
+        guard !items.isEmpty else { return nil }
+        var tags: [String] = []
+        tags.reserveCapacity(items.count)
+        for item in items {
+            guard case .string(let tag) = item, isTrimmedNonEmpty(tag) else { return nil }
+            var upper = false
+            for byte in tag.utf8 {
+                if byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return nil }
+                if byte >= 0x41 && byte <= 0x5A { upper = true }
+            }
+            tags.append(upper ? tag.lowercased() : tag)
+        }
+        tags.sort()
+        var hash = SyncDigest.fnvOffset
+        func feed(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* SyncDigest.fnvPrime }
+        feed(UInt8(ascii: "["))
+        for (index, tag) in tags.enumerated() where index == 0 || tags[index - 1] != tag {
+            if index > 0 { feed(UInt8(ascii: ",")) }
+            feed(UInt8(ascii: "\""))
+            for byte in tag.utf8 { feed(byte) }
+            feed(UInt8(ascii: "\""))
+        }
+        feed(UInt8(ascii: "]"))
+        return hash == SyncDigest.none ? 1 : hash
     }
 
     /// Non-empty, and `trimmed` would leave it as it is (ASCII ends that are not white space).

@@ -11,7 +11,9 @@ struct SyncFieldDigestTests {
         .string("+1207555013"), .string("+1 207 555 0130"), .string("+12075550130 x12"), .string("United States"), .string("us"),
         .string("US"), .string("vip, Hot;vip"), .array([.string("Hot"), .string(" vip"), .string("hot"), .string("")]), .array([]),
         .string("Zoë"), .string("\u{00A0}Zoë\u{00A0}"), .string("quote \" inside"), .string("tab\tinside"), .string("x\u{1}"), .number(42),
-        .bool(true), .string("+"), .string("+123456789012345678"),
+        .bool(true), .string("+"), .string("+123456789012345678"), .array([.string("VIP"), .string("hot"), .string("vip")]),
+        .array([.string("b"), .string("a"), .string("b"), .string("A")]), .array([.string("solo")]), .array([.string("a\"b")]),
+        .array([.string("Zoë")]), .array([.number(1), .string("x")]), .array([.string("x y"), .string("X Y")]),
     ]
 
     @Test("every field, every sample: digest(value) == comparableDigest(value)")
@@ -20,6 +22,16 @@ struct SyncFieldDigestTests {
             for value in Self.samples {
                 #expect(field.digest(value) == field.comparableDigest(value), "\(field.name): \(String(describing: value))")
             }
+        }
+    }
+
+    @Test("random tag lists agree")
+    func randomTagsAgree() async throws {
+        let tags = try #require(SyncField.named("tags"))
+        let tag = Gen<Character?>.element(of: ["a", "B", "c", " ", "\"", "é", "-"]).map { $0 ?? "a" }.string(of: 0...4)
+        await propertyCheck(count: 300, input: tag.array(of: 0...5)) { list in
+            let value = JSON.array(list.map(JSON.string))
+            #expect(tags.digest(value) == tags.comparableDigest(value), "\(list)")
         }
     }
 
