@@ -296,39 +296,38 @@ struct ImportRun {
     }
 }
 
-/// An open-addressing table of 64-bit key hashes → the first line that had the key: 16 bytes a
-/// key (hash and line side by side, so a probe touches one cache line), where a Dictionary would
-/// take several times that for millions of rows.
+/// An open-addressing table of key hashes → the first line that had the key, 8 bytes a key: the
+/// hash's upper 32 bits and the line share one word, so a probe touches one cache line and a
+/// million-row file's three keys a row take 32 MB. A match is only a candidate (32 bits collide
+/// now and then); `ImportRun.finish()` compares the real keys before collapsing anything.
 struct KeyTable {
-    /// Slot `i` is `entries[2i]` (the hash, 0 when empty) and `entries[2i + 1]` (the line).
+    /// `tag << 32 | line`; 0 is an empty slot (tags are never 0).
     private var entries: [UInt64]
-    private var capacity: Int
     private var count = 0
 
     init(capacity: Int = 1 << 16) {
-        self.capacity = capacity
-        entries = [UInt64](repeating: 0, count: capacity * 2)
+        entries = [UInt64](repeating: 0, count: capacity)
     }
 
     /// Stores `line` for `hash` and returns -1, or returns the line stored before.
     mutating func insertOrGet(_ hash: UInt64, line: Int32) -> Int32 {
-        if (count + 1) * 4 > capacity * 3 { grow() }
-        let key = hash == 0 ? 1 : hash  // 0 marks an empty slot
-        let mask = capacity - 1
-        var slot = Self.slot(key, mask)
-        while entries[slot * 2] != 0 {
-            if entries[slot * 2] == key { return Int32(truncatingIfNeeded: entries[slot * 2 + 1]) }
+        if (count + 1) * 4 > entries.count * 3 { grow() }
+        let tag = max(hash >> 32, 1)
+        let mask = entries.count - 1
+        var slot = Self.slot(tag, mask)
+        while entries[slot] != 0 {
+            if entries[slot] >> 32 == tag { return Int32(truncatingIfNeeded: entries[slot] & 0xFFFF_FFFF) }
             slot = (slot + 1) & mask
         }
-        entries[slot * 2] = key
-        entries[slot * 2 + 1] = UInt64(UInt32(bitPattern: line))
+        entries[slot] = tag << 32 | UInt64(UInt32(bitPattern: line))
         count += 1
         return -1
     }
 
-    /// MurmurHash3's finaliser spreads the bits before the mask takes the low ones.
-    private static func slot(_ key: UInt64, _ mask: Int) -> Int {
-        var h = key
+    /// MurmurHash3's finaliser spreads the tag's bits before the mask takes the low ones; the
+    /// slot depends on the tag alone, so `grow` can place entries again.
+    private static func slot(_ tag: UInt64, _ mask: Int) -> Int {
+        var h = tag
         h ^= h >> 33
         h &*= 0xff51_afd7_ed55_8ccd
         h ^= h >> 33
@@ -337,14 +336,12 @@ struct KeyTable {
 
     private mutating func grow() {
         let old = entries
-        capacity *= 2
-        entries = [UInt64](repeating: 0, count: capacity * 2)
-        let mask = capacity - 1
-        for index in stride(from: 0, to: old.count, by: 2) where old[index] != 0 {
-            var slot = Self.slot(old[index], mask)
-            while entries[slot * 2] != 0 { slot = (slot + 1) & mask }
-            entries[slot * 2] = old[index]
-            entries[slot * 2 + 1] = old[index + 1]
+        entries = [UInt64](repeating: 0, count: old.count * 2)
+        let mask = entries.count - 1
+        for entry in old where entry != 0 {
+            var slot = Self.slot(entry >> 32, mask)
+            while entries[slot] != 0 { slot = (slot + 1) & mask }
+            entries[slot] = entry
         }
     }
 }
