@@ -156,7 +156,7 @@ public struct FieldValues: Sendable, Sequence {
         return String(decoding: output, as: UTF8.self)
     }
 
-    func write(to output: inout [UInt8]) {
+    func write<Sink: ByteSink>(to output: inout Sink) {
         output.append(UInt8(ascii: "{"))
         for (index, member) in members.enumerated() {
             if index > 0 { output.append(UInt8(ascii: ",")) }

@@ -136,8 +136,7 @@ extension MirrorDatabase {
             let leadHandle = try db.cachedStatement(
                 sql: "INSERT INTO staged_leads (row_id, lead_at, lead_key, channel, campaign) VALUES (?, ?, ?, ?, ?)"
             ).sqliteStatement
-            var text: [UInt8] = []
-            text.reserveCapacity(4096)
+            var text = TextBuffer(capacity: 1 << 14)
             for row in rows {
                 sqlite3_reset(handle)
                 sqlite3_clear_bindings(handle)
@@ -149,20 +148,20 @@ extension MirrorDatabase {
                 RawSQL.bind(row.emailKey, at: 6, to: handle)
                 RawSQL.bind(row.phoneKey, at: 7, to: handle)
                 // The JSON columns are written into one reused buffer and bound from it.
-                text.removeAll(keepingCapacity: true)
+                text.removeAll()
                 row.fields.write(to: &text)
                 RawSQL.bind(utf8: text, at: 8, to: handle)
                 if !row.extras.isEmpty {
-                    text.removeAll(keepingCapacity: true)
+                    text.removeAll()
                     JSON.object(row.extras.mapValues(JSON.string)).write(to: &text)
                     RawSQL.bind(utf8: text, at: 9, to: handle)
                 }
                 if let activity = row.activity {
-                    text.removeAll(keepingCapacity: true)
+                    text.removeAll()
                     JSON.object(activity).write(to: &text)
                     RawSQL.bind(utf8: text, at: 10, to: handle)
                 }
-                text.removeAll(keepingCapacity: true)
+                text.removeAll()
                 row.raw.write(to: &text)
                 RawSQL.bind(utf8: text, at: 11, to: handle)
                 RawSQL.bind(row.findings.isEmpty ? nil : Self.findingsText(row.findings), at: 12, to: handle)

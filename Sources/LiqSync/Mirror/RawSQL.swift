@@ -23,12 +23,11 @@ enum RawSQL {
         }
     }
 
-    /// Binds UTF-8 text already encoded in a buffer (JSON written for a row).
+    /// Binds UTF-8 text already encoded in a buffer (JSON written for a row); SQLite copies it.
     @inline(__always)
-    static func bind(utf8 text: [UInt8], at index: Int32, to handle: OpaquePointer?) {
-        text.withUnsafeBytes { bytes in
-            _ = sqlite3_bind_text(handle, index, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient)
-        }
+    static func bind(utf8 text: TextBuffer, at index: Int32, to handle: OpaquePointer?) {
+        _ = sqlite3_bind_text(
+            handle, index, UnsafeRawPointer(text.pointer).assumingMemoryBound(to: CChar.self), Int32(text.count), transient)
     }
 
     @inline(__always)

@@ -40,17 +40,18 @@ public enum JSON: Sendable, Equatable, Hashable {
         return String(decoding: output, as: UTF8.self)
     }
 
-    func write(to output: inout [UInt8]) {
+    func write<Sink: ByteSink>(to output: inout Sink) {
         switch self {
-        case .null: output.append(contentsOf: "null".utf8)
-        case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
+        case .null: output.append(text: "null")
+        case .bool(let value): output.append(text: value ? "true" : "false")
         case .number(let value):
             if value.rounded() == value, abs(value) < 9e15 {
                 Self.writeInteger(Int64(value), to: &output)
             } else if value.isFinite {
-                output.append(contentsOf: "\(value)".utf8)
+                var text = "\(value)"
+                text.withUTF8 { output.append(bytes: $0) }
             } else {
-                output.append(contentsOf: "null".utf8)
+                output.append(text: "null")
             }
         case .string(let value): Self.writeString(value, to: &output)
         case .array(let items):
@@ -74,7 +75,7 @@ public enum JSON: Sendable, Equatable, Hashable {
     }
 
     /// Decimal digits without building a String.
-    private static func writeInteger(_ value: Int64, to output: inout [UInt8]) {
+    private static func writeInteger<Sink: ByteSink>(_ value: Int64, to output: inout Sink) {
         if value == 0 {
             output.append(UInt8(ascii: "0"))
             return
@@ -96,13 +97,39 @@ public enum JSON: Sendable, Equatable, Hashable {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    static func writeString(_ value: String, to output: inout [UInt8]) {
+    /// False when no byte is a control character, `"` or `\\` (then the bytes are copied as
+    /// they are). Eight bytes at a time: true may also mean "look closer", never a missed byte.
+    @inline(__always)
+    static func mayNeedEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let raw = UnsafeRawPointer(base)
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            // A byte below 0x20, or equal to `"` or `\\` (a zero byte after the XOR).
+            let control = (word &- ones &* 0x20) & ~word & highs
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            if control | ((quote &- ones) & ~quote & highs) | ((backslash &- ones) & ~backslash & highs) != 0 { return true }
+            offset += 8
+        }
+        while offset < bytes.count {
+            let byte = base[offset]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return true }
+            offset += 1
+        }
+        return false
+    }
+
+    static func writeString<Sink: ByteSink>(_ value: String, to output: inout Sink) {
         output.append(UInt8(ascii: "\""))
         // Most strings need no escape: copy them whole.
         var plain = value
         let copied = plain.withUTF8 { bytes -> Bool in
-            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
-            output.append(contentsOf: bytes)
+            if Self.mayNeedEscape(bytes) { return false }
+            output.append(bytes: bytes)
             return true
         }
         if copied {
@@ -111,13 +138,13 @@ public enum JSON: Sendable, Equatable, Hashable {
         }
         for byte in value.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case UInt8(ascii: "\""): output.append(text: "\\\"")
+            case UInt8(ascii: "\\"): output.append(text: "\\\\")
+            case 0x0A: output.append(text: "\\n")
+            case 0x0D: output.append(text: "\\r")
+            case 0x09: output.append(text: "\\t")
             case 0..<0x20:
-                output.append(contentsOf: Array("\\u00".utf8))
+                output.append(text: "\\u00")
                 output.append(hexDigits[Int(byte >> 4)])
                 output.append(hexDigits[Int(byte & 0x0F)])
             default: output.append(byte)
@@ -156,5 +183,64 @@ extension JSON: Codable {
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         }
+    }
+}
+
+/// Where JSON text is written: an array of bytes, or a `TextBuffer`.
+protocol ByteSink {
+    mutating func append(_ byte: UInt8)
+    mutating func append(bytes: UnsafeBufferPointer<UInt8>)
+}
+
+extension ByteSink {
+    mutating func append(text: StaticString) {
+        text.withUTF8Buffer { append(bytes: $0) }
+    }
+}
+
+extension Array: ByteSink where Element == UInt8 {
+    mutating func append(bytes: UnsafeBufferPointer<UInt8>) { append(contentsOf: bytes) }
+}
+
+/// A growable byte buffer for text written a few bytes at a time (the JSON of every staged row):
+/// an append is a bounds check and a store, where an Array's also checks that its storage is
+/// not shared. A reference: reuse one buffer with `removeAll()`.
+final class TextBuffer: ByteSink {
+    private(set) var pointer: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int = 4096) {
+        self.capacity = max(capacity, 16)
+        pointer = .allocate(capacity: self.capacity)
+    }
+
+    deinit { pointer.deallocate() }
+
+    func removeAll() { count = 0 }
+
+    @inline(__always)
+    func append(_ byte: UInt8) {
+        if count == capacity { grow(to: count + 1) }
+        pointer[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    func append(bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        if count + bytes.count > capacity { grow(to: count + bytes.count) }
+        (pointer + count).update(from: base, count: bytes.count)
+        count += bytes.count
+    }
+
+    private func grow(to needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        larger.update(from: pointer, count: count)
+        pointer.deallocate()
+        pointer = larger
+        capacity = newCapacity
     }
 }

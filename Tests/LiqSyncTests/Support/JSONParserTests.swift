@@ -1,5 +1,6 @@
 import Foundation
 import LiqSync
+import PropertyBased
 import Testing
 
 @Suite("JSON parser")
@@ -39,5 +40,18 @@ struct JSONParserTests {
     @Test func keysSortedNumbersPlainEscapesMinimal() throws {
         let value = try JSON.parse(Data(#"{"b":[0,-5,123456789012,1.5,-0.25,true,null],"a":{"z":"x\"y\n","m":"é"},"":-9007199254740}"#.utf8))
         #expect(value.canonicalText == #"{"":-9007199254740,"a":{"m":"é","z":"x\"y\n"},"b":[0,-5,123456789012,1.5,-0.25,true,null]}"#)
+    }
+
+    @Test("any string, long or short, is escaped exactly where JSON needs it and reads back the same")
+    func stringsRoundTrip() async {
+        // Escapes land at every offset of the eight-byte words the writer checks at once.
+        let alphabet: [Character] = ["a", "Z", "0", " ", "\"", "\\", "\n", "\t", "\u{1}", "\u{1F}", "\u{7F}", "é", "🙂", "/", "~"]
+        let text = Gen<Character?>.element(of: alphabet).map { $0 ?? "a" }.string(of: 0...40)
+        await propertyCheck(count: 400, input: text) { text in
+            let written = JSON.string(text).canonicalText
+            #expect((try? JSON.parse(Data(written.utf8))) == .string(text))
+            let needsEscape = text.unicodeScalars.contains { $0.value < 0x20 || $0 == "\"" || $0 == "\\" }
+            #expect(written.utf8.count == text.utf8.count + 2 || needsEscape, "escaped without need: \(written)")
+        }
     }
 }
