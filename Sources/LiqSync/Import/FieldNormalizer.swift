@@ -99,7 +99,8 @@ public enum TagList {
         for item in items {
             let tag = item.trimmed
             guard !tag.isEmpty else { continue }
-            let folded = tag.lowercased()
+            // ASCII without capitals is its own folded form (no copy).
+            let folded = tag.utf8.contains { $0 >= 0x80 || ($0 >= 0x41 && $0 <= 0x5A) } ? tag.lowercased() : tag
             guard !seen.contains(folded) else { continue }
             seen.append(folded)
             result.append(tag)

@@ -162,7 +162,10 @@ struct ImportRun {
     static func fnv1a(_ tag: UInt8, _ key: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         hash = (hash ^ UInt64(tag)) &* 0x100_0000_01b3
-        for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        var key = key
+        key.withUTF8 { bytes in
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        }
         return hash
     }
 

@@ -18,13 +18,17 @@ public enum PhoneNumber {
     /// The number and its extension, or nil when the text is not a plausible phone number.
     /// Works on the UTF-8 bytes: it runs for every phone cell of every import.
     public static func parse(_ raw: String) -> Parsed? {
+        var raw = raw
+        return raw.withUTF8(parse(bytes:))
+    }
+
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Parsed? {
         var digits: [UInt8] = []
         digits.reserveCapacity(16)
         var plus = false
         var extensionDigits: [UInt8] = []
         var inExtension = false
         var sawDigit = false
-        let bytes = Array(raw.utf8)
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
