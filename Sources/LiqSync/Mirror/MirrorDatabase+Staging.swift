@@ -136,40 +136,60 @@ extension MirrorDatabase {
             let leadHandle = try db.cachedStatement(
                 sql: "INSERT INTO staged_leads (row_id, lead_at, lead_key, channel, campaign) VALUES (?, ?, ?, ?, ?)"
             ).sqliteStatement
-            var text = TextBuffer(capacity: 1 << 14)
-            for row in rows {
+            // The JSON columns are written into buffers reused row after row and bound without a
+            // copy (SQLITE_STATIC): each is bound after it is written and read by the step that
+            // follows, before the next row writes it again. Every parameter is bound or set NULL
+            // for every row, so no binding of an earlier row is ever read; the bindings are
+            // cleared before the buffers go.
+            let fieldsText = TextBuffer(capacity: 1 << 12)
+            let extrasText = TextBuffer(capacity: 1 << 10)
+            let activityText = TextBuffer(capacity: 1 << 12)
+            let rawText = TextBuffer(capacity: 1 << 12)
+            defer {
                 sqlite3_reset(handle)
                 sqlite3_clear_bindings(handle)
+            }
+            for row in rows {
+                sqlite3_reset(handle)
                 sqlite3_bind_int64(handle, 1, importId << 32 | Int64(row.line))
                 sqlite3_bind_int64(handle, 2, importId)
                 sqlite3_bind_int64(handle, 3, Int64(row.line))
-                RawSQL.bind(row.status.rawValue, at: 4, to: handle)
-                RawSQL.bind(row.sourceId, at: 5, to: handle)
-                RawSQL.bind(row.emailKey, at: 6, to: handle)
-                RawSQL.bind(row.phoneKey, at: 7, to: handle)
-                // The JSON columns are written into one reused buffer and bound from it.
-                text.removeAll()
-                row.fields.write(to: &text)
-                RawSQL.bind(utf8: text, at: 8, to: handle)
-                if !row.extras.isEmpty {
-                    text.removeAll()
-                    JSON.object(row.extras.mapValues(JSON.string)).write(to: &text)
-                    RawSQL.bind(utf8: text, at: 9, to: handle)
+                RawSQL.bindOrNull(row.status.rawValue, at: 4, to: handle)
+                RawSQL.bindOrNull(row.sourceId, at: 5, to: handle)
+                RawSQL.bindOrNull(row.emailKey, at: 6, to: handle)
+                RawSQL.bindOrNull(row.phoneKey, at: 7, to: handle)
+                var sink = fieldsText
+                sink.removeAll()
+                row.fields.write(to: &sink)
+                RawSQL.bind(unretained: fieldsText, at: 8, to: handle)
+                if row.extras.isEmpty {
+                    sqlite3_bind_null(handle, 9)
+                } else {
+                    sink = extrasText
+                    sink.removeAll()
+                    JSON.object(row.extras.mapValues(JSON.string)).write(to: &sink)
+                    RawSQL.bind(unretained: extrasText, at: 9, to: handle)
                 }
                 if let activity = row.activity {
-                    text.removeAll()
-                    JSON.object(activity).write(to: &text)
-                    RawSQL.bind(utf8: text, at: 10, to: handle)
+                    sink = activityText
+                    sink.removeAll()
+                    JSON.object(activity).write(to: &sink)
+                    RawSQL.bind(unretained: activityText, at: 10, to: handle)
+                } else {
+                    sqlite3_bind_null(handle, 10)
                 }
-                text.removeAll()
-                row.raw.write(to: &text)
-                RawSQL.bind(utf8: text, at: 11, to: handle)
-                RawSQL.bind(row.findings.isEmpty ? nil : Self.findingsText(row.findings), at: 12, to: handle)
-                if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, 13, Int64(duplicate)) }
-                if row.status == .staged {
-                    // Without a record computed by the import (a caller staging rows itself), the
-                    // row is diffed in full by the plan: never skipped on a guess about its columns.
-                    if let digests = row.syncDigests { RawSQL.bind(blob: digests, at: 14, to: handle) }
+                sink = rawText
+                sink.removeAll()
+                row.raw.write(to: &sink)
+                RawSQL.bind(unretained: rawText, at: 11, to: handle)
+                RawSQL.bindOrNull(row.findings.isEmpty ? nil : Self.findingsText(row.findings), at: 12, to: handle)
+                if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, 13, Int64(duplicate)) } else { sqlite3_bind_null(handle, 13) }
+                // Without a record computed by the import (a caller staging rows itself), the
+                // row is diffed in full by the plan: never skipped on a guess about its columns.
+                if row.status == .staged, let digests = row.syncDigests {
+                    RawSQL.bind(blob: digests, at: 14, to: handle)
+                } else {
+                    sqlite3_bind_null(handle, 14)
                 }
                 try RawSQL.execute(handle, in: db)
                 if let lead = LeadColumns(row, rowId: importId << 32 | Int64(row.line)) {
@@ -182,8 +202,6 @@ extension MirrorDatabase {
                     try RawSQL.execute(leadHandle, in: db)
                 }
             }
-            sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
         }
     }
 

@@ -23,11 +23,18 @@ enum RawSQL {
         }
     }
 
-    /// Binds UTF-8 text already encoded in a buffer (JSON written for a row); SQLite copies it.
+    /// Binds UTF-8 text in a buffer without copying it (SQLITE_STATIC): the caller keeps the
+    /// buffer unchanged until the statement has stepped, and rebinds or clears the parameter
+    /// before the buffer changes or goes.
     @inline(__always)
-    static func bind(utf8 text: TextBuffer, at index: Int32, to handle: OpaquePointer?) {
-        _ = sqlite3_bind_text(
-            handle, index, UnsafeRawPointer(text.pointer).assumingMemoryBound(to: CChar.self), Int32(text.count), transient)
+    static func bind(unretained text: TextBuffer, at index: Int32, to handle: OpaquePointer?) {
+        _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(text.pointer).assumingMemoryBound(to: CChar.self), Int32(text.count), nil)
+    }
+
+    /// Binds text, or NULL for nil (statements reused without clearing their bindings).
+    @inline(__always)
+    static func bindOrNull(_ text: String?, at index: Int32, to handle: OpaquePointer?) {
+        if text == nil { sqlite3_bind_null(handle, index) } else { bind(text, at: index, to: handle) }
     }
 
     @inline(__always)

@@ -135,6 +135,35 @@ struct ImporterBehaviourTests {
         4,Cat,cat@example.com,call me,2024-01-04
         """
 
+    @Test("each row is stored with its own extras, findings and duplicate mark, never those of the row before it")
+    func rowsKeepTheirOwnColumns() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        // Line 2 has an unmapped column and a bad phone; line 3 has neither; line 4 repeats line 2's email.
+        let url = try workspace.file(
+            "alternating.csv",
+            """
+            id,first_name,email,phone_mobile,favourite_colour
+            1,Ann,ann@example.com,not a phone,green
+            2,Ben,ben@example.com,(312) 555-0101,
+            3,Ann,ann@example.com,,
+            """)
+        let summary = try Importer(database: workspace.database).run(url, mapping: try BuiltInProfiles.profile(named: "localiq-contacts"))
+        let rows = try workspace.database.stagedRows(importId: summary.importId)
+        #expect(rows.map(\.line) == [2, 3, 4])
+        #expect(rows[0].extras == ["favourite_colour": .string("green")])
+        #expect(rows[1].extras.isEmpty)
+        #expect(rows[2].extras.isEmpty)
+        #expect(rows[0].findings.count == 1)
+        #expect(rows[1].findings.isEmpty)
+        #expect(rows[1].duplicateOf == nil)
+        #expect(rows[1].raw == .array(["2", "Ben", "ben@example.com", "(312) 555-0101", ""].map(JSON.string)))
+        #expect(rows[1].fields["phone"] == .string("+13125550101"))
+        // The last row of a person keeps the data: line 2 is its duplicate, line 4 none.
+        #expect(rows[0].duplicateOf == 4)
+        #expect(rows[2].duplicateOf == nil)
+    }
+
     @Test("the same file twice is a no-op; --force imports it again")
     func reimport() throws {
         let workspace = try ImportWorkspace()
