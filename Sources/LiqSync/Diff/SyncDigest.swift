@@ -109,20 +109,23 @@ public enum SyncDigest {
     }
 
     static func row(fields: FieldValues, emailKey: String?, phoneKey: String?, mappedFields: UInt32?) -> [UInt8] {
-        // The row's values of the synced fields in one walk of both name-ordered lists.
-        withUnsafeTemporaryAllocation(of: JSON?.self, capacity: fieldCount) { values in
-            values.initialize(repeating: nil)
-            defer { values.deinitialize() }
-            fields.collect(sortedSyncFields) { values[$0] = $1 }
+        // Where each synced field (and the two flag fields) sits in the row, found in one walk of
+        // both name-ordered lists; -1 where the row has no value.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: fieldCount + 2) { positions in
+            positions.initialize(repeating: -1)
+            fields.positions(of: sortedSyncFields) { positions[$0] = $1 }
             return row(
-                archived: fields["archived"] != nil, highlevelId: fields["highlevel_id"] != nil, value: { values[$0] }, emailKey: emailKey,
-                phoneKey: phoneKey, mappedFields: mappedFields)
+                archived: positions[fieldCount] >= 0, highlevelId: positions[fieldCount + 1] >= 0,
+                value: { positions[$0] >= 0 ? fields.value(at: positions[$0]) : nil }, emailKey: emailKey, phoneKey: phoneKey,
+                mappedFields: mappedFields)
         }
     }
 
-    /// `SyncField.all`'s names in `String` order, with their positions.
+    /// `SyncField.all`'s names in `String` order with their positions, and `archived` and
+    /// `highlevel_id` as positions `fieldCount` and `fieldCount + 1`.
     private static let sortedSyncFields: [(name: String, index: Int)] =
-        SyncField.all.enumerated().map { (name: $0.element.name, index: $0.offset) }.sorted { $0.name < $1.name }
+        (SyncField.all.enumerated().map { (name: $0.element.name, index: $0.offset) }
+            + [(name: "archived", index: fieldCount), (name: "highlevel_id", index: fieldCount + 1)]).sorted { $0.name < $1.name }
 
     private static func row(
         archived: Bool, highlevelId: Bool, value: (Int) -> JSON?, emailKey: String?, phoneKey: String?, mappedFields: UInt32?

@@ -124,16 +124,18 @@ public struct FieldValues: Sendable, Sequence {
     public var dictionary: [String: JSON] { Dictionary(members, uniquingKeysWith: { first, _ in first }) }
     public func makeIterator() -> IndexingIterator<[Element]> { members.makeIterator() }
 
-    /// For each of `names` (in `String` order) that has a value: its tag and the value, found in
-    /// one walk of both lists.
-    func collect(_ names: [(name: String, index: Int)], _ found: (Int, JSON) -> Void) {
+    /// For each of `names` (in `String` order) that has a value: its tag and where the value is
+    /// (for `value(at:)`), found in one walk of both lists.
+    func positions(of names: [(name: String, index: Int)], _ found: (Int, Int) -> Void) {
         var position = 0
         for (name, tag) in names {
             while position < members.count, members[position].key < name { position += 1 }
             guard position < members.count else { return }
-            if members[position].key == name { found(tag, members[position].value) }
+            if members[position].key == name { found(tag, position) }
         }
     }
+
+    func value(at position: Int) -> JSON { members[position].value }
 
     /// Where `name` is, or would go (binary search in `String` order, the canonical JSON's).
     private func position(of name: String) -> (Int, Bool) {
