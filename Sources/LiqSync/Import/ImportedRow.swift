@@ -151,12 +151,7 @@ public struct FieldValues: Sendable, Sequence {
     }
 
     /// The same text as `JSON.object(dictionary).canonicalText`, without sorting.
-    public var canonicalText: String {
-        var output: [UInt8] = []
-        output.reserveCapacity(512)
-        write(to: &output)
-        return String(decoding: output, as: UTF8.self)
-    }
+    public var canonicalText: String { JSON.text { write(to: &$0) } }
 
     func write<Sink: ByteSink>(to output: inout Sink) {
         output.append(UInt8(ascii: "{"))

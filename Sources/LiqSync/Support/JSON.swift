@@ -33,10 +33,13 @@ public enum JSON: Sendable, Equatable, Hashable {
 
     /// Compact JSON with sorted keys, so equal values give equal text. Written by hand: it runs
     /// for every record pulled, and JSONEncoder is an order of magnitude slower.
-    public var canonicalText: String {
+    public var canonicalText: String { Self.text { write(to: &$0) } }
+
+    /// The text `write` puts into a fresh buffer.
+    static func text(_ write: (inout [UInt8]) -> Void) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(512)
-        write(to: &output)
+        write(&output)
         return String(decoding: output, as: UTF8.self)
     }
 
