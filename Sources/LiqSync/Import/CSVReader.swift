@@ -44,7 +44,7 @@ public struct CSVRecord: Sendable {
     /// Cell `index` as text: UTF-8 when the bytes are UTF-8, Windows-1252 otherwise.
     public mutating func cell(_ index: Int) -> String {
         let slice = cellBytes(index)
-        if let text = TextDecoding.utf8(slice) { return text }
+        if let text = slice.withUnsafeBufferPointer(TextDecoding.utf8) { return text }
         usedWindows1252 = true
         return TextDecoding.windows1252(slice)
     }
@@ -57,12 +57,7 @@ public struct CSVRecord: Sendable {
         var windows1252 = false
         bytes.withUnsafeBufferPointer { buffer in
             for end in ends {
-                let slice = UnsafeBufferPointer(rebasing: buffer[start..<end])
-                // ASCII (nearly every cell) needs no validation beyond this scan; other bytes
-                // go through the standard library's (slower, generic) UTF-8 check.
-                if !slice.contains(where: { $0 >= 0x80 }) {
-                    cells.append(String(decoding: slice, as: UTF8.self))
-                } else if let text = String(validating: slice, as: UTF8.self) {
+                if let text = TextDecoding.utf8(UnsafeBufferPointer(rebasing: buffer[start..<end])) {
                     cells.append(text)
                 } else {
                     windows1252 = true
@@ -244,15 +239,11 @@ public struct CSVReader {
 
 /// Turning cell bytes into text.
 enum TextDecoding {
-    /// The text when the bytes are valid UTF-8, else nil.
+    /// The text when the bytes are valid UTF-8, else nil. ASCII (nearly every cell) needs no
+    /// check beyond one scan; other bytes go through the standard library's slower, generic one.
     @inline(__always)
-    static func utf8(_ bytes: ArraySlice<UInt8>) -> String? {
-        var ascii = true
-        for byte in bytes where byte >= 0x80 {
-            ascii = false
-            break
-        }
-        if ascii { return String(decoding: bytes, as: UTF8.self) }
+    static func utf8(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
         return String(validating: bytes, as: UTF8.self)
     }
 

@@ -142,40 +142,34 @@ extension MirrorDatabase {
                 sqlite3_reset(handle)
                 sqlite3_clear_bindings(handle)
             }
+            func bindJSON(_ buffer: TextBuffer, at index: Int32, _ write: (inout TextBuffer) -> Void) {
+                var sink = buffer
+                sink.removeAll()
+                write(&sink)
+                RawSQL.bind(unretained: buffer, at: index, to: handle)
+            }
             for row in rows {
                 sqlite3_reset(handle)
                 sqlite3_bind_int64(handle, 1, importId << 32 | Int64(row.line))
                 sqlite3_bind_int64(handle, 2, importId)
                 sqlite3_bind_int64(handle, 3, Int64(row.line))
-                RawSQL.bindOrNull(row.status.rawValue, at: 4, to: handle)
-                RawSQL.bindOrNull(row.sourceId, at: 5, to: handle)
-                RawSQL.bindOrNull(row.emailKey, at: 6, to: handle)
-                RawSQL.bindOrNull(row.phoneKey, at: 7, to: handle)
-                var sink = fieldsText
-                sink.removeAll()
-                row.fields.write(to: &sink)
-                RawSQL.bind(unretained: fieldsText, at: 8, to: handle)
+                RawSQL.bind(row.status.rawValue, at: 4, to: handle)
+                RawSQL.bind(row.sourceId, at: 5, to: handle)
+                RawSQL.bind(row.emailKey, at: 6, to: handle)
+                RawSQL.bind(row.phoneKey, at: 7, to: handle)
+                bindJSON(fieldsText, at: 8) { row.fields.write(to: &$0) }
                 if row.extras.isEmpty {
                     sqlite3_bind_null(handle, 9)
                 } else {
-                    sink = extrasText
-                    sink.removeAll()
-                    JSON.object(row.extras.mapValues(JSON.string)).write(to: &sink)
-                    RawSQL.bind(unretained: extrasText, at: 9, to: handle)
+                    bindJSON(extrasText, at: 9) { JSON.object(row.extras.mapValues(JSON.string)).write(to: &$0) }
                 }
                 if let activity = row.activity {
-                    sink = activityText
-                    sink.removeAll()
-                    JSON.object(activity).write(to: &sink)
-                    RawSQL.bind(unretained: activityText, at: 10, to: handle)
+                    bindJSON(activityText, at: 10) { JSON.object(activity).write(to: &$0) }
                 } else {
                     sqlite3_bind_null(handle, 10)
                 }
-                sink = rawText
-                sink.removeAll()
-                row.raw.write(to: &sink)
-                RawSQL.bind(unretained: rawText, at: 11, to: handle)
-                RawSQL.bindOrNull(row.findings.isEmpty ? nil : Self.findingsText(row.findings), at: 12, to: handle)
+                bindJSON(rawText, at: 11) { row.raw.write(to: &$0) }
+                RawSQL.bind(row.findings.isEmpty ? nil : Self.findingsText(row.findings), at: 12, to: handle)
                 if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, 13, Int64(duplicate)) } else { sqlite3_bind_null(handle, 13) }
                 // Without a record computed by the import (a caller staging rows itself), the
                 // row is diffed in full by the plan: never skipped on a guess about its columns.

@@ -13,10 +13,14 @@ enum RawSQL {
         @inline(__always) get { unsafeBitCast(-1, to: sqlite3_destructor_type.self) }
     }
 
-    /// Binds text straight from the string's UTF-8; nil leaves the parameter NULL.
+    /// Binds text straight from the string's UTF-8; nil binds NULL (so a statement reused
+    /// without clearing its bindings never keeps an earlier value).
     @inline(__always)
     static func bind(_ text: String?, at index: Int32, to handle: OpaquePointer?) {
-        guard var text else { return }
+        guard var text else {
+            sqlite3_bind_null(handle, index)
+            return
+        }
         text.withUTF8 { bytes in
             _ = sqlite3_bind_text(
                 handle, index, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count), transient)
@@ -29,12 +33,6 @@ enum RawSQL {
     @inline(__always)
     static func bind(unretained text: TextBuffer, at index: Int32, to handle: OpaquePointer?) {
         _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(text.pointer).assumingMemoryBound(to: CChar.self), Int32(text.count), nil)
-    }
-
-    /// Binds text, or NULL for nil (statements reused without clearing their bindings).
-    @inline(__always)
-    static func bindOrNull(_ text: String?, at index: Int32, to handle: OpaquePointer?) {
-        if text == nil { sqlite3_bind_null(handle, index) } else { bind(text, at: index, to: handle) }
     }
 
     @inline(__always)
