@@ -117,79 +117,110 @@ extension MirrorDatabase {
     }
 
     /// Appends rows in one transaction. Text is bound straight from the encoded buffers.
+    ///
+    /// Rows go in `stagingChunk` at a time, one multi-row `INSERT` each: the per-statement work
+    /// (cursors opened and closed, the statement's end) is shared by the chunk instead of paid
+    /// per row. `OR FAIL`: a failing row stops the statement without a statement journal (the
+    /// error rolls the whole transaction back anyway).
     public func stage(_ rows: [ImportedRow], importId: Int64) throws {
         try writer.write { db in
-            let sql = """
-                INSERT INTO staged_rows (row_id, import_id, line, status, source_id, email_key, phone_key, fields, extras, activity, raw, findings, duplicate_of, sync_digests)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-            let statement = try db.cachedStatement(sql: sql)
-            let handle = statement.sqliteStatement
-            // Leads go to their own narrow table, appended in row order like staged_rows.
-            let leadHandle = try db.cachedStatement(
-                sql: "INSERT INTO staged_leads (row_id, lead_at, lead_key, channel, campaign) VALUES (?, ?, ?, ?, ?)"
-            ).sqliteStatement
-            // The JSON columns are written into buffers reused row after row and bound without a
-            // copy (SQLITE_STATIC): each is bound after it is written and read by the step that
-            // follows, before the next row writes it again. Every parameter is bound or set NULL
-            // for every row, so no binding of an earlier row is ever read; the bindings are
-            // cleared before the buffers go.
-            let fieldsText = TextBuffer(capacity: 1 << 12)
+            // The JSON columns of a chunk are written into buffers reused chunk after chunk and
+            // bound without a copy (SQLITE_STATIC) once the whole chunk is written: a buffer that
+            // grew would move what an earlier bind points at. Every parameter is bound or set
+            // NULL for every row, so no binding of an earlier chunk is ever read; the bindings
+            // are cleared before the buffers go.
+            let fieldsText = TextBuffer(capacity: 1 << 15)
             let extrasText = TextBuffer(capacity: 1 << 10)
             let activityText = TextBuffer(capacity: 1 << 12)
-            let rawText = TextBuffer(capacity: 1 << 12)
+            let rawText = TextBuffer(capacity: 1 << 15)
+            var spans = [StagedTextSpans](repeating: StagedTextSpans(), count: Self.stagingChunk)
+            var used: [OpaquePointer] = []
             defer {
-                sqlite3_reset(handle)
-                sqlite3_clear_bindings(handle)
+                for handle in used {
+                    sqlite3_reset(handle)
+                    sqlite3_clear_bindings(handle)
+                }
             }
-            func bindJSON(_ buffer: TextBuffer, at index: Int32, _ write: (inout TextBuffer) -> Void) {
+            func statement(_ sql: [String], count: Int) throws -> OpaquePointer {
+                let handle = try db.cachedStatement(sql: sql[count]).sqliteStatement
+                sqlite3_reset(handle)
+                if !used.contains(handle) { used.append(handle) }
+                return handle
+            }
+            func span(_ buffer: TextBuffer, _ write: (inout TextBuffer) -> Void) -> Range<Int> {
                 var sink = buffer
-                sink.removeAll()
+                let start = buffer.count
                 write(&sink)
-                RawSQL.bind(unretained: buffer, at: index, to: handle)
+                return start..<buffer.count
             }
-            for row in rows {
-                sqlite3_reset(handle)
-                sqlite3_bind_int64(handle, 1, importId << 32 | Int64(row.line))
-                sqlite3_bind_int64(handle, 2, importId)
-                sqlite3_bind_int64(handle, 3, Int64(row.line))
-                RawSQL.bind(row.status.rawValue, at: 4, to: handle)
-                RawSQL.bind(row.sourceId, at: 5, to: handle)
-                RawSQL.bind(row.emailKey, at: 6, to: handle)
-                RawSQL.bind(row.phoneKey, at: 7, to: handle)
-                bindJSON(fieldsText, at: 8) { row.fields.write(to: &$0) }
-                if row.extras.isEmpty {
-                    sqlite3_bind_null(handle, 9)
-                } else {
-                    bindJSON(extrasText, at: 9) { JSON.object(row.extras.mapValues(JSON.string)).write(to: &$0) }
+            var leads: [(rowId: Int64, lead: LeadColumns)] = []
+            leads.reserveCapacity(Self.stagingChunk)
+            for start in stride(from: 0, to: rows.count, by: Self.stagingChunk) {
+                let chunk = rows[start..<min(start + Self.stagingChunk, rows.count)]
+                for buffer in [fieldsText, extrasText, activityText, rawText] { buffer.removeAll() }
+                for (offset, row) in chunk.enumerated() {
+                    spans[offset].fields = span(fieldsText) { row.fields.write(to: &$0) }
+                    spans[offset].extras = row.extras.isEmpty ? nil : span(extrasText) { JSON.object(row.extras.mapValues(JSON.string)).write(to: &$0) }
+                    spans[offset].activity = row.activity.map { activity in span(activityText) { JSON.object(activity).write(to: &$0) } }
+                    spans[offset].raw = span(rawText) { row.raw.write(to: &$0) }
                 }
-                if let activity = row.activity {
-                    bindJSON(activityText, at: 10) { JSON.object(activity).write(to: &$0) }
-                } else {
-                    sqlite3_bind_null(handle, 10)
-                }
-                bindJSON(rawText, at: 11) { row.raw.write(to: &$0) }
-                RawSQL.bind(row.findings.isEmpty ? nil : Self.findingsText(row.findings), at: 12, to: handle)
-                if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, 13, Int64(duplicate)) } else { sqlite3_bind_null(handle, 13) }
-                // Without a record computed by the import (a caller staging rows itself), the
-                // row is diffed in full by the plan: never skipped on a guess about its columns.
-                if row.status == .staged, let digests = row.syncDigests {
-                    RawSQL.bind(blob: digests, at: 14, to: handle)
-                } else {
-                    sqlite3_bind_null(handle, 14)
+                let handle = try statement(Self.stagedRowsSQL, count: chunk.count)
+                for (offset, row) in chunk.enumerated() {
+                    let base = Int32(offset * Self.stagedRowsColumns)
+                    let rowId = importId << 32 | Int64(row.line)
+                    sqlite3_bind_int64(handle, base + 1, rowId)
+                    sqlite3_bind_int64(handle, base + 2, importId)
+                    sqlite3_bind_int64(handle, base + 3, Int64(row.line))
+                    RawSQL.bind(row.status.rawValue, at: base + 4, to: handle)
+                    RawSQL.bind(row.sourceId, at: base + 5, to: handle)
+                    RawSQL.bind(row.emailKey, at: base + 6, to: handle)
+                    RawSQL.bind(row.phoneKey, at: base + 7, to: handle)
+                    RawSQL.bind(unretained: fieldsText, spans[offset].fields, at: base + 8, to: handle)
+                    RawSQL.bind(unretained: extrasText, spans[offset].extras, at: base + 9, to: handle)
+                    RawSQL.bind(unretained: activityText, spans[offset].activity, at: base + 10, to: handle)
+                    RawSQL.bind(unretained: rawText, spans[offset].raw, at: base + 11, to: handle)
+                    RawSQL.bind(row.findings.isEmpty ? nil : Self.findingsText(row.findings), at: base + 12, to: handle)
+                    if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, base + 13, Int64(duplicate)) } else { sqlite3_bind_null(handle, base + 13) }
+                    // Without a record computed by the import (a caller staging rows itself), the
+                    // row is diffed in full by the plan: never skipped on a guess about its columns.
+                    if row.status == .staged, let digests = row.syncDigests {
+                        RawSQL.bind(blob: digests, at: base + 14, to: handle)
+                    } else {
+                        sqlite3_bind_null(handle, base + 14)
+                    }
+                    if let lead = LeadColumns(row, rowId: rowId) { leads.append((rowId, lead)) }
                 }
                 try RawSQL.execute(handle, in: db)
-                if let lead = LeadColumns(row, rowId: importId << 32 | Int64(row.line)) {
-                    sqlite3_reset(leadHandle)
-                    sqlite3_bind_int64(leadHandle, 1, importId << 32 | Int64(row.line))
-                    RawSQL.bind(lead.at, at: 2, to: leadHandle)
-                    RawSQL.bind(lead.key, at: 3, to: leadHandle)
-                    RawSQL.bind(lead.channel, at: 4, to: leadHandle)
-                    RawSQL.bind(lead.campaign, at: 5, to: leadHandle)
-                    try RawSQL.execute(leadHandle, in: db)
+                guard !leads.isEmpty else { continue }
+                // Leads go to their own narrow table, appended in row order like staged_rows.
+                let leadHandle = try statement(Self.stagedLeadsSQL, count: leads.count)
+                for (offset, (rowId, lead)) in leads.enumerated() {
+                    let base = Int32(offset * 5)
+                    sqlite3_bind_int64(leadHandle, base + 1, rowId)
+                    RawSQL.bind(lead.at, at: base + 2, to: leadHandle)
+                    RawSQL.bind(lead.key, at: base + 3, to: leadHandle)
+                    RawSQL.bind(lead.channel, at: base + 4, to: leadHandle)
+                    RawSQL.bind(lead.campaign, at: base + 5, to: leadHandle)
                 }
+                try RawSQL.execute(leadHandle, in: db)
+                leads.removeAll(keepingCapacity: true)
             }
         }
+    }
+
+    /// Rows per `INSERT` while staging.
+    static let stagingChunk = 32
+    private static let stagedRowsColumns = 14
+
+    /// `INSERT`s of 0…`stagingChunk` rows (index = rows).
+    private static let stagedRowsSQL = multiRowInsert(
+        "INSERT OR FAIL INTO staged_rows (row_id, import_id, line, status, source_id, email_key, phone_key, fields, extras, activity, raw, findings, duplicate_of, sync_digests) VALUES",
+        columns: stagedRowsColumns)
+    private static let stagedLeadsSQL = multiRowInsert("INSERT OR FAIL INTO staged_leads (row_id, lead_at, lead_key, channel, campaign) VALUES", columns: 5)
+
+    private static func multiRowInsert(_ head: String, columns: Int) -> [String] {
+        let values = "(" + Array(repeating: "?", count: columns).joined(separator: ",") + ")"
+        return (0...stagingChunk).map { count in head + " " + Array(repeating: values, count: count).joined(separator: ",") }
     }
 
     static func findingsText(_ findings: [Finding]) -> String {
@@ -322,6 +353,14 @@ public struct StagedRowRecord: Sendable, Equatable {
     public var raw: JSON
     public var findings: [JSON]
     public var duplicateOf: Int?
+}
+
+/// Where a staged row's JSON texts are in the chunk's buffers.
+private struct StagedTextSpans {
+    var fields = 0..<0
+    var extras: Range<Int>?
+    var activity: Range<Int>?
+    var raw = 0..<0
 }
 
 /// The stored fields and keys of a staged row.

@@ -27,12 +27,16 @@ enum RawSQL {
         }
     }
 
-    /// Binds UTF-8 text in a buffer without copying it (SQLITE_STATIC): the caller keeps the
-    /// buffer unchanged until the statement has stepped, and rebinds or clears the parameter
-    /// before the buffer changes or goes.
+    /// Binds part of a buffer's UTF-8 text without copying it (SQLITE_STATIC); nil binds NULL.
+    /// The caller keeps the buffer unchanged until the statement has stepped, and rebinds or
+    /// clears the parameter before the buffer changes or goes.
     @inline(__always)
-    static func bind(unretained text: TextBuffer, at index: Int32, to handle: OpaquePointer?) {
-        _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(text.pointer).assumingMemoryBound(to: CChar.self), Int32(text.count), nil)
+    static func bind(unretained text: TextBuffer, _ span: Range<Int>?, at index: Int32, to handle: OpaquePointer?) {
+        guard let span else {
+            sqlite3_bind_null(handle, index)
+            return
+        }
+        _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(text.pointer + span.lowerBound).assumingMemoryBound(to: CChar.self), Int32(span.count), nil)
     }
 
     @inline(__always)

@@ -164,6 +164,49 @@ struct ImporterBehaviourTests {
         #expect(rows[2].duplicateOf == nil)
     }
 
+    @Test("rows staged many to a statement keep their own values and leads across statement and batch boundaries")
+    func manyRowsKeepTheirOwnValues() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        // 203 rows in batches of 90: whole statements and a short last one per batch. Every third
+        // row has an unmapped cell, every fifth a bad phone, every seventh no email; each row is
+        // a lead on its own day of January 2024 for one of four campaigns. No two rows are the same person.
+        var lines = ["id,first_name,email,phone_mobile,favourite_colour,created_at,campaign_name"]
+        func day(_ n: Int) -> String { String(format: "%02d", n % 28 + 1) }
+        for n in 1...203 {
+            let email = n % 7 == 0 ? "" : "p\(n)@example.com"
+            let phone = n % 5 == 0 ? "ask at desk" : n < 100 ? "312-555-01\(String(format: "%02d", n))" : ""
+            lines.append("\(1000 + n),Person\(n),\(email),\(phone),\(n % 3 == 0 ? "blue\(n)" : ""),2024-01-\(day(n)),Campaign \(n % 4)")
+        }
+        let url = try workspace.file("many.csv", lines.joined(separator: "\n"))
+        var options = ImportOptions()
+        options.batchSize = 90
+        let summary = try Importer(database: workspace.database).run(url, mapping: try BuiltInProfiles.profile(named: "localiq-contacts"), options: options)
+        let rows = try workspace.database.stagedRows(importId: summary.importId)
+        #expect(rows.count == 203)
+        for (offset, row) in rows.enumerated() {
+            let n = offset + 1
+            #expect(row.line == n + 1)
+            #expect(row.sourceId == "\(1000 + n)")
+            #expect(row.fields["first_name"] == .string("Person\(n)"))
+            #expect(row.emailKey == (n % 7 == 0 ? nil : "p\(n)@example.com"))
+            #expect(row.extras == (n % 3 == 0 ? ["favourite_colour": .string("blue\(n)")] : [:]), "line \(n + 1)")
+            #expect(row.findings.count == (n % 5 == 0 ? 1 : 0), "line \(n + 1)")
+            #expect(row.raw.array?.first == .string("\(1000 + n)"))
+            #expect(row.fields["created"] == .string("2024-01-\(day(n))T00:00:00.000Z"))
+        }
+        // The leads, as the report counts them: the first ten days of January, per campaign.
+        let period = try ReportPeriod(firstDay: ReportPeriod.parseDay("2024-01-01"), lastDay: ReportPeriod.parseDay("2024-01-10"), zone: .gmt)
+        let report = try Reporter(database: workspace.database).make(period, generatedAt: Date(timeIntervalSince1970: 1_800_000_000))
+        let inPeriod = (1...203).filter { $0 % 28 < 10 }
+        #expect(report.figures.first { $0.id == "localiq_leads" }?.current == Double(inPeriod.count))
+        let byCampaign = try #require(report.tables.first { $0.id == "localiq_leads_by_campaign" })
+        for campaign in 0..<4 {
+            let row = byCampaign.rows.first { $0.first == .text("Campaign \(campaign)") }
+            #expect(row?[1] == .number(Double(inPeriod.count { $0 % 4 == campaign })), "Campaign \(campaign)")
+        }
+    }
+
     @Test("the same file twice is a no-op; --force imports it again")
     func reimport() throws {
         let workspace = try ImportWorkspace()
