@@ -132,7 +132,6 @@ struct ImportRun {
             noteKeys(row)
         }
         if row.findings.contains(where: { $0.rejects || Self.isWarning($0.kind) }) { try writeErrors(row) }
-        if row.status == .staged { row.syncDigests = SyncDigest.row(fields: row.fields, emailKey: row.emailKey, phoneKey: row.phoneKey, mappedFields: knownMask) }
         batch.append(row)
         if batch.count >= options.batchSize { try flush() }
     }
@@ -142,7 +141,7 @@ struct ImportRun {
 
     private mutating func flush() throws {
         guard !batch.isEmpty else { return }
-        try pipeline.submit(batch)
+        try pipeline.submit(batch, mappedFields: knownMask)
         batch = []
         batch.reserveCapacity(options.batchSize)
     }

@@ -69,9 +69,6 @@ public struct ImportedRow: Sendable {
     public var phoneKey: String?
     /// For a duplicate: the line of the row that carries the person's data.
     public var duplicateOf: Int?
-    /// The row's digest record (`SyncDigest.row`), computed while mapping so the staging
-    /// thread, the import's slower half, does not.
-    var syncDigests: [UInt8]?
 
     public init(line: Int, raw: JSON) {
         self.line = line

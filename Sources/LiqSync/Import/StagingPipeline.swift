@@ -23,8 +23,9 @@ final class StagingPipeline: @unchecked Sendable {
         self.importId = importId
     }
 
-    /// Queues a batch; throws the error of an earlier batch, if one failed.
-    func submit(_ rows: [ImportedRow]) throws {
+    /// Queues a batch; throws the error of an earlier batch, if one failed. `mappedFields`: the
+    /// synced fields the file's columns fill (nil: those a row holds), for the rows' digests.
+    func submit(_ rows: [ImportedRow], mappedFields: UInt32?) throws {
         var done: [[ImportedRow]] = []
         let earlier = lock.withLock { () -> (any Error)? in
             swap(&done, &written)
@@ -37,7 +38,7 @@ final class StagingPipeline: @unchecked Sendable {
             defer { slots.signal() }
             guard lock.withLock({ failure == nil }) else { return }
             do {
-                try database.stage(rows, importId: importId)
+                try database.stage(rows, importId: importId, mappedFields: mappedFields)
                 lock.withLock { written.append(rows) }
             } catch {
                 lock.withLock { failure = failure ?? error }

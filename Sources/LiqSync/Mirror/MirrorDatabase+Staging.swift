@@ -122,7 +122,10 @@ extension MirrorDatabase {
     /// (cursors opened and closed, the statement's end) is shared by the chunk instead of paid
     /// per row. `OR FAIL`: a failing row stops the statement without a statement journal (the
     /// error rolls the whole transaction back anyway).
-    public func stage(_ rows: [ImportedRow], importId: Int64) throws {
+    ///
+    /// Each staged row gets its digest record (`SyncDigest.row`) over `mappedFields` (nil: the
+    /// synced fields it holds) here, on the staging thread: mapping is the import's slower half.
+    public func stage(_ rows: [ImportedRow], importId: Int64, mappedFields: UInt32?) throws {
         try writer.write { db in
             // The JSON columns of a chunk are written into buffers reused chunk after chunk and
             // bound without a copy (SQLITE_STATIC) once the whole chunk is written: a buffer that
@@ -181,9 +184,8 @@ extension MirrorDatabase {
                     RawSQL.bind(unretained: rawText, spans[offset].raw, at: base + 11, to: handle)
                     RawSQL.bind(row.findings.isEmpty ? nil : Self.findingsText(row.findings), at: base + 12, to: handle)
                     if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, base + 13, Int64(duplicate)) } else { sqlite3_bind_null(handle, base + 13) }
-                    // Without a record computed by the import (a caller staging rows itself), the
-                    // row is diffed in full by the plan: never skipped on a guess about its columns.
-                    if row.status == .staged, let digests = row.syncDigests {
+                    if row.status == .staged {
+                        let digests = SyncDigest.row(fields: row.fields, emailKey: row.emailKey, phoneKey: row.phoneKey, mappedFields: mappedFields)
                         RawSQL.bind(blob: digests, at: base + 14, to: handle)
                     } else {
                         sqlite3_bind_null(handle, base + 14)
