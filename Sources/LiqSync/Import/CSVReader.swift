@@ -171,6 +171,11 @@ public struct CSVReader {
                     case .quoted:
                         if byte == 0x22 {
                             state = .quoteInQuoted
+                        } else if byte != 0x0A && byte != 0x0D && byte != 0 {
+                            // Text up to the next quote, line end or NUL, copied at once.
+                            let run = Self.run(in: input, from: index - 1, to: end) { $0 == 0x22 || $0 == 0x0A || $0 == 0x0D || $0 == 0 }
+                            append(run, cellStart: cellStart, limit: limit)
+                            index = run.endIndex
                         } else {
                             if byte == 0x0A {
                                 line += 1
@@ -211,9 +216,16 @@ public struct CSVReader {
                         } else if byte == 0x22 && state == .fieldStart {
                             state = .quoted
                             quoteLine = line
+                        } else if byte == 0 {
+                            state = .unquoted
+                            record.hadNUL = true
                         } else {
                             state = .unquoted
-                            append(byte, cellStart: cellStart, limit: limit)
+                            // Text up to the next delimiter, line end or NUL (a quote inside an
+                            // unquoted cell is text), copied at once.
+                            let run = Self.run(in: input, from: index - 1, to: end) { $0 == delimiter || $0 == 0x0A || $0 == 0x0D || $0 == 0 }
+                            append(run, cellStart: cellStart, limit: limit)
+                            index = run.endIndex
                         }
                     }
                 }
@@ -221,6 +233,22 @@ public struct CSVReader {
             input.position = index
             if finished { return record }
         }
+    }
+
+    /// The bytes from `start` up to the first that `stops` (or `end`).
+    @inline(__always)
+    private static func run(in bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, stops: (UInt8) -> Bool) -> Slice<UnsafeBufferPointer<UInt8>> {
+        var index = start
+        while index < end, !stops(bytes[index]) { index += 1 }
+        return bytes[start..<index]
+    }
+
+    /// Appends a run of text bytes (no NUL) to the cell, up to the cell limit.
+    @inline(__always)
+    private mutating func append(_ run: Slice<UnsafeBufferPointer<UInt8>>, cellStart: Int, limit: Int) {
+        let room = max(limit - (record.bytes.count - cellStart), 0)
+        if run.count > room, record.oversizedCell == nil { record.oversizedCell = record.ends.count }
+        record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: run.prefix(room)))
     }
 
     @inline(__always)

@@ -85,6 +85,30 @@ struct CSVReaderTests {
         #expect(record.cells() == ["xy", String(repeating: "z", count: 10)])
     }
 
+    @Test("a cell is cut at the limit however its bytes arrive: quoted or not, across buffer refills", arguments: [4096, 4099])
+    func cellLimitAcrossRefills(chunk: Int) throws {
+        let exact = String(repeating: "e", count: 5000)
+        let long = String(repeating: "u", count: 3000) + "\"" + String(repeating: "v", count: 3000)
+        let quoted = "q\"\"" + String(repeating: "w", count: 2998) + "\n" + String(repeating: "x", count: 3000)
+        let text = "a,b\n\(exact),1\n\(long),2\n\"\(quoted)\",3\n"
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(UUID().uuidString).csv")
+        try Data(text.utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        var reader = try CSVReader(url: url, maxCellBytes: 5000, chunkSize: chunk)
+        _ = try reader.next()
+        var record = try #require(try reader.next())
+        #expect(record.oversizedCell == nil, "a cell of exactly the limit is whole")
+        #expect(record.cells() == [exact, "1"])
+        record = try #require(try reader.next())
+        #expect(record.oversizedCell == 0)
+        #expect(record.cells() == [String(long.prefix(5000)), "2"])
+        record = try #require(try reader.next())
+        #expect(record.oversizedCell == 0)
+        let unquoted = "q\"" + String(repeating: "w", count: 2998) + "\n" + String(repeating: "x", count: 3000)
+        #expect(record.cells() == [String(unquoted.prefix(5000)), "3"])
+        #expect(record.line == 4 && record.endLine == 5)
+    }
+
     @Test("the writer quotes what needs quoting and guards formulas in files for people")
     func writer() {
         #expect(CSVWriter.field("plain") == "plain")
