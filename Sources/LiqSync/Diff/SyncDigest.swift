@@ -109,15 +109,23 @@ public enum SyncDigest {
     }
 
     static func row(fields: FieldValues, emailKey: String?, phoneKey: String?, mappedFields: UInt32?) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(rowRecordSize)
+        row(fields: fields, emailKey: emailKey, phoneKey: phoneKey, mappedFields: mappedFields, to: &out)
+        return out
+    }
+
+    /// `row(fields:…)` written to `output` (the staging thread writes a million of them).
+    static func row<Sink: ByteSink>(fields: FieldValues, emailKey: String?, phoneKey: String?, mappedFields: UInt32?, to output: inout Sink) {
         // Where each synced field (and the two flag fields) sits in the row, found in one walk of
         // both name-ordered lists; -1 where the row has no value.
         withUnsafeTemporaryAllocation(of: Int.self, capacity: fieldCount + 2) { positions in
             positions.initialize(repeating: -1)
             fields.positions(of: sortedSyncFields) { positions[$0] = $1 }
-            return row(
+            row(
                 archived: positions[fieldCount] >= 0, highlevelId: positions[fieldCount + 1] >= 0,
                 value: { positions[$0] >= 0 ? fields.value(at: positions[$0]) : nil }, emailKey: emailKey, phoneKey: phoneKey,
-                mappedFields: mappedFields)
+                mappedFields: mappedFields, to: &output)
         }
     }
 
@@ -130,6 +138,15 @@ public enum SyncDigest {
     private static func row(
         archived: Bool, highlevelId: Bool, value: (Int) -> JSON?, emailKey: String?, phoneKey: String?, mappedFields: UInt32?
     ) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(rowRecordSize)
+        row(archived: archived, highlevelId: highlevelId, value: value, emailKey: emailKey, phoneKey: phoneKey, mappedFields: mappedFields, to: &out)
+        return out
+    }
+
+    private static func row<Sink: ByteSink>(
+        archived: Bool, highlevelId: Bool, value: (Int) -> JSON?, emailKey: String?, phoneKey: String?, mappedFields: UInt32?, to out: inout Sink
+    ) {
         var flags: RowFlags = []
         if archived { flags.insert(.archived) }
         if highlevelId { flags.insert(.highlevelId) }
@@ -149,16 +166,17 @@ public enum SyncDigest {
         let phone = phoneKey.map { KeyHash($0) }
         if email != nil { flags.insert(.emailKey) }
         if phone != nil { flags.insert(.phoneKey) }
-        var out: [UInt8] = []
-        out.reserveCapacity(rowRecordSize)
-        append32(known, to: &out)
-        append32(flags.rawValue, to: &out)
-        append(combined.value, to: &out)
-        append(email?.first ?? 0, to: &out)
-        append(email?.second ?? 0, to: &out)
-        append(phone?.first ?? 0, to: &out)
-        append(phone?.second ?? 0, to: &out)
-        return out
+        // Little-endian, as `MirrorDatabase.load64` reads it.
+        let words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (
+            UInt64(known) | UInt64(flags.rawValue) << 32, combined.value, email?.first ?? 0, email?.second ?? 0, phone?.first ?? 0, phone?.second ?? 0
+        )
+        withUnsafeBytes(of: words) { bytes in
+            if UInt64(1).littleEndian == 1 {
+                out.append(bytes: bytes.assumingMemoryBound(to: UInt8.self))
+            } else {
+                for word in [words.0, words.1, words.2, words.3, words.4, words.5] { append(word, to: &out) }
+            }
+        }
     }
 
     static let rowRecordSize = 48
@@ -185,12 +203,8 @@ public enum SyncDigest {
         return out
     }
 
-    private static func append(_ value: UInt64, to out: inout [UInt8]) {
+    private static func append<Sink: ByteSink>(_ value: UInt64, to out: inout Sink) {
         for shift in stride(from: 0, to: 64, by: 8) { out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
-    }
-
-    private static func append32(_ value: UInt32, to out: inout [UInt8]) {
-        for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
     }
 }
 
@@ -246,9 +260,12 @@ extension SyncField {
 
     /// Non-empty, and `trimmed` would leave it as it is (ASCII ends that are not white space).
     private static func isTrimmedNonEmpty(_ text: String) -> Bool {
-        guard let first = text.utf8.first, let last = text.utf8.last else { return false }
-        func plain(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
-        return plain(first) && plain(last)
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let first = bytes.first, let last = bytes.last else { return false }
+            func plain(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
+            return plain(first) && plain(last)
+        }
     }
 
     /// `+` and 8 to 15 digits: what `PhoneNumber.e164` returns unchanged.

@@ -136,6 +136,8 @@ extension MirrorDatabase {
             let extrasText = TextBuffer(capacity: 1 << 10)
             let activityText = TextBuffer(capacity: 1 << 12)
             let rawText = TextBuffer(capacity: 1 << 15)
+            // The short texts (ids, keys, findings) too: bound without a copy, none is allocated by SQLite.
+            let shortText = TextBuffer(capacity: 1 << 13)
             var spans = [StagedTextSpans](repeating: StagedTextSpans(), count: Self.stagingChunk)
             var used: [OpaquePointer] = []
             defer {
@@ -156,16 +158,28 @@ extension MirrorDatabase {
                 write(&sink)
                 return start..<buffer.count
             }
+            func span(_ text: String?) -> Range<Int>? {
+                guard var text else { return nil }
+                return span(shortText) { sink in text.withUTF8 { sink.append(bytes: $0) } }
+            }
             var leads: [(rowId: Int64, lead: LeadColumns)] = []
             leads.reserveCapacity(Self.stagingChunk)
             for start in stride(from: 0, to: rows.count, by: Self.stagingChunk) {
                 let chunk = rows[start..<min(start + Self.stagingChunk, rows.count)]
-                for buffer in [fieldsText, extrasText, activityText, rawText] { buffer.removeAll() }
+                for buffer in [fieldsText, extrasText, activityText, rawText, shortText] { buffer.removeAll() }
                 for (offset, row) in chunk.enumerated() {
                     spans[offset].fields = span(fieldsText) { row.fields.write(to: &$0) }
                     spans[offset].extras = row.extras.isEmpty ? nil : span(extrasText) { JSON.object(row.extras.mapValues(JSON.string)).write(to: &$0) }
                     spans[offset].activity = row.activity.map { activity in span(activityText) { JSON.object(activity).write(to: &$0) } }
                     spans[offset].raw = span(rawText) { row.raw.write(to: &$0) }
+                    spans[offset].sourceId = span(row.sourceId)
+                    spans[offset].emailKey = span(row.emailKey)
+                    spans[offset].phoneKey = span(row.phoneKey)
+                    spans[offset].findings = row.findings.isEmpty ? nil : span(Self.findingsText(row.findings))
+                    spans[offset].digests =
+                        row.status != .staged
+                        ? nil
+                        : span(shortText) { SyncDigest.row(fields: row.fields, emailKey: row.emailKey, phoneKey: row.phoneKey, mappedFields: mappedFields, to: &$0) }
                 }
                 let handle = try statement(Self.stagedRowsSQL, count: chunk.count)
                 for (offset, row) in chunk.enumerated() {
@@ -174,22 +188,17 @@ extension MirrorDatabase {
                     sqlite3_bind_int64(handle, base + 1, rowId)
                     sqlite3_bind_int64(handle, base + 2, importId)
                     sqlite3_bind_int64(handle, base + 3, Int64(row.line))
-                    RawSQL.bind(row.status.rawValue, at: base + 4, to: handle)
-                    RawSQL.bind(row.sourceId, at: base + 5, to: handle)
-                    RawSQL.bind(row.emailKey, at: base + 6, to: handle)
-                    RawSQL.bind(row.phoneKey, at: base + 7, to: handle)
+                    RawSQL.bind(static: row.status.text, at: base + 4, to: handle)
+                    RawSQL.bind(unretained: shortText, spans[offset].sourceId, at: base + 5, to: handle)
+                    RawSQL.bind(unretained: shortText, spans[offset].emailKey, at: base + 6, to: handle)
+                    RawSQL.bind(unretained: shortText, spans[offset].phoneKey, at: base + 7, to: handle)
                     RawSQL.bind(unretained: fieldsText, spans[offset].fields, at: base + 8, to: handle)
                     RawSQL.bind(unretained: extrasText, spans[offset].extras, at: base + 9, to: handle)
                     RawSQL.bind(unretained: activityText, spans[offset].activity, at: base + 10, to: handle)
                     RawSQL.bind(unretained: rawText, spans[offset].raw, at: base + 11, to: handle)
-                    RawSQL.bind(row.findings.isEmpty ? nil : Self.findingsText(row.findings), at: base + 12, to: handle)
+                    RawSQL.bind(unretained: shortText, spans[offset].findings, at: base + 12, to: handle)
                     if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, base + 13, Int64(duplicate)) } else { sqlite3_bind_null(handle, base + 13) }
-                    if row.status == .staged {
-                        let digests = SyncDigest.row(fields: row.fields, emailKey: row.emailKey, phoneKey: row.phoneKey, mappedFields: mappedFields)
-                        RawSQL.bind(blob: digests, at: base + 14, to: handle)
-                    } else {
-                        sqlite3_bind_null(handle, base + 14)
-                    }
+                    RawSQL.bind(unretainedBlob: shortText, spans[offset].digests, at: base + 14, to: handle)
                     if let lead = LeadColumns(row, rowId: rowId) { leads.append((rowId, lead)) }
                 }
                 try RawSQL.execute(handle, in: db)
@@ -363,6 +372,23 @@ private struct StagedTextSpans {
     var extras: Range<Int>?
     var activity: Range<Int>?
     var raw = 0..<0
+    var sourceId: Range<Int>?
+    var emailKey: Range<Int>?
+    var phoneKey: Range<Int>?
+    var findings: Range<Int>?
+    var digests: Range<Int>?
+}
+
+extension ImportedRow.Status {
+    /// `rawValue` as text that lives as long as the program (bound without a copy).
+    var text: StaticString {
+        switch self {
+        case .staged: "staged"
+        case .rejected: "rejected"
+        case .excluded: "excluded"
+        case .duplicate: "duplicate"
+        }
+    }
 }
 
 /// The stored fields and keys of a staged row.

@@ -39,6 +39,22 @@ enum RawSQL {
         _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(text.pointer + span.lowerBound).assumingMemoryBound(to: CChar.self), Int32(span.count), nil)
     }
 
+    /// Binds part of a buffer as a blob without copying it (as `bind(unretained:_:at:to:)`); nil binds NULL.
+    @inline(__always)
+    static func bind(unretainedBlob bytes: TextBuffer, _ span: Range<Int>?, at index: Int32, to handle: OpaquePointer?) {
+        guard let span else {
+            sqlite3_bind_null(handle, index)
+            return
+        }
+        _ = sqlite3_bind_blob(handle, index, UnsafeRawPointer(bytes.pointer + span.lowerBound), Int32(span.count), nil)
+    }
+
+    /// Binds a string literal's text without copying it (it lives as long as the program).
+    @inline(__always)
+    static func bind(static text: StaticString, at index: Int32, to handle: OpaquePointer?) {
+        _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self), Int32(text.utf8CodeUnitCount), nil)
+    }
+
     @inline(__always)
     static func bind(blob: [UInt8], at index: Int32, to handle: OpaquePointer?) {
         blob.withUnsafeBytes { bytes in _ = sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), transient) }
