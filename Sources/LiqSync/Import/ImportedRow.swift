@@ -52,8 +52,8 @@ public struct ImportedRow: Sendable {
 
     public var line: Int
     public var status: Status = .staged
-    /// The cells as read (CSV), or the record's JSON text.
-    public var raw: JSON
+    /// The cells as read (CSV), or the record (JSON).
+    public var raw: RawRecord
     /// Canonical contact fields (`first_name`, `email`, `tags` as an array, …). Empty values are left out.
     public var fields = FieldValues()
     /// Columns no rule reads, by header.
@@ -70,7 +70,7 @@ public struct ImportedRow: Sendable {
     /// For a duplicate: the line of the row that carries the person's data.
     public var duplicateOf: Int?
 
-    public init(line: Int, raw: JSON) {
+    public init(line: Int, raw: RawRecord) {
         self.line = line
         self.raw = raw
     }
@@ -83,6 +83,21 @@ public struct ImportedRow: Sendable {
         case .string(let value)?: value
         case .array(let items)?: items.compactMap(\.string).joined(separator: ", ")
         default: nil
+        }
+    }
+}
+
+/// A row's record as read, stored as its `raw` column.
+public enum RawRecord: Sendable, Equatable {
+    /// CSV: the cells as a JSON array of strings, already encoded (`CSVRecord.cellsJSON`).
+    case cells(json: [UInt8])
+    /// JSON: the record.
+    case json(JSON)
+
+    func write<Sink: ByteSink>(to output: inout Sink) {
+        switch self {
+        case .cells(let text): text.withUnsafeBufferPointer { output.append(bytes: $0) }
+        case .json(let value): value.write(to: &output)
         }
     }
 }

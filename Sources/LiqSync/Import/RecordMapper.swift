@@ -83,7 +83,7 @@ public struct RecordMapper: Sendable {
     /// Maps one CSV record.
     public func map(_ record: inout CSVRecord) -> ImportedRow {
         let cells = record.cells()
-        var row = ImportedRow(line: record.line, raw: .array(cells.map(JSON.string)))
+        var row = ImportedRow(line: record.line, raw: .cells(json: record.cellsJSON()))
         if record.hadNUL { row.findings.append(Finding(.nulBytes, reason: "NUL bytes were removed from the row")) }
         if let oversized = record.oversizedCell {
             row.findings.append(
@@ -135,7 +135,7 @@ public struct RecordMapper: Sendable {
 
     /// Maps one JSON record (an object).
     public func map(json value: JSON, line: Int) -> ImportedRow {
-        var row = ImportedRow(line: line, raw: value)
+        var row = ImportedRow(line: line, raw: .json(value))
         guard let object = value.object else {
             row.findings.append(Finding(.invalidRecord, reason: "the record is not a JSON object", rejects: true))
             return row

@@ -127,19 +127,20 @@ public enum JSON: Sendable, Equatable, Hashable {
     }
 
     static func writeString<Sink: ByteSink>(_ value: String, to output: inout Sink) {
+        var value = value
+        value.withUTF8 { writeString(utf8: $0, to: &output) }
+    }
+
+    /// A string given as its UTF-8 bytes (valid UTF-8: the caller checks), written as JSON.
+    static func writeString<Sink: ByteSink>(utf8 bytes: UnsafeBufferPointer<UInt8>, to output: inout Sink) {
         output.append(UInt8(ascii: "\""))
         // Most strings need no escape: copy them whole.
-        var plain = value
-        let copied = plain.withUTF8 { bytes -> Bool in
-            if Self.mayNeedEscape(bytes) { return false }
+        if !Self.mayNeedEscape(bytes) {
             output.append(bytes: bytes)
-            return true
-        }
-        if copied {
             output.append(UInt8(ascii: "\""))
             return
         }
-        for byte in value.utf8 {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "\""): output.append(text: "\\\"")
             case UInt8(ascii: "\\"): output.append(text: "\\\\")

@@ -126,6 +126,37 @@ struct CSVReaderTests {
     /// Cells drawn from an alphabet heavy in the characters CSV must escape.
     static let cellAlphabet: [Character] = ["a", "Z", "0", " ", ",", ";", "\t", "|", "\"", "\n", "\r", "é", "€", "🙂", "ß", "'", "="]
 
+    @Test("a record's cells as JSON, written from its bytes, are the JSON of its cells as text")
+    func cellsJSON() async {
+        // Bytes heavy in what JSON escapes, with UTF-8 and stray Windows-1252 bytes.
+        let pieces: [[UInt8]] = [[0x61], [0x22, 0x22], [0x5C], [0x09], [0x01], [0x1F], [0x7F], Array("é".utf8), Array("🙂".utf8), [0xE9], [0x93], [0x80], [0x0A], [0x2C]]
+        let cell = Gen<Int>.int(in: 0...(pieces.count - 1)).array(of: 0...6)
+        await propertyCheck(count: 300, input: cell.array(of: 1...4)) { cells in
+            // Each cell quoted, so delimiters and line ends are text.
+            var line: [UInt8] = []
+            for (index, parts) in cells.enumerated() {
+                if index > 0 { line.append(0x2C) }
+                line.append(0x22)
+                for part in parts { line += pieces[part] }
+                line.append(0x22)
+            }
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("json-\(UUID().uuidString).csv")
+            defer { try? FileManager.default.removeItem(at: url) }
+            do {
+                try Data(line + [0x0A]).write(to: url)
+                var reader = try CSVReader(url: url, delimiter: 0x2C)
+                guard var record = try reader.next() else {
+                    Issue.record("no record")
+                    return
+                }
+                let expected = JSON.array(record.cells().map(JSON.string)).canonicalText
+                #expect(String(decoding: record.cellsJSON(), as: UTF8.self) == expected)
+            } catch {
+                Issue.record("reading failed: \(error)")
+            }
+        }
+    }
+
     @Test("any table written by the writer reads back the same")
     func roundTrip() async {
         let cell = Gen<Character?>.element(of: Self.cellAlphabet).map { $0 ?? "a" }.string(of: 0...12)
