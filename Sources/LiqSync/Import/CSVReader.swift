@@ -52,6 +52,34 @@ public struct CSVRecord: Sendable {
     /// The cells as a JSON array of strings, written straight from the record's bytes: the same
     /// text as `JSON.array(cells().map(JSON.string))`, without a string per cell.
     public func cellsJSON() -> [UInt8] {
+        // Nearly always the whole record is plain ASCII with nothing to escape: then the text is
+        // the cells quoted, comma-joined and bracketed, copied into place.
+        let plain = bytes.withUnsafeBufferPointer { !JSON.scan($0, alsoNonASCII: true) }
+        if plain {
+            return [UInt8](unsafeUninitializedCapacity: bytes.count + 3 * ends.count + 2) { output, initialized in
+                var position = 0
+                func put(_ byte: UInt8) {
+                    output[position] = byte
+                    position += 1
+                }
+                put(UInt8(ascii: "["))
+                var start = 0
+                bytes.withUnsafeBufferPointer { buffer in
+                    for (index, end) in ends.enumerated() {
+                        if index > 0 { put(UInt8(ascii: ",")) }
+                        put(UInt8(ascii: "\""))
+                        if end > start, let source = buffer.baseAddress, let target = output.baseAddress {
+                            (target + position).initialize(from: source + start, count: end - start)
+                            position += end - start
+                        }
+                        put(UInt8(ascii: "\""))
+                        start = end
+                    }
+                }
+                put(UInt8(ascii: "]"))
+                initialized = position
+            }
+        }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count + 3 * ends.count + 2)
         output.append(UInt8(ascii: "["))

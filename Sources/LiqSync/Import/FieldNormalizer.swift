@@ -19,24 +19,26 @@ public enum EmailAddress {
         var at = 0
         var atIndex = 0
         var dotAfterAt = false
-        var index = 0
         var folded = true  // ASCII without capitals: already its own key
-        for byte in cleaned.utf8 {
-            if byte >= 0x80 || (byte >= 0x41 && byte <= 0x5A) { folded = false }
-            switch byte {
-            case 0x40:
-                at += 1
-                atIndex = index
-            case 0x2E where at == 1 && index > atIndex + 1:
-                dotAfterAt = true
-            case 0x00...0x20, 0x22, 0x28, 0x29, 0x2C, 0x3A, 0x3B, 0x3C, 0x3E, 0x5B, 0x5C, 0x5D, 0x7F:
-                return nil
-            default:
-                break
+        var text = cleaned
+        let plausible = text.withUTF8 { bytes -> Bool in
+            for (index, byte) in bytes.enumerated() {
+                if byte >= 0x80 || (byte >= 0x41 && byte <= 0x5A) { folded = false }
+                switch byte {
+                case 0x40:
+                    at += 1
+                    atIndex = index
+                case 0x2E where at == 1 && index > atIndex + 1:
+                    dotAfterAt = true
+                case 0x00...0x20, 0x22, 0x28, 0x29, 0x2C, 0x3A, 0x3B, 0x3C, 0x3E, 0x5B, 0x5C, 0x5D, 0x7F:
+                    return false
+                default:
+                    break
+                }
             }
-            index += 1
+            return bytes.last != 0x2E
         }
-        guard at == 1, atIndex > 0, dotAfterAt, cleaned.utf8.last != 0x2E else { return nil }
+        guard plausible, at == 1, atIndex > 0, dotAfterAt else { return nil }
         return folded ? cleaned : cleaned.lowercased()
     }
 }
@@ -180,9 +182,9 @@ extension String {
     /// Without leading and trailing white space (spaces, tabs, line ends, no-break spaces). Cheap
     /// when there is none, which is nearly every cell: it runs for every field of every row.
     var trimmed: String {
-        let utf8 = self.utf8
-        guard let first = utf8.first, let last = utf8.last else { return "" }
+        guard let (first, last) = utf8Ends else { return "" }
         if !Self.isSpaceByte(first) && !Self.isSpaceByte(last) { return self }
+        let utf8 = self.utf8
         // ASCII white space at the ends (a spreadsheet's padding) is cut from the bytes; a
         // multi-byte character that may be white space (a no-break space) goes to Foundation.
         var start = utf8.startIndex
@@ -197,6 +199,20 @@ extension String {
     @inline(__always)
     private static func isASCIISpace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C
+    }
+
+    /// The first and last UTF-8 bytes (nil when empty), read in place: `utf8.last` walks the
+    /// view generically, and every cell of an import asks.
+    @inline(__always)
+    var utf8Ends: (first: UInt8, last: UInt8)? {
+        if let ends = utf8.withContiguousStorageIfAvailable({ bytes -> (UInt8, UInt8)? in
+            guard let first = bytes.first, let last = bytes.last else { return nil }
+            return (first, last)
+        }) {
+            return ends
+        }
+        guard let first = utf8.first, let last = utf8.last else { return nil }
+        return (first, last)
     }
 
     /// Empty or only white space.

@@ -104,6 +104,13 @@ public enum JSON: Sendable, Equatable, Hashable {
     /// they are). Eight bytes at a time: true may also mean "look closer", never a missed byte.
     @inline(__always)
     static func mayNeedEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        scan(bytes, alsoNonASCII: false)
+    }
+
+    /// True when some byte is a control character, `"`, `\\` or (with `alsoNonASCII`) above
+    /// 0x7F; eight bytes at a time, like `mayNeedEscape`.
+    @inline(__always)
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, alsoNonASCII: Bool) -> Bool {
         guard let base = bytes.baseAddress else { return false }
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
@@ -115,12 +122,13 @@ public enum JSON: Sendable, Equatable, Hashable {
             let control = (word &- ones &* 0x20) & ~word & highs
             let quote = word ^ (ones &* 0x22)
             let backslash = word ^ (ones &* 0x5C)
-            if control | ((quote &- ones) & ~quote & highs) | ((backslash &- ones) & ~backslash & highs) != 0 { return true }
+            let high = alsoNonASCII ? word & highs : 0
+            if control | high | ((quote &- ones) & ~quote & highs) | ((backslash &- ones) & ~backslash & highs) != 0 { return true }
             offset += 8
         }
         while offset < bytes.count {
             let byte = base[offset]
-            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return true }
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || (alsoNonASCII && byte >= 0x80) { return true }
             offset += 1
         }
         return false
