@@ -2,15 +2,17 @@ import Dispatch
 import Foundation
 
 /// Stages batches on a second thread while the caller reads and maps the next ones, so an import
-/// uses both cores: one parses and normalises, the other encodes and writes SQLite. At most two
-/// batches wait, which keeps memory flat; the first failure stops the pipeline and is rethrown.
+/// uses both cores: one parses and normalises, the other encodes and writes SQLite. At most eight
+/// batches wait (about 20 MB): enough for the reading side to go on while the staging side waits
+/// on a checkpoint's disk flush, and memory stays flat. The first failure stops the pipeline and
+/// is rethrown.
 final class StagingPipeline: @unchecked Sendable {
     // `failure` is guarded by `lock`; `database` and `importId` are immutable; batches are handed
     // over whole and never touched again by the submitter.
     private let database: MirrorDatabase
     private let importId: Int64
     private let queue = DispatchQueue(label: "liqsync.staging")
-    private let slots = DispatchSemaphore(value: 2)
+    private let slots = DispatchSemaphore(value: 8)
     private let lock = NSLock()
     private var failure: (any Error)?
     /// Batches already written, handed back so the submitting thread frees them: rows freed on
