@@ -9,6 +9,10 @@ public struct RecordMapper: Sendable {
     /// The rules with what each needs worked out once: fields first, then activity fields.
     /// Column positions are filled in by `bind(header:)` (CSV).
     private var rules: [BoundRule]
+    /// The rules that fill a field of their own (a slot per rule), by field name in `String`
+    /// order and then by rule order: a row's values are gathered in slots while the rules run and
+    /// put into its fields in one ordered pass, instead of a sorted insert per value.
+    private let slotOrder: [(rule: Int, name: String)]
     /// Header text per position, after duplicate names got `#2`, `#3`.
     public private(set) var header: [String] = []
     /// Positions no rule reads: kept as extras.
@@ -19,8 +23,11 @@ public struct RecordMapper: Sendable {
         self.mapping = mapping
         zone = mapping.timezone.flatMap(TimeZone.init(identifier:)) ?? workspaceZone
         let (zone, dayFirst) = (zone, mapping.dayFirst)
-        rules = mapping.fields.map { BoundRule($0, activity: false, zone: zone, dayFirst: dayFirst) }
+        let rules = mapping.fields.map { BoundRule($0, activity: false, zone: zone, dayFirst: dayFirst) }
             + mapping.activity.map { BoundRule($0, activity: true, zone: zone, dayFirst: dayFirst) }
+        self.rules = rules
+        slotOrder = rules.indices.filter { rules[$0].usesSlot }.map { (rule: $0, name: rules[$0].name) }
+            .sorted { $0.name != $1.name ? $0.name < $1.name : $0.rule < $1.rule }
         for rule in mapping.fields + mapping.activity {
             for column in rule.columns { readJSONKeys.insert(Self.firstKey(column)) }
             for transform in rule.transforms {
@@ -116,9 +123,14 @@ public struct RecordMapper: Sendable {
         }
         func all(_ positions: [Int]) -> [(String, String)] { positions.compactMap(value) }
         if !mapping.activity.isEmpty { row.activity = [:] }
-        for rule in rules {
-            let others = rule.kind == .phone || rule.kind == .phones ? all(rule.positions) : []
-            apply(rule, first: others.first ?? first(rule.positions), all: others, concat: rule.concatPositions.map(all) ?? [], to: &row)
+        withSlots { slots in
+            for (index, rule) in rules.enumerated() {
+                let others = rule.kind == .phone || rule.kind == .phones ? all(rule.positions) : []
+                apply(
+                    rule, first: others.first ?? first(rule.positions), all: others, concat: rule.concatPositions.map(all) ?? [], to: &row,
+                    slot: &slots[index])
+            }
+            fill(&row.fields, from: slots)
         }
         finish(&row)
         return row
@@ -148,9 +160,12 @@ public struct RecordMapper: Sendable {
         func values(_ columns: [String]) -> [(String, String)] {
             columns.flatMap { column in Self.lookup(column, in: value).map { (column, $0) } }
         }
-        for rule in rules {
-            let found = values(rule.rule.columns)
-            apply(rule, first: found.first, all: found, concat: rule.concatColumns.map(values) ?? [], to: &row)
+        withSlots { slots in
+            for (index, rule) in rules.enumerated() {
+                let found = values(rule.rule.columns)
+                apply(rule, first: found.first, all: found, concat: rule.concatColumns.map(values) ?? [], to: &row, slot: &slots[index])
+            }
+            fill(&row.fields, from: slots)
         }
         finish(&row)
         return row
@@ -170,9 +185,32 @@ public struct RecordMapper: Sendable {
 
     // MARK: Rules
 
+    /// A value slot per rule for the length of `body`.
+    private func withSlots(_ body: (UnsafeMutableBufferPointer<JSON?>) -> Void) {
+        withUnsafeTemporaryAllocation(of: JSON?.self, capacity: rules.count) { slots in
+            slots.initialize(repeating: nil)
+            body(slots)
+            _ = slots.deinitialize()
+        }
+    }
+
+    /// Puts the slots' values into the fields in name order (for one name the last rule's value,
+    /// as when each had been set in turn).
+    private func fill(_ fields: inout FieldValues, from slots: UnsafeMutableBufferPointer<JSON?>) {
+        // Appended in order when nothing else was set yet (a phone's extension or other phones
+        // were: then each goes to its place).
+        let inOrder = fields.isEmpty
+        for (position, (rule, name)) in slotOrder.enumerated() {
+            guard let value = slots[rule] else { continue }
+            if position + 1 < slotOrder.count, slotOrder[position + 1].name == name, slots[slotOrder[position + 1].rule] != nil { continue }
+            if inOrder { fields.appendInOrder(name, value) } else { fields[name] = value }
+        }
+    }
+
     /// Fills one field: `first` is the first non-empty column, `all` every one (phones use the rest).
     private func apply(
-        _ bound: BoundRule, first: (String, String)?, all found: [(String, String)], concat: [(String, String)], to row: inout ImportedRow
+        _ bound: BoundRule, first: (String, String)?, all found: [(String, String)], concat: [(String, String)], to row: inout ImportedRow,
+        slot: inout JSON?
     ) {
         let (kind, field, activity) = (bound.kind, bound.name, bound.activity)
         var column = first?.0
@@ -195,7 +233,13 @@ public struct RecordMapper: Sendable {
         if value?.isBlank ?? true { value = bound.rule.defaultValue }
         guard let text = value else { return }
         func set(_ json: JSON) {
-            if activity { row.activity?[field] = json } else { row.fields[field] = json }
+            if bound.usesSlot {
+                slot = json
+            } else if activity {
+                row.activity?[field] = json
+            } else {
+                row.fields[field] = json
+            }
         }
         switch kind {
         case .text:
@@ -304,6 +348,10 @@ private final class BoundRule: Sendable {
     /// CSV: positions of `rule.columns` and of the concat columns in the bound header.
     let positions: [Int]
     let concatPositions: [Int]?
+    /// The rule's value waits in a slot until every rule has run (`RecordMapper.fill`): a
+    /// contact field no rule reads back while the rules run (the phone rule reads and writes
+    /// `additional_phones` and writes `phone_extension`, so those are set in place).
+    var usesSlot: Bool { !activity && name != "additional_phones" && name != "phone_extension" }
     /// The mapping's zone and day order, for `bound`.
     private let zone: TimeZone
     private let dayFirst: Bool

@@ -258,6 +258,36 @@ struct ImporterBehaviourTests {
         #expect(fixed.rowsStaged == 2)
     }
 
+    @Test("two rules for one field: the later one's value when it has one, else the earlier one's")
+    func twoRulesForOneField() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let mapping = try FieldMapping.parse(
+            """
+            name: two-rules
+            format: csv
+            fields:
+              - email: [Email]
+              - company: [Employer]
+              - custom.Note: [Note]
+              - company: [Business]
+              - address1: [Street]
+            """, path: "two-rules.yaml")
+        let url = try workspace.file(
+            "two.csv",
+            """
+            Email,Employer,Note,Business,Street
+            a@example.com,Acme,n1,Acme Holdings,1 Main St
+            b@example.com,Bolt,n2,,2 Main St
+            c@example.com,,n3,Crane,
+            """)
+        let summary = try Importer(database: workspace.database).run(url, mapping: mapping)
+        let rows = try workspace.database.stagedRows(importId: summary.importId)
+        #expect(rows.map { $0.fields["company"] } == [.string("Acme Holdings"), .string("Bolt"), .string("Crane")])
+        #expect(rows.map { $0.fields["custom.Note"] } == [.string("n1"), .string("n2"), .string("n3")])
+        #expect(rows.map { $0.fields["address1"] } == [.string("1 Main St"), .string("2 Main St"), nil])
+    }
+
     @Test("a user mapping: aliases, transforms, defaults, required, value maps")
     func userMapping() throws {
         let workspace = try ImportWorkspace()
