@@ -97,6 +97,15 @@ public enum TagList {
             return result
         }
         // A few tags a row, nearly always: a list search costs less than hashing into a set.
+        // ASCII without capitals (most lists) is its own folded form: the result is the list searched.
+        if !items.contains(where: { $0.utf8.contains { $0 >= 0x80 || ($0 >= 0x41 && $0 <= 0x5A) } }) {
+            result.reserveCapacity(items.count)
+            for item in items {
+                let tag = item.trimmed
+                if !tag.isEmpty, !result.contains(tag) { result.append(tag) }
+            }
+            return result
+        }
         var seen: [String] = []
         for item in items {
             let tag = item.trimmed
@@ -217,6 +226,8 @@ extension String {
 
     /// Empty or only white space.
     var isBlank: Bool {
+        // Nearly every cell starts with a byte that is not white space.
+        if let (first, _) = utf8Ends, !Self.isSpaceByte(first) { return false }
         for byte in utf8 where !Self.isSpaceByte(byte) {
             // A multi-byte character might still be white space (U+3000); let Foundation decide.
             return byte < 0x80 ? false : trimmingCharacters(in: .whitespacesAndNewlines).isEmpty

@@ -250,7 +250,7 @@ public struct RecordMapper: Sendable {
             set(.string(cleaned))
             if let key = EmailAddress.key(cleaned) {
                 // Only the contact's own email is a matching key; other email fields are just cleaned.
-                if field == "email", !activity { row.emailKey = key }
+                if bound.isContactEmail { row.emailKey = key }
             } else {
                 row.findings.append(Finding(.invalidEmail, column: column, value: text, reason: "not an email address; kept as text, not used to match"))
             }
@@ -261,7 +261,7 @@ public struct RecordMapper: Sendable {
                 if let parsed = PhoneNumber.parse(raw) {
                     if index == 0, kind == .phone {
                         set(.string(parsed.e164))
-                        if field == "phone", !activity {
+                        if bound.isContactPhone {
                             row.phoneKey = parsed.e164
                             if let ext = parsed.extensionDigits { row.fields["phone_extension"] = .string(ext) }
                         }
@@ -273,7 +273,7 @@ public struct RecordMapper: Sendable {
                     row.findings.append(Finding(.invalidPhone, column: source, value: raw, reason: "not a phone number; kept as text, not used to match"))
                 }
             }
-            if !phones.isEmpty, field == "phone" || field == "additional_phones", !activity {
+            if !phones.isEmpty, bound.isContactPhone || bound.isAdditionalPhones {
                 let existing = row.fields["additional_phones"]?.array ?? []
                 row.fields["additional_phones"] = .array(existing + phones.map(JSON.string))
             }
@@ -351,7 +351,11 @@ private final class BoundRule: Sendable {
     /// The rule's value waits in a slot until every rule has run (`RecordMapper.fill`): a
     /// contact field no rule reads back while the rules run (the phone rule reads and writes
     /// `additional_phones` and writes `phone_extension`, so those are set in place).
-    var usesSlot: Bool { !activity && name != "additional_phones" && name != "phone_extension" }
+    let usesSlot: Bool
+    /// The contact's own email and phone (matching keys) and its other phones.
+    let isContactEmail: Bool
+    let isContactPhone: Bool
+    let isAdditionalPhones: Bool
     /// The mapping's zone and day order, for `bound`.
     private let zone: TimeZone
     private let dayFirst: Bool
@@ -361,6 +365,10 @@ private final class BoundRule: Sendable {
         self.activity = activity
         kind = rule.kindOverride ?? FieldMapping.kind(of: rule.field)
         name = activity ? String(rule.field.dropFirst("activity.".count)) : rule.field
+        usesSlot = !activity && name != "additional_phones" && name != "phone_extension"
+        isContactEmail = !activity && name == "email"
+        isContactPhone = !activity && name == "phone"
+        isAdditionalPhones = !activity && name == "additional_phones"
         var date = ImportDate(zone: zone, dayFirst: dayFirst)
         var concatColumns: [String]?
         for transform in rule.transforms {
