@@ -29,10 +29,6 @@ struct ImportRun {
     /// record speaks for the attributes it holds) — as the plan reads them.
     private var knownMask: UInt32?
     private var collapsed = 0
-    /// 64-bit hashes of the keys seen → the first line that had them. A hash match is only a
-    /// candidate: `finish()` compares the real keys before collapsing anything.
-    private var seenKeys = KeyTable()
-    private var candidatePairs: [(Int, Int)] = []
 
     init(importId: Int64, url: URL, mapping: FieldMapping, options: ImportOptions, database: MirrorDatabase, errorsURL: URL) {
         self.importId = importId
@@ -129,7 +125,6 @@ struct ImportRun {
             staged += 1
         case .staged, .duplicate:
             staged += 1
-            noteKeys(row)
         }
         if row.findings.contains(where: { $0.rejects || Self.isWarning($0.kind) }) { try writeErrors(row) }
         batch.append(row)
@@ -144,28 +139,6 @@ struct ImportRun {
         try pipeline.submit(batch, mappedFields: knownMask)
         batch = []
         batch.reserveCapacity(options.batchSize)
-    }
-
-    private mutating func noteKeys(_ row: ImportedRow) {
-        if let key = row.sourceId { note(Self.fnv1a(1, key), line: row.line) }
-        if let key = row.emailKey { note(Self.fnv1a(2, key), line: row.line) }
-        if let key = row.phoneKey { note(Self.fnv1a(3, key), line: row.line) }
-    }
-
-    private mutating func note(_ hash: UInt64, line: Int) {
-        let first = seenKeys.insertOrGet(hash, line: Int32(truncatingIfNeeded: line))
-        guard first >= 0 else { return }
-        if candidatePairs.last.map({ $0 != (Int(first), line) }) ?? true { candidatePairs.append((Int(first), line)) }
-    }
-
-    static func fnv1a(_ tag: UInt8, _ key: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        hash = (hash ^ UInt64(tag)) &* 0x100_0000_01b3
-        var key = key
-        key.withUTF8 { bytes in
-            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        }
-        return hash
     }
 
     private mutating func writeErrors(_ row: ImportedRow) throws {
@@ -190,6 +163,7 @@ struct ImportRun {
     mutating func finish() throws {
         try errors?.close()
         try pipeline.finish()
+        var candidatePairs = pipeline.takeCandidatePairs()
         guard !candidatePairs.isEmpty else { return }
         // Candidate groups from the hashed keys, in memory: integers only.
         var parent: [Int: Int] = [:]
@@ -295,6 +269,39 @@ struct ImportRun {
         summary.format = format
         summary.mappedFields = mappedFields
         return summary
+    }
+}
+
+/// Rows of one file that may be the same person: the keys seen (LocaliQ id, email key, phone
+/// key, hashed) → the first line that had them, and each later line that had one too. A pair is
+/// only a candidate: `ImportRun.finish()` compares the real keys before collapsing anything.
+struct DuplicateCandidates {
+    private var seen = KeyTable()
+    private(set) var pairs: [(Int, Int)] = []
+
+    /// Notes the keys of a batch's rows that are staged (in line order, batch after batch).
+    mutating func note(_ rows: [ImportedRow]) {
+        for row in rows where row.status == .staged || row.status == .duplicate {
+            if let key = row.sourceId { note(Self.fnv1a(1, key), line: row.line) }
+            if let key = row.emailKey { note(Self.fnv1a(2, key), line: row.line) }
+            if let key = row.phoneKey { note(Self.fnv1a(3, key), line: row.line) }
+        }
+    }
+
+    private mutating func note(_ hash: UInt64, line: Int) {
+        let first = seen.insertOrGet(hash, line: Int32(truncatingIfNeeded: line))
+        guard first >= 0 else { return }
+        if pairs.last.map({ $0 != (Int(first), line) }) ?? true { pairs.append((Int(first), line)) }
+    }
+
+    static func fnv1a(_ tag: UInt8, _ key: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        hash = (hash ^ UInt64(tag)) &* 0x100_0000_01b3
+        var key = key
+        key.withUTF8 { bytes in
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        }
+        return hash
     }
 }
 

@@ -19,6 +19,9 @@ final class StagingPipeline: @unchecked Sendable {
     /// the thread that allocated them do not contend with it for the allocator's lock (with the
     /// staging thread freeing them, both threads lost a tenth of their time waiting on it).
     private var written: [[ImportedRow]] = []
+    /// The staged rows' keys, noted on the staging thread (the lighter half) in line order.
+    /// Only touched by `queue`'s work items and `takeCandidatePairs`, which runs on `queue`.
+    private var duplicates = DuplicateCandidates()
 
     init(database: MirrorDatabase, importId: Int64) {
         self.database = database
@@ -41,10 +44,20 @@ final class StagingPipeline: @unchecked Sendable {
             guard lock.withLock({ failure == nil }) else { return }
             do {
                 try database.stage(rows, importId: importId, mappedFields: mappedFields)
+                duplicates.note(rows)
                 lock.withLock { written.append(rows) }
             } catch {
                 lock.withLock { failure = failure ?? error }
             }
+        }
+    }
+
+    /// Once every batch is written: the pairs of lines that share a key (candidates; see
+    /// `DuplicateCandidates`), handed over once.
+    func takeCandidatePairs() -> [(Int, Int)] {
+        queue.sync {
+            defer { duplicates = DuplicateCandidates() }
+            return duplicates.pairs
         }
     }
 
