@@ -159,8 +159,10 @@ public enum SyncDigest {
             known = present
         }
         var combined = Combined()
-        for (index, field) in SyncField.all.enumerated() where known & (1 << UInt32(index)) != 0 {
-            combined.add(field.digest(value(index)))
+        let comparisons = SyncField.comparisons
+        for index in 0..<fieldCount where known & (1 << UInt32(index)) != 0 {
+            let field = value(index)
+            combined.add(SyncField.ownFormDigest(field, comparison: comparisons[index]) ?? SyncField.all[index].comparableDigest(field))
         }
         let email = emailKey.map { KeyHash($0) }
         let phone = phoneKey.map { KeyHash($0) }
@@ -216,16 +218,26 @@ extension SyncField {
     /// its own compared form — nearly always: imports store trimmed text, E.164 phones and
     /// cleaned emails. Anything else takes the long way, so the two never differ.
     public func digest(_ value: JSON?) -> UInt64 {
-        if comparison == .tags, case .array(let items)? = value, let digest = Self.tagsDigest(items) { return digest }
-        guard case .string(let text)? = value else { return comparableDigest(value) }
+        Self.ownFormDigest(value, comparison: comparison) ?? comparableDigest(value)
+    }
+
+    /// The fields' comparisons in `SyncField.all`'s order (looked up without copying a field).
+    static let comparisons = SyncField.all.map(\.comparison)
+
+    /// `digest(value)` when the value is absent or already its own compared form; nil when it
+    /// must take the long way (`comparableDigest`).
+    static func ownFormDigest(_ value: JSON?, comparison: Comparison) -> UInt64? {
+        guard let value else { return SyncDigest.empty }  // what `comparableDigest(nil)` gives
+        if comparison == .tags, case .array(let items) = value, let digest = tagsDigest(items) { return digest }
+        guard case .string(let text) = value else { return nil }
         let isOwnForm: Bool
         switch comparison {
-        case .text: isOwnForm = Self.isTrimmedNonEmpty(text)
-        case .email: isOwnForm = Self.isTrimmedNonEmpty(text) && !text.utf8.contains { $0 >= 0x80 || ($0 >= 0x41 && $0 <= 0x5A) }
-        case .phone: isOwnForm = Self.isE164(text)
+        case .text: isOwnForm = isTrimmedNonEmpty(text)
+        case .email: isOwnForm = isTrimmedNonEmpty(text) && !text.utf8.contains { $0 >= 0x80 || ($0 >= 0x41 && $0 <= 0x5A) }
+        case .phone: isOwnForm = isE164(text)
         case .tags, .country: isOwnForm = false
         }
-        guard isOwnForm, let digest = SyncDigest.plainStringDigest(text) else { return comparableDigest(value) }
+        guard isOwnForm, let digest = SyncDigest.plainStringDigest(text) else { return nil }
         return digest == SyncDigest.none ? 1 : digest
     }
 
