@@ -5,14 +5,23 @@ public enum EmailAddress {
     /// The address with white space, `mailto:` and `<…>` (or `Name <…>`) removed; the case is kept.
     public static func cleaned(_ raw: String) -> String {
         var text = raw.trimmed
-        // Nearly every address needs nothing more.
-        if !text.utf8.contains(0x3C), text.utf8.first != 0x6D, text.utf8.first != 0x4D { return text }
+        // Nearly every address needs nothing more: no `<`, and no `mailto:` (any case) in front.
+        let plain = text.withUTF8 { bytes -> Bool in
+            if bytes.contains(0x3C) { return false }
+            guard bytes.count >= 7 else { return true }
+            // Setting bit 5 lower-cases the letters and leaves `:` as it is (a byte that only
+            // looks alike takes the long way, which checks exactly).
+            return !zip(bytes.prefix(7), Self.mailto).allSatisfy { $0 | 0x20 == $1 }
+        }
+        if plain { return text }
         if let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close {
             text = String(text[text.index(after: open)..<close]).trimmed
         }
         if text.utf8.count >= 7, text.prefix(7).lowercased() == "mailto:" { text = String(text.dropFirst(7)) }
         return text.trimmed
     }
+
+    private static let mailto = Array("mailto:".utf8)
 
     /// The matching key (lower-cased) when the cleaned text is a plausible address, else nil.
     public static func key(_ cleaned: String) -> String? {

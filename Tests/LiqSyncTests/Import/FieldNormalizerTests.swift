@@ -25,7 +25,8 @@ struct FieldNormalizerTests {
         arguments: [
             (" Ana.Lopez@Example.com ", "Ana.Lopez@Example.com", "ana.lopez@example.com"), ("mailto:bo@example.com", "bo@example.com", "bo@example.com"),
             ("<cy@example.com>", "cy@example.com", "cy@example.com"), ("Dee Dee <DEE@example.com>", "DEE@example.com", "dee@example.com"),
-            ("MAILTO:eve@example.org", "eve@example.org", "eve@example.org"), ("no-at-sign.example.com", "no-at-sign.example.com", nil),
+            ("MAILTO:eve@example.org", "eve@example.org", "eve@example.org"), ("MailTo:Max@example.org", "Max@example.org", "max@example.org"),
+            ("mailto-list@example.org", "mailto-list@example.org", "mailto-list@example.org"), ("no-at-sign.example.com", "no-at-sign.example.com", nil),
             ("two@@example.com", "two@@example.com", nil), ("a@b", "a@b", nil), ("@example.com", "@example.com", nil),
             ("with space@example.com", "with space@example.com", nil), ("trailing@example.com.", "trailing@example.com.", nil),
         ] as [(String, String, String?)])
