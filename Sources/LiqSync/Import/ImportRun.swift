@@ -29,6 +29,9 @@ struct ImportRun {
     /// record speaks for the attributes it holds) — as the plan reads them.
     private var knownMask: UInt32?
     private var collapsed = 0
+    /// Rows per batch: small at first, so the staging thread starts work while the first
+    /// thousands of rows are still being read, then doubling up to `options.batchSize`.
+    private var batchLimit: Int
 
     init(importId: Int64, url: URL, mapping: FieldMapping, options: ImportOptions, database: MirrorDatabase, errorsURL: URL) {
         self.importId = importId
@@ -37,7 +40,8 @@ struct ImportRun {
         self.options = options
         self.database = database
         self.errorsURL = errorsURL
-        batch.reserveCapacity(options.batchSize)
+        batchLimit = min(256, options.batchSize)
+        batch.reserveCapacity(batchLimit)
         pipeline = StagingPipeline(database: database, importId: importId)
         // An errors file from an earlier run of this input would describe rows that are now fine.
         try? FileManager.default.removeItem(at: errorsURL)
@@ -128,7 +132,7 @@ struct ImportRun {
         }
         if row.findings.contains(where: { $0.rejects || Self.isWarning($0.kind) }) { try writeErrors(row) }
         batch.append(row)
-        if batch.count >= options.batchSize { try flush() }
+        if batch.count >= batchLimit { try flush() }
     }
 
     /// Placeholders and key-less rows are noted as excluded, not counted as warnings.
@@ -138,7 +142,8 @@ struct ImportRun {
         guard !batch.isEmpty else { return }
         try pipeline.submit(batch, mappedFields: knownMask)
         batch = []
-        batch.reserveCapacity(options.batchSize)
+        batchLimit = min(batchLimit * 2, options.batchSize)
+        batch.reserveCapacity(batchLimit)
     }
 
     private mutating func writeErrors(_ row: ImportedRow) throws {
