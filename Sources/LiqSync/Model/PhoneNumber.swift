@@ -23,8 +23,13 @@ public enum PhoneNumber {
     }
 
     private static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Parsed? {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(16)
+        // The number's digits on the stack: no plausible number has more than 17, so the first
+        // 20 are kept and the rest only counted.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { parse(bytes: bytes, digits: $0) }
+    }
+
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>, digits: UnsafeMutableBufferPointer<UInt8>) -> Parsed? {
+        var count = 0
         var plus = false
         var extensionDigits: [UInt8] = []
         var inExtension = false
@@ -36,7 +41,12 @@ public enum PhoneNumber {
             switch byte {
             case 0x30...0x39:
                 sawDigit = true
-                if inExtension { extensionDigits.append(byte) } else { digits.append(byte) }
+                if inExtension {
+                    extensionDigits.append(byte)
+                } else {
+                    if count < digits.count { digits[count] = byte }
+                    count += 1
+                }
             case 0x2B:
                 // `+` only before the first digit.
                 guard !sawDigit, !plus, !inExtension else { return nil }
@@ -66,17 +76,29 @@ public enum PhoneNumber {
                 return nil
             }
         }
-        guard !digits.isEmpty, !(inExtension && extensionDigits.isEmpty) else { return nil }
+        guard count > 0, !(inExtension && extensionDigits.isEmpty) else { return nil }
         let ext = extensionDigits.isEmpty ? nil : String(decoding: extensionDigits, as: UTF8.self)
-        func result(_ digits: ArraySlice<UInt8>, country: String = "") -> Parsed {
-            Parsed(e164: "+" + country + String(decoding: digits, as: UTF8.self), extensionDigits: ext)
+        /// `+`, the country code when it is implied, and the digits from `first` (all of them
+        /// are stored: every branch below has at most 17).
+        func result(from first: Int, country: UInt8? = nil) -> Parsed {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: digits.count + 2) { text in
+                var length = 0
+                func put(_ byte: UInt8) {
+                    text[length] = byte
+                    length += 1
+                }
+                put(UInt8(ascii: "+"))
+                if let country { put(country) }
+                for position in first..<count { put(digits[position]) }
+                return Parsed(e164: String(decoding: UnsafeBufferPointer(rebasing: text[0..<length]), as: UTF8.self), extensionDigits: ext)
+            }
         }
-        if plus { return (8...15).contains(digits.count) ? result(digits[...]) : nil }
-        if digits.count >= 2, digits[0] == 0x30, digits[1] == 0x30 {
-            return (10...17).contains(digits.count) ? result(digits.dropFirst(2)) : nil
+        if plus { return (8...15).contains(count) ? result(from: 0) : nil }
+        if count >= 2, digits[0] == 0x30, digits[1] == 0x30 {
+            return (10...17).contains(count) ? result(from: 2) : nil
         }
-        if digits.count == 10, digits[0] != 0x30, digits[0] != 0x31 { return result(digits[...], country: "1") }
-        if digits.count == 11, digits[0] == 0x31, digits[1] != 0x30, digits[1] != 0x31 { return result(digits[...]) }
+        if count == 10, digits[0] != 0x30, digits[0] != 0x31 { return result(from: 0, country: UInt8(ascii: "1")) }
+        if count == 11, digits[0] == 0x31, digits[1] != 0x30, digits[1] != 0x31 { return result(from: 0) }
         return nil
     }
 }

@@ -13,6 +13,8 @@ struct FieldNormalizerTests {
             ("312-555-0142 Ext 99", "+13125550142", "99"), ("312 555 0142#4", "+13125550142", "4"), ("+1 312\u{A0}555 0142", "+13125550142", nil),
             ("asdf", nil, nil), ("555-0142", nil, nil), ("012-555-0142", nil, nil), ("", nil, nil), ("+", nil, nil), ("312-555-0142 x", nil, nil),
             ("1+312", nil, nil), ("11-312-555-0142", nil, nil), ("+1234567", nil, nil), ("(312) 555-0142 call", nil, nil),
+            ("+123456789012345", "+123456789012345", nil), ("+1234567890123456", nil, nil), ("00123456789012345", "+123456789012345", nil),
+            ("001234567890123456", nil, nil), ("1234567890123456789012345", nil, nil),
         ] as [(String, String?, String?)])
     func phones(raw: String, e164: String?, ext: String?) {
         let parsed = PhoneNumber.parse(raw)
