@@ -272,12 +272,9 @@ extension SyncField {
 
     /// Non-empty, and `trimmed` would leave it as it is (ASCII ends that are not white space).
     private static func isTrimmedNonEmpty(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
-            guard let first = bytes.first, let last = bytes.last else { return false }
-            func plain(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
-            return plain(first) && plain(last)
-        }
+        guard let (first, last) = text.utf8Ends else { return false }
+        func plain(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
+        return plain(first) && plain(last)
     }
 
     /// `+` and 8 to 15 digits: what `PhoneNumber.e164` returns unchanged.

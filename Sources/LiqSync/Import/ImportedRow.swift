@@ -132,15 +132,15 @@ public struct FieldValues: Sendable, Sequence {
     }
 
     public var isEmpty: Bool { members.isEmpty }
+    public var count: Int { members.count }
+    public var dictionary: [String: JSON] { Dictionary(members, uniquingKeysWith: { first, _ in first }) }
+    public func makeIterator() -> IndexingIterator<[Element]> { members.makeIterator() }
 
     /// Appends a value whose name sorts after every name already here (the caller's order).
     mutating func appendInOrder(_ name: String, _ value: JSON) {
         assert(members.last.map { $0.key < name } ?? true, "appendInOrder out of order")
         members.append((key: name, value: value))
     }
-    public var count: Int { members.count }
-    public var dictionary: [String: JSON] { Dictionary(members, uniquingKeysWith: { first, _ in first }) }
-    public func makeIterator() -> IndexingIterator<[Element]> { members.makeIterator() }
 
     /// For each of `names` (in `String` order) that has a value: its tag and where the value is
     /// (for `value(at:)`), found in one walk of both lists.
