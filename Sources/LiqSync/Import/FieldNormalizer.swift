@@ -73,6 +73,7 @@ public enum PersonName {
 public enum TagList {
     /// Trimmed, empty ones dropped, de-duplicated case-insensitively (the first spelling wins).
     public static func parse(_ raw: String) -> [String] {
+        if let plain = raw.utf8.withContiguousStorageIfAvailable(parseASCII), let plain { return plain }
         let text = raw.trimmed
         if text.hasPrefix("["), let value = try? JSON.parse(Data(text.utf8)), let array = value.array {
             return unique(array.compactMap { $0.string ?? $0.number.map { JSONCell.numberText($0) } })
@@ -93,6 +94,59 @@ public enum TagList {
         if start < end { items.append(String(Substring(text.utf8[start..<end]))) }
         return unique(items)
     }
+
+    /// An ASCII list that is not a JSON array (nearly every cell): split, trimmed and compared
+    /// (ASCII letters folded) on the bytes, a string made only for each tag kept. Nil for any
+    /// other text, which takes the general path.
+    private static func parseASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> [String]? {
+        var separators = 0
+        for byte in bytes {
+            if byte >= 0x80 { return nil }
+            if byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";") { separators += 1 }
+        }
+        var first = 0
+        while first < bytes.count, isASCIISpace(bytes[first]) { first += 1 }
+        if first < bytes.count, bytes[first] == UInt8(ascii: "[") { return nil }
+        var result: [String] = []
+        result.reserveCapacity(separators + 1)
+        // The kept tags' ranges, two offsets each, to compare later items against.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * (separators + 1)) { kept in
+            var keptCount = 0
+            var start = first
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: ","), bytes[end] != UInt8(ascii: ";") { end += 1 }
+                let next = end + 1
+                var low = start
+                while low < end, isASCIISpace(bytes[low]) { low += 1 }
+                while end > low, isASCIISpace(bytes[end - 1]) { end -= 1 }
+                if low < end {
+                    let seen = (0..<keptCount).contains { other in
+                        let (otherLow, otherEnd) = (kept[2 * other], kept[2 * other + 1])
+                        guard otherEnd - otherLow == end - low else { return false }
+                        for offset in 0..<(end - low) where folded(bytes[low + offset]) != folded(bytes[otherLow + offset]) { return false }
+                        return true
+                    }
+                    if !seen {
+                        kept[2 * keptCount] = low
+                        kept[2 * keptCount + 1] = end
+                        keptCount += 1
+                        result.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[low..<end]), as: UTF8.self))
+                    }
+                }
+                start = next
+            }
+        }
+        return result
+    }
+
+    @inline(__always)
+    static func isASCIISpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C
+    }
+
+    @inline(__always)
+    private static func folded(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
 
     /// Trimmed, non-empty, de-duplicated case-insensitively in order.
     public static func unique(_ items: [String]) -> [String] {
@@ -134,20 +188,49 @@ public enum ContactStatus {
     /// The canonical values.
     public static let canonical = ["new", "open", "customer", "closed", "other"]
 
-    private static let table: [String: String] = [
-        "pending_contact": "new", "new": "new",
-        "active_lead": "open", "open": "open", "in_progress": "open", "connected": "open", "attempted_contact": "open",
-        "prospect": "open",
-        "client": "customer", "customer": "customer", "converted": "customer",
-        "unqualified": "closed", "closed": "closed",
-        "none": "other", "other": "other",
-    ]
-
     /// The canonical status, or nil when the value is in neither vocabulary.
     public static func canonical(_ raw: String) -> String? {
-        let lowered = raw.trimmed.lowercased()
-        if let status = table[lowered] { return status }
-        return table[String(lowered.map { $0 == " " || $0 == "-" ? "_" : $0 })]
+        // Folded and looked up on the bytes for ASCII (nearly every value): no lower-cased copy.
+        if let found = raw.utf8.withContiguousStorageIfAvailable({ asciiStatus($0) }), let found { return found }
+        var key = Array(raw.trimmed.lowercased().utf8)
+        for index in key.indices where key[index] == 0x20 || key[index] == 0x2D { key[index] = 0x5F }
+        return key.withUnsafeBufferPointer { status(folded: $0) }
+    }
+
+    /// Both vocabularies by their folded value (lower case, `_` for spaces and `-`).
+    private static let vocabulary: [(key: [UInt8], status: String)] = [
+        ("pending_contact", "new"), ("new", "new"),
+        ("active_lead", "open"), ("open", "open"), ("in_progress", "open"), ("connected", "open"), ("attempted_contact", "open"),
+        ("prospect", "open"),
+        ("client", "customer"), ("customer", "customer"), ("converted", "customer"),
+        ("unqualified", "closed"), ("closed", "closed"),
+        ("none", "other"), ("other", "other"),
+    ].map { (key: Array($0.0.utf8), status: $0.1) }
+
+    private static func status(folded key: UnsafeBufferPointer<UInt8>) -> String? {
+        for entry in vocabulary where entry.key.count == key.count {
+            if entry.key.withUnsafeBufferPointer({ $0.elementsEqual(key) }) { return entry.status }
+        }
+        return nil
+    }
+
+    /// Short ASCII text trimmed of white space, letters lower-cased, spaces and `-` as `_`, then
+    /// looked up; `.some(nil)` when it is not in the vocabularies, nil when the text is not short
+    /// ASCII (the general path folds it).
+    private static func asciiStatus(_ bytes: UnsafeBufferPointer<UInt8>) -> String?? {
+        var start = 0
+        var end = bytes.count
+        while start < end, TagList.isASCIISpace(bytes[start]) { start += 1 }
+        while end > start, TagList.isASCIISpace(bytes[end - 1]) { end -= 1 }
+        guard end - start <= 32 else { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { key -> String?? in
+            for offset in 0..<(end - start) {
+                let byte = bytes[start + offset]
+                if byte >= 0x80 { return nil }
+                key[offset] = byte == 0x20 || byte == 0x2D ? 0x5F : (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+            }
+            return .some(status(folded: UnsafeBufferPointer(rebasing: key[0..<(end - start)])))
+        }
     }
 }
 
@@ -201,7 +284,7 @@ extension String {
     /// when there is none, which is nearly every cell: it runs for every field of every row.
     var trimmed: String {
         guard let (first, last) = utf8Ends else { return "" }
-        if !Self.isSpaceByte(first) && !Self.isSpaceByte(last) { return self }
+        if !Self.isSpaceByte(first) && !Self.mayEndSpace(last) { return self }
         let utf8 = self.utf8
         // ASCII white space at the ends (a spreadsheet's padding) is cut from the bytes; a
         // multi-byte character that may be white space (a no-break space) goes to Foundation.
@@ -210,7 +293,7 @@ extension String {
         while start < end, Self.isASCIISpace(utf8[start]) { start = utf8.index(after: start) }
         while end > start, Self.isASCIISpace(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
         guard start < end else { return "" }
-        if Self.isSpaceByte(utf8[start]) || Self.isSpaceByte(utf8[utf8.index(before: end)]) { return trimmingCharacters(in: .whitespacesAndNewlines) }
+        if Self.isSpaceByte(utf8[start]) || Self.mayEndSpace(utf8[utf8.index(before: end)]) { return trimmingCharacters(in: .whitespacesAndNewlines) }
         return String(Substring(utf8[start..<end]))
     }
 
@@ -243,6 +326,11 @@ extension String {
         }
         return true
     }
+
+    /// A last byte that may end white space: ASCII white space, or any byte of a multi-byte
+    /// character (its last byte is a continuation byte, whatever the character).
+    @inline(__always)
+    private static func mayEndSpace(_ byte: UInt8) -> Bool { isASCIISpace(byte) || byte >= 0x80 }
 
     @inline(__always)
     private static func isSpaceByte(_ byte: UInt8) -> Bool {

@@ -13,11 +13,13 @@ public struct ImportDate: Sendable {
     /// An explicit `strftime`-like pattern from a mapping (`yyyy`, `MM`, `M`, `dd`, `d`, `HH`,
     /// `H`, `hh`, `h`, `mm`, `ss`, `a`); nil reads the usual shapes.
     public let format: String?
+    private let pattern: [UInt8]?
 
     public init(zone: TimeZone = .gmt, dayFirst: Bool = false, format: String? = nil) {
         self.zone = zone
         self.dayFirst = dayFirst
         self.format = format
+        pattern = format.map { Array($0.utf8) }
     }
 
     private struct Fields {
@@ -28,16 +30,21 @@ public struct ImportDate: Sendable {
 
     /// The instant, or nil when the text is not a date this reader knows.
     public func parse(_ raw: String) -> Date? {
-        let bytes = Array(raw.utf8)
+        // Read in place: a native string's bytes are contiguous (a copy only for bridged text).
+        if let instant = raw.utf8.withContiguousStorageIfAvailable({ parse(bytes: $0) }) { return instant }
+        return Array(raw.utf8).withUnsafeBufferPointer { parse(bytes: $0) }
+    }
+
+    private func parse(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         var start = 0
         var end = bytes.count
         while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
         while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 || bytes[end - 1] == 0x0D || bytes[end - 1] == 0x0A { end -= 1 }
         guard end > start else { return nil }
-        let text = bytes[start..<end]
+        let text = UnsafeBufferPointer(rebasing: bytes[start..<end])
         let fields: Fields?
-        if let format {
-            fields = Self.parse(text, pattern: Array(format.utf8))
+        if let pattern {
+            fields = Self.parse(text, pattern: pattern)
         } else if text.count >= 10, text.prefix(4).allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
             text[text.startIndex + 4] == 0x2D || text[text.startIndex + 4] == 0x2F
         {
@@ -63,7 +70,12 @@ public struct ImportDate: Sendable {
             return false
         }
         let leap = (f.year % 4 == 0 && f.year % 100 != 0) || f.year % 400 == 0
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][f.month - 1]
+        let days =
+            switch f.month {
+            case 2: leap ? 29 : 28
+            case 4, 6, 9, 11: 30
+            default: 31
+            }
         return f.day <= days
     }
 
@@ -80,9 +92,9 @@ public struct ImportDate: Sendable {
 
     /// A cursor over the bytes with small readers for numbers and literals.
     private struct Cursor {
-        let bytes: ArraySlice<UInt8>
+        let bytes: UnsafeBufferPointer<UInt8>
         var index: Int
-        init(_ bytes: ArraySlice<UInt8>) {
+        init(_ bytes: UnsafeBufferPointer<UInt8>) {
             self.bytes = bytes
             index = bytes.startIndex
         }
@@ -172,7 +184,7 @@ public struct ImportDate: Sendable {
     }
 
     /// `yyyy-MM-dd[(T| )HH:mm[:ss[.f]]][zone]` and `yyyy/MM/dd`.
-    private static func parseYearFirst(_ text: ArraySlice<UInt8>) -> Fields? {
+    private static func parseYearFirst(_ text: UnsafeBufferPointer<UInt8>) -> Fields? {
         var cursor = Cursor(text)
         var fields = Fields()
         guard let year = cursor.number(min: 4, max: 4), let separator = cursor.current, separator == 0x2D || separator == 0x2F else { return nil }
@@ -189,7 +201,7 @@ public struct ImportDate: Sendable {
     }
 
     /// `M/d/yyyy[ h:mm[:ss][ AM|PM]]`, `M-d-yyyy`; day first when configured.
-    private func parseMonthOrDayFirst(_ text: ArraySlice<UInt8>) -> Fields? {
+    private func parseMonthOrDayFirst(_ text: UnsafeBufferPointer<UInt8>) -> Fields? {
         var cursor = Cursor(text)
         var fields = Fields()
         guard let first = cursor.number(min: 1, max: 2), let separator = cursor.current, separator == 0x2F || separator == 0x2D || separator == 0x2E
@@ -207,7 +219,7 @@ public struct ImportDate: Sendable {
     }
 
     /// A mapping's explicit pattern.
-    private static func parse(_ text: ArraySlice<UInt8>, pattern: [UInt8]) -> Fields? {
+    private static func parse(_ text: UnsafeBufferPointer<UInt8>, pattern: [UInt8]) -> Fields? {
         var cursor = Cursor(text)
         var fields = Fields()
         var pm: Bool?

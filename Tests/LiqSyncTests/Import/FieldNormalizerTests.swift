@@ -48,7 +48,8 @@ struct FieldNormalizerTests {
             ("2024-01-15", "America/New_York", false, "2024-01-15T05:00:00.000Z"), ("2024-07-15 09:00:00", "Europe/Berlin", false, "2024-07-15T07:00:00.000Z"),
             ("2024-03-10T02:30:00", "UTC", false, "2024-03-10T02:30:00.000Z"), ("2024/02/29", "UTC", false, "2024-02-29T00:00:00.000Z"),
             ("04-02-2024", "UTC", false, "2024-04-02T00:00:00.000Z"), ("04/02/2024", "UTC", true, "2024-02-04T00:00:00.000Z"),
-            ("2021-08-04T21:21:42.123456Z", "UTC", false, "2021-08-04T21:21:42.123Z"),
+            ("2021-08-04T21:21:42.123456Z", "UTC", false, "2021-08-04T21:21:42.123Z"), ("2000-02-29", "UTC", false, "2000-02-29T00:00:00.000Z"),
+            ("2024-12-31 23:59:59", "UTC", false, "2024-12-31T23:59:59.000Z"), (" 2024-09-30 ", "UTC", false, "2024-09-30T00:00:00.000Z"),
         ] as [(String, String, Bool, String)])
     func dates(raw: String, zone: String, dayFirst: Bool, expected: String) throws {
         let reader = ImportDate(zone: try #require(TimeZone(identifier: zone)), dayFirst: dayFirst)
@@ -58,7 +59,7 @@ struct FieldNormalizerTests {
 
     @Test(
         "dates that are refused rather than guessed",
-        arguments: ["31/12/2023", "2023-13-01", "2023-02-30", "1/30/23", "yesterday", "", "2023-01-04T25:00:00Z", "13:00", "2023-01-04T10:00:00+99:00"])
+        arguments: ["31/12/2023", "2023-13-01", "2023-02-30", "2023-02-29", "2024-04-31", "2024-06-31", "1900-02-29", "1/30/23", "yesterday", "", "2023-01-04T25:00:00Z", "13:00", "2023-01-04T10:00:00+99:00"])
     func badDates(raw: String) {
         #expect(ImportDate().parse(raw) == nil)
     }
@@ -68,6 +69,8 @@ struct FieldNormalizerTests {
         arguments: [
             ("vip; Vip, call", ["vip", "call"]), (#"["Call Lead","Adv test 20191202"]"#, ["Call Lead", "Adv test 20191202"]),
             ("Adv test 20191202,Call Lead", ["Adv test 20191202", "Call Lead"]), (" , ;", []), ("one", ["one"]), (#"["a","A"," a "]"#, ["a"]),
+            ("Hot , hot,HOT", ["Hot"]), ("VIP; vip ,Customer", ["VIP", "Customer"]), ("a,,b;;a\t", ["a", "b"]), ("[broken", ["[broken"]),
+            ("Café;CAFÉ;cafe", ["Café", "cafe"]), ("\u{00A0}vip\u{00A0};VIP", ["vip"]), ("ab,a b,abc", ["ab", "a b", "abc"]), ("", []),
         ] as [(String, [String])])
     func tags(raw: String, expected: [String]) {
         #expect(TagList.parse(raw) == expected)
@@ -80,6 +83,8 @@ struct FieldNormalizerTests {
             ("CONNECTED", "open"), ("PROSPECT", "open"), ("OPEN", "open"), ("client", "customer"), ("CUSTOMER", "customer"),
             ("CONVERTED", "customer"), ("UNQUALIFIED", "closed"), ("CLOSED", "closed"), ("none", "other"), ("OTHER", "other"),
             ("In Progress", "open"), ("active_contact interaction", nil), ("hot", nil),
+            (" Active-Lead ", "open"), ("PENDING CONTACT", "new"), ("\u{0B}new\t", "new"), ("attempted-contact", "open"), ("Ünqualified", nil),
+            ("\u{00A0}Closed\u{00A0}", "closed"), ("news", nil), ("", nil),
         ] as [(String, String?)])
     func statuses(raw: String, expected: String?) {
         #expect(ContactStatus.canonical(raw) == expected)
