@@ -62,16 +62,19 @@ public enum SyncDigest {
     /// writer then copies its bytes whole between quotes); nil otherwise. Most values are such
     /// strings, and a digest is taken of every field of every record pulled or imported.
     static func plainStringDigest(_ text: String) -> UInt64? {
-        var text = text
-        return text.withUTF8 { bytes -> UInt64? in
-            let quote = UInt64(UInt8(ascii: "\""))
-            var hash = (fnvOffset ^ quote) &* fnvPrime
-            for byte in bytes {
-                if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return nil }
-                hash = (hash ^ UInt64(byte)) &* fnvPrime
-            }
-            return (hash ^ quote) &* fnvPrime
+        if let digest = text.utf8.withContiguousStorageIfAvailable(plainStringDigest(utf8:)) { return digest }
+        var copy = text
+        return copy.withUTF8(plainStringDigest(utf8:))
+    }
+
+    private static func plainStringDigest(utf8 bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        let quote = UInt64(UInt8(ascii: "\""))
+        var hash = (fnvOffset ^ quote) &* fnvPrime
+        for byte in bytes {
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return nil }
+            hash = (hash ^ UInt64(byte)) &* fnvPrime
         }
+        return (hash ^ quote) &* fnvPrime
     }
 
     /// FNV-1a 64's offset basis and prime.
@@ -279,8 +282,10 @@ extension SyncField {
 
     /// `+` and 8 to 15 digits: what `PhoneNumber.e164` returns unchanged.
     private static func isE164(_ text: String) -> Bool {
-        let bytes = text.utf8
-        guard bytes.first == UInt8(ascii: "+"), (9...16).contains(bytes.count) else { return false }
-        return bytes.dropFirst().allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        let check = { (bytes: UnsafeBufferPointer<UInt8>) -> Bool in
+            guard (9...16).contains(bytes.count), bytes[0] == UInt8(ascii: "+") else { return false }
+            return bytes[1...].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        }
+        return text.utf8.withContiguousStorageIfAvailable(check) ?? Array(text.utf8).withUnsafeBufferPointer(check)
     }
 }

@@ -52,53 +52,55 @@ public struct CSVRecord: Sendable {
     /// The cells as a JSON array of strings, written straight from the record's bytes: the same
     /// text as `JSON.array(cells().map(JSON.string))`, without a string per cell.
     public func cellsJSON() -> [UInt8] {
-        // Nearly always the whole record is plain ASCII with nothing to escape: then the text is
-        // the cells quoted, comma-joined and bracketed, copied into place.
-        let plain = bytes.withUnsafeBufferPointer { !JSON.scan($0, alsoNonASCII: true) }
-        if plain {
-            return [UInt8](unsafeUninitializedCapacity: bytes.count + 3 * ends.count + 2) { output, initialized in
-                var position = 0
-                func put(_ byte: UInt8) {
-                    output[position] = byte
-                    position += 1
-                }
-                put(UInt8(ascii: "["))
-                var start = 0
-                bytes.withUnsafeBufferPointer { buffer in
-                    for (index, end) in ends.enumerated() {
-                        if index > 0 { put(UInt8(ascii: ",")) }
-                        put(UInt8(ascii: "\""))
-                        if end > start, let source = buffer.baseAddress, let target = output.baseAddress {
-                            (target + position).initialize(from: source + start, count: end - start)
-                            position += end - start
-                        }
-                        put(UInt8(ascii: "\""))
-                        start = end
-                    }
-                }
-                put(UInt8(ascii: "]"))
-                initialized = position
-            }
-        }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count + 3 * ends.count + 2)
-        output.append(UInt8(ascii: "["))
-        var start = 0
-        bytes.withUnsafeBufferPointer { buffer in
-            for (index, end) in ends.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                let cell = UnsafeBufferPointer(rebasing: buffer[start..<end])
-                // UTF-8 is written as it is; other bytes as the Windows-1252 text `cell(_:)` reads.
-                if !cell.contains(where: { $0 >= 0x80 }) || String(validating: cell, as: UTF8.self) != nil {
-                    JSON.writeString(utf8: cell, to: &output)
-                } else {
-                    JSON.writeString(TextDecoding.windows1252(bytes[start..<end]), to: &output)
-                }
-                start = end
+        bytes.withUnsafeBufferPointer { bytes in Self.writeCellsJSON(bytes: bytes, cellCount: ends.count, end: { ends[$0] }, to: &output) }
+        return output
+    }
+
+    /// The record's bytes and cell ends packed in one array, for `RawRecord.csv` (the JSON is
+    /// written later, on the staging thread).
+    func packed() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count + 4 * ends.count) { output, initialized in
+            var position = bytes.withUnsafeBufferPointer { bytes in
+                _ = UnsafeMutableBufferPointer(rebasing: output[0..<bytes.count]).initialize(from: bytes)
+                return bytes.count
             }
+            for end in ends {
+                let value = UInt32(truncatingIfNeeded: end)
+                for shift in stride(from: 0, to: 32, by: 8) {
+                    output[position] = UInt8(truncatingIfNeeded: value >> UInt32(shift))
+                    position += 1
+                }
+            }
+            initialized = position
+        }
+    }
+
+    /// The JSON array of cells `0..<cellCount` of `bytes`, cell `i` ending at `end(i)`.
+    static func writeCellsJSON<Sink: ByteSink>(bytes: UnsafeBufferPointer<UInt8>, cellCount: Int, end: (Int) -> Int, to output: inout Sink) {
+        output.append(UInt8(ascii: "["))
+        // Nearly always the whole record is plain ASCII with nothing to escape: then each cell
+        // is copied whole between quotes.
+        let plain = !JSON.scan(bytes, alsoNonASCII: true)
+        var start = 0
+        for index in 0..<cellCount {
+            let stop = end(index)
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            let cell = UnsafeBufferPointer(rebasing: bytes[start..<stop])
+            if plain {
+                output.append(UInt8(ascii: "\""))
+                output.append(bytes: cell)
+                output.append(UInt8(ascii: "\""))
+            } else if !cell.contains(where: { $0 >= 0x80 }) || String(validating: cell, as: UTF8.self) != nil {
+                // UTF-8 is written as it is; other bytes as the Windows-1252 text `cell(_:)` reads.
+                JSON.writeString(utf8: cell, to: &output)
+            } else {
+                JSON.writeString(TextDecoding.windows1252(ArraySlice(cell)), to: &output)
+            }
+            start = stop
         }
         output.append(UInt8(ascii: "]"))
-        return output
     }
 
     /// Every cell as text.

@@ -56,10 +56,13 @@ struct ImportRun {
         }
         delimiter = [0x2C: ",", 0x3B: ";", 0x09: "tab", 0x7C: "|"][reader.delimiter]
         guard var headerRecord = try reader.next() else { return }
-        var mapper = RecordMapper(mapping: mapping, workspaceZone: options.zone)
+        var binding = RecordMapper(mapping: mapping, workspaceZone: options.zone)
         let header = headerRecord.cells()
         if headerRecord.usedWindows1252 { firstWindows1252Line = headerRecord.line }
-        let bound = mapper.bind(header: header)
+        let bound = binding.bind(header: header)
+        // A constant from here on: a method called on a `var` works on a copy of it (every rule
+        // and header name retained and released again per row).
+        let mapper = binding
         unmapped = bound.unmapped
         duplicateHeaders = bound.duplicates
         let unbound = Set(mapper.unboundFields())
@@ -286,10 +289,11 @@ struct DuplicateCandidates {
 
     /// Notes the keys of a batch's rows that are staged (in line order, batch after batch).
     mutating func note(_ rows: [ImportedRow]) {
-        for row in rows where row.status == .staged || row.status == .duplicate {
-            if let key = row.sourceId { note(Self.fnv1a(1, key), line: row.line) }
-            if let key = row.emailKey { note(Self.fnv1a(2, key), line: row.line) }
-            if let key = row.phoneKey { note(Self.fnv1a(3, key), line: row.line) }
+        for index in rows.indices where rows[index].status == .staged || rows[index].status == .duplicate {
+            let line = rows[index].line
+            if let key = rows[index].sourceId { note(Self.fnv1a(1, key), line: line) }
+            if let key = rows[index].emailKey { note(Self.fnv1a(2, key), line: line) }
+            if let key = rows[index].phoneKey { note(Self.fnv1a(3, key), line: line) }
         }
     }
 

@@ -89,14 +89,24 @@ public struct ImportedRow: Sendable {
 
 /// A row's record as read, stored as its `raw` column.
 public enum RawRecord: Sendable, Equatable {
-    /// CSV: the cells as a JSON array of strings, already encoded (`CSVRecord.cellsJSON`).
-    case cells(json: [UInt8])
+    /// CSV: the record's bytes followed by each cell's end (4 bytes, little-endian), as
+    /// `CSVRecord.packed` writes them; stored as the JSON array of the cells (`CSVRecord.cellsJSON`),
+    /// written on the staging thread (the reading thread is the import's busier half).
+    case csv(packed: [UInt8], cells: Int)
     /// JSON: the record.
     case json(JSON)
 
     func write<Sink: ByteSink>(to output: inout Sink) {
         switch self {
-        case .cells(let text): text.withUnsafeBufferPointer { output.append(bytes: $0) }
+        case .csv(let packed, let cells):
+            packed.withUnsafeBufferPointer { packed in
+                let ends = packed.count - 4 * cells
+                guard ends >= 0 else { return }
+                let endsStart = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(packed)[ends...])
+                CSVRecord.writeCellsJSON(
+                    bytes: UnsafeBufferPointer(rebasing: packed[0..<ends]), cellCount: cells,
+                    end: { Int(UInt32(littleEndian: endsStart.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }, to: &output)
+            }
         case .json(let value): value.write(to: &output)
         }
     }
@@ -173,11 +183,14 @@ public struct FieldValues: Sendable, Sequence {
 
     func write<Sink: ByteSink>(to output: inout Sink) {
         output.append(UInt8(ascii: "{"))
-        for (index, member) in members.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
-            JSON.writeString(member.key, to: &output)
-            output.append(UInt8(ascii: ":"))
-            member.value.write(to: &output)
+        // Members read in place, not copied out (a retain and release of each name and value).
+        members.withUnsafeBufferPointer { members in
+            for index in members.indices {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                JSON.writeString(members[index].key, to: &output)
+                output.append(UInt8(ascii: ":"))
+                members[index].value.write(to: &output)
+            }
         }
         output.append(UInt8(ascii: "}"))
     }

@@ -12,7 +12,7 @@ public struct RecordMapper: Sendable {
     /// The rules that fill a field of their own (a slot per rule), by field name in `String`
     /// order and then by rule order: a row's values are gathered in slots while the rules run and
     /// put into its fields in one ordered pass, instead of a sorted insert per value.
-    private let slotOrder: [(rule: Int, name: String)]
+    private let slotOrder: [SlotEntry]
     /// Header text per position, after duplicate names got `#2`, `#3`.
     public private(set) var header: [String] = []
     /// Positions no rule reads: kept as extras.
@@ -26,8 +26,13 @@ public struct RecordMapper: Sendable {
         let rules = mapping.fields.map { BoundRule($0, activity: false, zone: zone, dayFirst: dayFirst) }
             + mapping.activity.map { BoundRule($0, activity: true, zone: zone, dayFirst: dayFirst) }
         self.rules = rules
-        slotOrder = rules.indices.filter { rules[$0].usesSlot }.map { (rule: $0, name: rules[$0].name) }
+        let sorted = rules.indices.filter { rules[$0].usesSlot }.map { (rule: $0, name: rules[$0].name) }
             .sorted { $0.name != $1.name ? $0.name < $1.name : $0.rule < $1.rule }
+        slotOrder = sorted.indices.map { index in
+            SlotEntry(
+                rule: sorted[index].rule, name: sorted[index].name,
+                nextRuleOfSameName: index + 1 < sorted.count && sorted[index + 1].name == sorted[index].name ? sorted[index + 1].rule : nil)
+        }
         for rule in mapping.fields + mapping.activity {
             for column in rule.columns { readJSONKeys.insert(Self.firstKey(column)) }
             for transform in rule.transforms {
@@ -90,7 +95,7 @@ public struct RecordMapper: Sendable {
     /// Maps one CSV record.
     public func map(_ record: inout CSVRecord) -> ImportedRow {
         let cells = record.cells()
-        var row = ImportedRow(line: record.line, raw: .cells(json: record.cellsJSON()))
+        var row = ImportedRow(line: record.line, raw: .csv(packed: record.packed(), cells: record.count))
         if record.hadNUL { row.findings.append(Finding(.nulBytes, reason: "NUL bytes were removed from the row")) }
         if let oversized = record.oversizedCell {
             row.findings.append(
@@ -112,6 +117,9 @@ public struct RecordMapper: Sendable {
                 }
             }
         }
+        // The closures below capture these, not `self` (which a closure context would copy, every
+        // rule and name retained and released again per row).
+        let (header, rules, slotOrder) = (header, rules, slotOrder)
         for index in unmapped where index < cells.count && !cells[index].isEmpty { row.extras[header[index]] = cells[index] }
         func value(_ position: Int) -> (String, String)? {
             guard position < cells.count, !cells[position].isBlank else { return nil }
@@ -123,14 +131,14 @@ public struct RecordMapper: Sendable {
         }
         func all(_ positions: [Int]) -> [(String, String)] { positions.compactMap(value) }
         if !mapping.activity.isEmpty { row.activity = [:] }
-        withSlots { slots in
+        Self.withSlots(rules.count) { slots in
             for (index, rule) in rules.enumerated() {
                 let others = rule.kind == .phone || rule.kind == .phones ? all(rule.positions) : []
-                apply(
+                Self.apply(
                     rule, first: others.first ?? first(rule.positions), all: others, concat: rule.concatPositions.map(all) ?? [], to: &row,
                     slot: &slots[index])
             }
-            fill(&row.fields, from: slots)
+            Self.fill(&row.fields, from: slots, order: slotOrder)
         }
         finish(&row)
         return row
@@ -138,7 +146,7 @@ public struct RecordMapper: Sendable {
 
     /// A leading `'` that a spreadsheet-safe export put before `=`, `+`, `-` or `@` is removed.
     static func unguarded(_ value: String) -> String {
-        guard value.utf8.count >= 2, value.utf8.first == 0x27 else { return value }
+        guard let (first, _) = value.utf8Ends, first == 0x27, value.utf8.count >= 2 else { return value }
         let second = value.utf8[value.utf8.index(after: value.utf8.startIndex)]
         return [0x3D, 0x2B, 0x2D, 0x40].contains(second) ? String(value.dropFirst()) : value
     }
@@ -160,12 +168,13 @@ public struct RecordMapper: Sendable {
         func values(_ columns: [String]) -> [(String, String)] {
             columns.flatMap { column in Self.lookup(column, in: value).map { (column, $0) } }
         }
-        withSlots { slots in
+        let (rules, slotOrder) = (rules, slotOrder)
+        Self.withSlots(rules.count) { slots in
             for (index, rule) in rules.enumerated() {
                 let found = values(rule.rule.columns)
-                apply(rule, first: found.first, all: found, concat: rule.concatColumns.map(values) ?? [], to: &row, slot: &slots[index])
+                Self.apply(rule, first: found.first, all: found, concat: rule.concatColumns.map(values) ?? [], to: &row, slot: &slots[index])
             }
-            fill(&row.fields, from: slots)
+            Self.fill(&row.fields, from: slots, order: slotOrder)
         }
         finish(&row)
         return row
@@ -186,8 +195,8 @@ public struct RecordMapper: Sendable {
     // MARK: Rules
 
     /// A value slot per rule for the length of `body`.
-    private func withSlots(_ body: (UnsafeMutableBufferPointer<JSON?>) -> Void) {
-        withUnsafeTemporaryAllocation(of: JSON?.self, capacity: rules.count) { slots in
+    private static func withSlots(_ count: Int, _ body: (UnsafeMutableBufferPointer<JSON?>) -> Void) {
+        withUnsafeTemporaryAllocation(of: JSON?.self, capacity: count) { slots in
             slots.initialize(repeating: nil)
             body(slots)
             _ = slots.deinitialize()
@@ -196,19 +205,21 @@ public struct RecordMapper: Sendable {
 
     /// Puts the slots' values into the fields in name order (for one name the last rule's value,
     /// as when each had been set in turn).
-    private func fill(_ fields: inout FieldValues, from slots: UnsafeMutableBufferPointer<JSON?>) {
+    private static func fill(_ fields: inout FieldValues, from slots: UnsafeMutableBufferPointer<JSON?>, order slotOrder: [SlotEntry]) {
         // Appended in order when nothing else was set yet (a phone's extension or other phones
-        // were: then each goes to its place).
+        // were: then each goes to its place). Values are moved out of their slots, not copied.
         let inOrder = fields.isEmpty
-        for (position, (rule, name)) in slotOrder.enumerated() {
-            guard let value = slots[rule] else { continue }
-            if position + 1 < slotOrder.count, slotOrder[position + 1].name == name, slots[slotOrder[position + 1].rule] != nil { continue }
-            if inOrder { fields.appendInOrder(name, value) } else { fields[name] = value }
+        slotOrder.withUnsafeBufferPointer { order in
+            for entry in order {
+                if let next = entry.nextRuleOfSameName, slots[next] != nil { continue }
+                guard let value = slots[entry.rule].take() else { continue }
+                if inOrder { fields.appendInOrder(entry.name, value) } else { fields[entry.name] = value }
+            }
         }
     }
 
     /// Fills one field: `first` is the first non-empty column, `all` every one (phones use the rest).
-    private func apply(
+    private static func apply(
         _ bound: BoundRule, first: (String, String)?, all found: [(String, String)], concat: [(String, String)], to row: inout ImportedRow,
         slot: inout JSON?
     ) {
@@ -330,6 +341,14 @@ public struct RecordMapper: Sendable {
             row.findings.append(Finding(.noContactKey, reason: "no contact id, email or phone; kept for reports, not synced"))
         }
     }
+}
+
+/// A rule that fills a field of its own, in `RecordMapper.slotOrder`.
+private struct SlotEntry {
+    let rule: Int
+    let name: String
+    /// The next entry's rule when it fills the same field (it wins when it has a value).
+    let nextRuleOfSameName: Int?
 }
 
 /// One rule with what mapping a row needs of it worked out once: its kind, the name it is stored

@@ -24,8 +24,9 @@ extension MirrorDatabase {
             let extrasText = TextBuffer(capacity: 1 << 10)
             let activityText = TextBuffer(capacity: 1 << 12)
             let rawText = TextBuffer(capacity: 1 << 15)
-            // The short texts (ids, keys, findings) too: bound without a copy, none is allocated by SQLite.
+            // The short texts (ids, keys, findings, leads) too: bound without a copy, none is allocated by SQLite.
             let shortText = TextBuffer(capacity: 1 << 13)
+            let leadText = TextBuffer(capacity: 1 << 12)
             var spans = [StagedTextSpans](repeating: StagedTextSpans(), count: Self.stagingChunk)
             var used: [OpaquePointer] = []
             defer {
@@ -46,37 +47,41 @@ extension MirrorDatabase {
                 write(&sink)
                 return start..<buffer.count
             }
-            func span(_ text: String?) -> Range<Int>? {
-                guard var text else { return nil }
-                return span(shortText) { sink in text.withUTF8 { sink.append(bytes: $0) } }
+            func span(_ buffer: TextBuffer, _ text: String) -> Range<Int> {
+                var text = text
+                return span(buffer) { sink in text.withUTF8 { sink.append(bytes: $0) } }
             }
-            var leads: [(rowId: Int64, lead: LeadColumns)] = []
+            func span(_ text: String?) -> Range<Int>? { text.map { span(shortText, $0) } }
+            var leads: [StagedLeadSpans] = []
             leads.reserveCapacity(Self.stagingChunk)
             for start in stride(from: 0, to: rows.count, by: Self.stagingChunk) {
-                let chunk = rows[start..<min(start + Self.stagingChunk, rows.count)]
-                for buffer in [fieldsText, extrasText, activityText, rawText, shortText] { buffer.removeAll() }
-                for (offset, row) in chunk.enumerated() {
-                    spans[offset].fields = span(fieldsText) { row.fields.write(to: &$0) }
-                    spans[offset].extras = row.extras.isEmpty ? nil : span(extrasText) { JSON.object(row.extras.mapValues(JSON.string)).write(to: &$0) }
-                    spans[offset].activity = row.activity.map { activity in span(activityText) { JSON.object(activity).write(to: &$0) } }
-                    spans[offset].raw = span(rawText) { row.raw.write(to: &$0) }
-                    spans[offset].sourceId = span(row.sourceId)
-                    spans[offset].emailKey = span(row.emailKey)
-                    spans[offset].phoneKey = span(row.phoneKey)
-                    spans[offset].findings = row.findings.isEmpty ? nil : span(Self.findingsText(row.findings))
+                // Rows are read in place (`rows[index]`), not copied out of the array one by one.
+                let chunk = start..<min(start + Self.stagingChunk, rows.count)
+                for buffer in [fieldsText, extrasText, activityText, rawText, shortText, leadText] { buffer.removeAll() }
+                for index in chunk {
+                    let offset = index - start
+                    spans[offset].fields = span(fieldsText) { rows[index].fields.write(to: &$0) }
+                    spans[offset].extras = rows[index].extras.isEmpty ? nil : span(extrasText) { JSON.object(rows[index].extras.mapValues(JSON.string)).write(to: &$0) }
+                    spans[offset].activity = rows[index].activity.map { activity in span(activityText) { JSON.object(activity).write(to: &$0) } }
+                    spans[offset].raw = span(rawText) { rows[index].raw.write(to: &$0) }
+                    spans[offset].sourceId = span(rows[index].sourceId)
+                    spans[offset].emailKey = span(rows[index].emailKey)
+                    spans[offset].phoneKey = span(rows[index].phoneKey)
+                    spans[offset].findings = rows[index].findings.isEmpty ? nil : span(Self.findingsText(rows[index].findings))
                     spans[offset].digests =
-                        row.status != .staged
+                        rows[index].status != .staged
                         ? nil
-                        : span(shortText) { SyncDigest.row(fields: row.fields, emailKey: row.emailKey, phoneKey: row.phoneKey, mappedFields: mappedFields, to: &$0) }
+                        : span(shortText) { SyncDigest.row(fields: rows[index].fields, emailKey: rows[index].emailKey, phoneKey: rows[index].phoneKey, mappedFields: mappedFields, to: &$0) }
                 }
                 let handle = try statement(Self.stagedRowsSQL, count: chunk.count)
-                for (offset, row) in chunk.enumerated() {
+                for index in chunk {
+                    let offset = index - start
                     let base = Int32(offset * Self.stagedRowsColumns)
-                    let rowId = importId << 32 | Int64(row.line)
+                    let rowId = importId << 32 | Int64(rows[index].line)
                     sqlite3_bind_int64(handle, base + 1, rowId)
                     sqlite3_bind_int64(handle, base + 2, importId)
-                    sqlite3_bind_int64(handle, base + 3, Int64(row.line))
-                    RawSQL.bind(static: row.status.text, at: base + 4, to: handle)
+                    sqlite3_bind_int64(handle, base + 3, Int64(rows[index].line))
+                    RawSQL.bind(static: rows[index].status.text, at: base + 4, to: handle)
                     RawSQL.bind(unretained: shortText, spans[offset].sourceId, at: base + 5, to: handle)
                     RawSQL.bind(unretained: shortText, spans[offset].emailKey, at: base + 6, to: handle)
                     RawSQL.bind(unretained: shortText, spans[offset].phoneKey, at: base + 7, to: handle)
@@ -85,21 +90,23 @@ extension MirrorDatabase {
                     RawSQL.bind(unretained: activityText, spans[offset].activity, at: base + 10, to: handle)
                     RawSQL.bind(unretained: rawText, spans[offset].raw, at: base + 11, to: handle)
                     RawSQL.bind(unretained: shortText, spans[offset].findings, at: base + 12, to: handle)
-                    if let duplicate = row.duplicateOf { sqlite3_bind_int64(handle, base + 13, Int64(duplicate)) } else { sqlite3_bind_null(handle, base + 13) }
+                    if let duplicate = rows[index].duplicateOf { sqlite3_bind_int64(handle, base + 13, Int64(duplicate)) } else { sqlite3_bind_null(handle, base + 13) }
                     RawSQL.bind(unretainedBlob: shortText, spans[offset].digests, at: base + 14, to: handle)
-                    if let lead = LeadColumns(row, rowId: rowId) { leads.append((rowId, lead)) }
+                    if let lead = LeadColumns(rows[index], rowId: rowId) {
+                        leads.append(StagedLeadSpans(rowId: rowId, at: span(leadText, lead.at), key: span(leadText, lead.key), channel: span(leadText, lead.channel), campaign: span(leadText, lead.campaign)))
+                    }
                 }
                 try RawSQL.execute(handle, in: db)
                 guard !leads.isEmpty else { continue }
                 // Leads go to their own narrow table, appended in row order like staged_rows.
                 let leadHandle = try statement(Self.stagedLeadsSQL, count: leads.count)
-                for (offset, (rowId, lead)) in leads.enumerated() {
+                for (offset, lead) in leads.enumerated() {
                     let base = Int32(offset * 5)
-                    sqlite3_bind_int64(leadHandle, base + 1, rowId)
-                    RawSQL.bind(lead.at, at: base + 2, to: leadHandle)
-                    RawSQL.bind(lead.key, at: base + 3, to: leadHandle)
-                    RawSQL.bind(lead.channel, at: base + 4, to: leadHandle)
-                    RawSQL.bind(lead.campaign, at: base + 5, to: leadHandle)
+                    sqlite3_bind_int64(leadHandle, base + 1, lead.rowId)
+                    RawSQL.bind(unretained: leadText, lead.at, at: base + 2, to: leadHandle)
+                    RawSQL.bind(unretained: leadText, lead.key, at: base + 3, to: leadHandle)
+                    RawSQL.bind(unretained: leadText, lead.channel, at: base + 4, to: leadHandle)
+                    RawSQL.bind(unretained: leadText, lead.campaign, at: base + 5, to: leadHandle)
                 }
                 try RawSQL.execute(leadHandle, in: db)
                 leads.removeAll(keepingCapacity: true)
@@ -134,6 +141,15 @@ private struct StagedTextSpans {
     var phoneKey: Range<Int>?
     var findings: Range<Int>?
     var digests: Range<Int>?
+}
+
+/// Where a lead's texts are in the chunk's lead buffer.
+private struct StagedLeadSpans {
+    var rowId: Int64
+    var at: Range<Int>
+    var key: Range<Int>
+    var channel: Range<Int>
+    var campaign: Range<Int>
 }
 
 extension ImportedRow.Status {

@@ -135,8 +135,11 @@ public enum JSON: Sendable, Equatable, Hashable {
     }
 
     static func writeString<Sink: ByteSink>(_ value: String, to output: inout Sink) {
-        var value = value
-        value.withUTF8 { writeString(utf8: $0, to: &output) }
+        // In place (no mutable copy of the string to call `withUTF8` on): a native string's
+        // bytes are contiguous; only bridged text is copied.
+        if value.utf8.withContiguousStorageIfAvailable({ writeString(utf8: $0, to: &output) }) != nil { return }
+        var copy = value
+        copy.withUTF8 { writeString(utf8: $0, to: &output) }
     }
 
     /// A string given as its UTF-8 bytes (valid UTF-8: the caller checks), written as JSON.

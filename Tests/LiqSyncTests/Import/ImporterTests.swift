@@ -164,6 +164,21 @@ struct ImporterBehaviourTests {
         #expect(rows[2].duplicateOf == nil)
     }
 
+    @Test("a row's raw cells are stored as read: escapes, a quoted newline, UTF-8, a Windows-1252 byte, a short row")
+    func rawCellsAsRead() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        // Line 5's cell is Windows-1252 (0xE9 is é there, and not UTF-8); line 6 is short.
+        var bytes = Data("id,first_name,notes\n1,\"Zoë \"\"Z\"\"\",\"one\ntwo\\\"\n2,Al,plain\n3,Ren".utf8)
+        bytes.append(0xE9)
+        bytes.append(contentsOf: Data(",x\n4,Bo\n".utf8))
+        let url = workspace.root.appendingPathComponent("raw.csv")
+        try bytes.write(to: url)
+        let summary = try Importer(database: workspace.database).run(url, mapping: try BuiltInProfiles.profile(named: "localiq-contacts"))
+        let rows = try workspace.database.stagedRows(importId: summary.importId)
+        #expect(rows.map(\.raw) == [["1", "Zoë \"Z\"", "one\ntwo\\"], ["2", "Al", "plain"], ["3", "René", "x"], ["4", "Bo"]].map { .array($0.map(JSON.string)) })
+    }
+
     @Test("rows staged many to a statement keep their own values and leads across statement and batch boundaries")
     func manyRowsKeepTheirOwnValues() throws {
         let workspace = try ImportWorkspace()
