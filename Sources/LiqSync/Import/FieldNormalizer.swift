@@ -105,7 +105,7 @@ public enum TagList {
             if byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";") { separators += 1 }
         }
         var first = 0
-        while first < bytes.count, isASCIISpace(bytes[first]) { first += 1 }
+        while first < bytes.count, String.isASCIISpace(bytes[first]) { first += 1 }
         if first < bytes.count, bytes[first] == UInt8(ascii: "[") { return nil }
         var result: [String] = []
         result.reserveCapacity(separators + 1)
@@ -118,8 +118,8 @@ public enum TagList {
                 while end < bytes.count, bytes[end] != UInt8(ascii: ","), bytes[end] != UInt8(ascii: ";") { end += 1 }
                 let next = end + 1
                 var low = start
-                while low < end, isASCIISpace(bytes[low]) { low += 1 }
-                while end > low, isASCIISpace(bytes[end - 1]) { end -= 1 }
+                while low < end, String.isASCIISpace(bytes[low]) { low += 1 }
+                while end > low, String.isASCIISpace(bytes[end - 1]) { end -= 1 }
                 if low < end {
                     let seen = (0..<keptCount).contains { other in
                         let (otherLow, otherEnd) = (kept[2 * other], kept[2 * other + 1])
@@ -140,13 +140,9 @@ public enum TagList {
         return result
     }
 
+    /// An ASCII capital as its lower-case letter; any other byte as it is.
     @inline(__always)
-    static func isASCIISpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C
-    }
-
-    @inline(__always)
-    private static func folded(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+    static func folded(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
 
     /// Trimmed, non-empty, de-duplicated case-insensitively in order.
     public static func unique(_ items: [String]) -> [String] {
@@ -220,14 +216,14 @@ public enum ContactStatus {
     private static func asciiStatus(_ bytes: UnsafeBufferPointer<UInt8>) -> String?? {
         var start = 0
         var end = bytes.count
-        while start < end, TagList.isASCIISpace(bytes[start]) { start += 1 }
-        while end > start, TagList.isASCIISpace(bytes[end - 1]) { end -= 1 }
+        while start < end, String.isASCIISpace(bytes[start]) { start += 1 }
+        while end > start, String.isASCIISpace(bytes[end - 1]) { end -= 1 }
         guard end - start <= 32 else { return nil }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { key -> String?? in
             for offset in 0..<(end - start) {
                 let byte = bytes[start + offset]
                 if byte >= 0x80 { return nil }
-                key[offset] = byte == 0x20 || byte == 0x2D ? 0x5F : (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+                key[offset] = byte == 0x20 || byte == 0x2D ? 0x5F : TagList.folded(byte)
             }
             return .some(status(folded: UnsafeBufferPointer(rebasing: key[0..<(end - start)])))
         }
@@ -298,7 +294,7 @@ extension String {
     }
 
     @inline(__always)
-    private static func isASCIISpace(_ byte: UInt8) -> Bool {
+    static func isASCIISpace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C
     }
 
