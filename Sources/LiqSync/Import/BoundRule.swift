@@ -24,6 +24,12 @@ final class BoundRule: Sendable {
     /// CSV: positions of `rule.columns` and of the concat columns in the bound header.
     let positions: [Int]
     let concatPositions: [Int]?
+    /// What the per-row loop asks without touching the arrays above: the one position of a rule
+    /// bound to one column, whether it is a phone rule (which reads every column), and whether it
+    /// can fill nothing at all (no column, no concat, no constant, no default).
+    let onlyPosition: Int?
+    let readsAllColumns: Bool
+    let inert: Bool
     /// The rule's value waits in a slot until every rule has run (`RecordMapper.fill`): a
     /// contact field no rule reads back while the rules run (the phone rule reads and writes
     /// `additional_phones` and writes `phone_extension`, so those are set in place).
@@ -59,6 +65,10 @@ final class BoundRule: Sendable {
         self.concatColumns = concatColumns
         self.positions = positions
         self.concatPositions = concatPositions
+        onlyPosition = positions.count == 1 ? positions[0] : nil
+        readsAllColumns = kind == .phone || kind == .phones
+        let constant = rule.transforms.contains { if case .constant = $0 { true } else { false } }
+        inert = positions.isEmpty && concatPositions == nil && !constant && rule.defaultValue == nil
         self.zone = zone
         self.dayFirst = dayFirst
     }

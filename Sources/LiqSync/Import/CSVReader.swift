@@ -15,8 +15,15 @@ public struct CSVRecord: Sendable {
     public internal(set) var oversizedCell: Int?
     /// A cell was not UTF-8 and was decoded as Windows-1252 (set when the cell is read).
     public private(set) var usedWindows1252 = false
+    /// Set by `cells()`: bit `i` for a cell `i` (of the first 64) whose first byte is not white
+    /// space, so it is not blank — known without looking at its `String`.
+    private(set) var startsWithText: UInt64 = 0
 
     public var count: Int { ends.count }
+
+    /// Cell `index` is not blank for certain (after `cells()`); false means: look at the text.
+    @inline(__always)
+    func startsWithText(_ index: Int) -> Bool { index < 64 && startsWithText & (1 << UInt64(index)) != 0 }
 
     mutating func reset() {
         bytes.removeAll(keepingCapacity: true)
@@ -109,8 +116,10 @@ public struct CSVRecord: Sendable {
         cells.reserveCapacity(ends.count)
         var start = 0
         var windows1252 = false
+        var startsWithText: UInt64 = 0
         bytes.withUnsafeBufferPointer { buffer in
-            for end in ends {
+            for (index, end) in ends.enumerated() {
+                if index < 64, end > start, !String.isSpaceByte(buffer[start]) { startsWithText |= 1 << UInt64(index) }
                 if let text = TextDecoding.utf8(UnsafeBufferPointer(rebasing: buffer[start..<end])) {
                     cells.append(text)
                 } else {
@@ -121,6 +130,7 @@ public struct CSVRecord: Sendable {
             }
         }
         if windows1252 { usedWindows1252 = true }
+        self.startsWithText = startsWithText
         return cells
     }
 }

@@ -329,7 +329,7 @@ extension String {
     private static func mayEndSpace(_ byte: UInt8) -> Bool { isASCIISpace(byte) || byte >= 0x80 }
 
     @inline(__always)
-    private static func isSpaceByte(_ byte: UInt8) -> Bool {
+    static func isSpaceByte(_ byte: UInt8) -> Bool {
         // ASCII white space, or the lead byte of a multi-byte character that may be white space.
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C || byte >= 0xC2 && byte <= 0xE3
     }

@@ -74,9 +74,9 @@ struct ImportRun {
         }
         var lastReport = Int64(0)
         while var record = try reader.next() {
-            var row = mapper.map(&record)
+            let row = mapper.map(&record)
             if record.usedWindows1252, firstWindows1252Line == nil { firstWindows1252Line = record.line }
-            try accept(&row)
+            try accept(row)
             if let progress, reader.bytesRead - lastReport > 1 << 22 {
                 lastReport = reader.bytesRead
                 progress(reader.bytesRead)
@@ -100,9 +100,9 @@ struct ImportRun {
             // JSON rows are numbered by record (a whole page can sit on one line); for JSON Lines
             // files the record number is the line number.
             ordinal += 1
-            var row = mapper.map(json: record.value, line: ordinal)
+            let row = mapper.map(json: record.value, line: ordinal)
             for key in row.extras.keys where keysSeen.insert(key).inserted { unmapped.append(key) }
-            try accept(&row)
+            try accept(row)
             if let progress, reader.bytesRead - lastReport > 1 << 22 {
                 lastReport = reader.bytesRead
                 progress(reader.bytesRead)
@@ -112,7 +112,8 @@ struct ImportRun {
     }
 
     /// Counts, strict mode, duplicate candidates, errors file, batch.
-    private mutating func accept(_ row: inout ImportedRow) throws {
+    /// Counts a mapped row and adds it to the batch (moved in, not copied).
+    private mutating func accept(_ row: consuming ImportedRow) throws {
         read += 1
         if options.strict, row.status != .rejected, row.findings.contains(where: { !$0.rejects && Self.isWarning($0.kind) }) {
             for index in row.findings.indices where Self.isWarning(row.findings[index].kind) { row.findings[index].rejects = true }
@@ -134,7 +135,7 @@ struct ImportRun {
             staged += 1
         }
         if row.findings.contains(where: { $0.rejects || Self.isWarning($0.kind) }) { try writeErrors(row) }
-        batch.append(row)
+        batch.append(consume row)
         if batch.count >= batchLimit { try flush() }
     }
 

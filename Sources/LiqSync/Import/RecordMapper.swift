@@ -121,22 +121,20 @@ public struct RecordMapper: Sendable {
         // rule and name retained and released again per row).
         let (header, rules, slotOrder) = (header, rules, slotOrder)
         for index in unmapped where index < cells.count && !cells[index].isEmpty { row.extras[header[index]] = cells[index] }
-        func value(_ position: Int) -> (String, String)? {
-            guard position < cells.count, !cells[position].isBlank else { return nil }
-            return (header[position], Self.unguarded(cells[position]))
-        }
-        func first(_ positions: [Int]) -> (String, String)? {
-            for position in positions { if let found = value(position) { return found } }
-            return nil
-        }
-        func all(_ positions: [Int]) -> [(String, String)] { positions.compactMap(value) }
+        // Values are passed to the rules as positions in `cells` (a pair of strings per rule and
+        // row was a tenth of mapping a row, most of it retaining and releasing them).
+        func filled(_ position: Int) -> Bool { record.startsWithText(position) || position < cells.count && !cells[position].isBlank }
         if !mapping.activity.isEmpty { row.activity = [:] }
         Self.withSlots(rules.count) { slots in
-            for (index, rule) in rules.enumerated() {
-                let others = rule.kind == .phone || rule.kind == .phones ? all(rule.positions) : []
+            for index in rules.indices {
+                // `rules` holds every rule for the whole loop: no retain and release per rule and row.
+                unowned(unsafe) let rule = rules[index]
+                if rule.inert { continue }
+                let all = rule.readsAllColumns ? rule.positions.filter(filled) : []
+                let first = rule.readsAllColumns ? all.first : rule.onlyPosition.map { filled($0) ? $0 : nil } ?? rule.positions.first(where: filled)
                 Self.apply(
-                    rule, first: others.first ?? first(rule.positions), all: others, concat: rule.concatPositions.map(all) ?? [], to: &row,
-                    slot: &slots[index])
+                    rule, texts: cells, names: header, unguard: true, first: first, all: all,
+                    concat: rule.concatPositions?.filter(filled) ?? [], to: &row, slot: &slots[index])
             }
             Self.fill(&row.fields, from: slots, order: slotOrder)
         }
@@ -171,8 +169,14 @@ public struct RecordMapper: Sendable {
         let (rules, slotOrder) = (rules, slotOrder)
         Self.withSlots(rules.count) { slots in
             for (index, rule) in rules.enumerated() {
+                // The rule's values, then its concat transform's, as texts with their columns.
                 let found = values(rule.rule.columns)
-                Self.apply(rule, first: found.first, all: found, concat: rule.concatColumns.map(values) ?? [], to: &row, slot: &slots[index])
+                let concat = rule.concatColumns.map(values) ?? []
+                let texts = found.map(\.1) + concat.map(\.1)
+                let names = found.map(\.0) + concat.map(\.0)
+                Self.apply(
+                    rule, texts: texts, names: names, unguard: false, first: found.isEmpty ? nil : 0, all: Array(found.indices),
+                    concat: Array(found.count..<texts.count), to: &row, slot: &slots[index])
             }
             Self.fill(&row.fields, from: slots, order: slotOrder)
         }
@@ -218,23 +222,28 @@ public struct RecordMapper: Sendable {
         }
     }
 
-    /// Fills one field: `first` is the first non-empty column, `all` every one (phones use the rest).
+    /// Fills one field from a row's non-blank `texts` (under column `names`), given by position:
+    /// `first` the rule's first, `all` every one (phones use the rest), `concat` the concat
+    /// transform's. `unguard`: a CSV cell's spreadsheet guard is removed.
     private static func apply(
-        _ bound: BoundRule, first: (String, String)?, all found: [(String, String)], concat: [(String, String)], to row: inout ImportedRow,
-        slot: inout JSON?
+        _ bound: BoundRule, texts: [String], names: [String], unguard: Bool, first: Int?, all found: [Int], concat: [Int],
+        to row: inout ImportedRow, slot: inout JSON?
     ) {
+        func cell(_ position: Int) -> String { unguard ? unguarded(texts[position]) : texts[position] }
         let (kind, field, activity) = (bound.kind, bound.name, bound.activity)
-        var column = first?.0
-        var value = first?.1
+        // The column a finding names, looked up only when there is one.
+        var columnPosition = first
+        var column: String? { columnPosition.map { names[$0] } }
+        var value = first.map(cell)
         for transform in bound.rule.transforms {
             switch transform {
             case .trim: value = value?.trimmed
             case .lower: value = value?.lowercased()
             case .upper: value = value?.uppercased()
             case .concat(_, let separator):
-                let parts = concat.map { $0.1.trimmed }.filter { !$0.isEmpty }
+                let parts = concat.map { cell($0).trimmed }.filter { !$0.isEmpty }
                 value = parts.isEmpty ? nil : parts.joined(separator: separator)
-                column = concat.first?.0
+                columnPosition = concat.first
             case .constant(let text): value = text
             case .prefix(let text): value = value.map { $0.isEmpty ? $0 : text + $0 }
             case .map(let table): value = value.map { table[$0.trimmed.lowercased()] ?? $0 }
@@ -267,7 +276,10 @@ public struct RecordMapper: Sendable {
             }
         case .phone, .phones:
             var phones: [String] = []
-            let candidates = kind == .phones ? found.flatMap { $0.1.split(separator: ",").map { (found[0].0, String($0)) } } : found
+            let candidates =
+                kind == .phones
+                ? found.flatMap { position in cell(position).split(separator: ",").map { (names[found[0]], String($0)) } }
+                : found.map { (names[$0], cell($0)) }
             for (index, (source, raw)) in candidates.enumerated() {
                 if let parsed = PhoneNumber.parse(raw) {
                     if index == 0, kind == .phone {
