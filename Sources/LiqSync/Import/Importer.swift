@@ -108,10 +108,13 @@ public struct Importer: Sendable {
         do {
             var run = ImportRun(
                 importId: importId, url: url, mapping: mapping, options: options, database: database, errorsURL: options.errorsFile ?? Self.errorsURL(for: url))
-            if json {
-                try run.readJSON(progress: progress)
-            } else {
-                try run.readCSV(progress: progress)
+            // The staging thread writes; the WAL is copied into the database beside it.
+            try database.withBackgroundCheckpoints {
+                if json {
+                    try run.readJSON(progress: progress)
+                } else {
+                    try run.readCSV(progress: progress)
+                }
             }
             try run.finish()
             summary = run.summary(base: summary)

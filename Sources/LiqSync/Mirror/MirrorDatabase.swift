@@ -9,6 +9,10 @@ public struct MirrorDatabase: Sendable {
 
     /// 64 MiB of page cache per connection (negative: KiB).
     static let cacheSizePragma = -65536
+    /// The WAL is checkpointed every 4,096 pages (64 MiB of 16 KiB pages) rather than every 1,000:
+    /// pages a pull rewrites commit after commit (the id index, the queue) reach the database file
+    /// once, not once per commit.
+    static let walAutocheckpointPages = 4096
 
     /// Opens (creating if needed) and migrates the mirror.
     public init(file: URL) throws {
@@ -17,10 +21,7 @@ public struct MirrorDatabase: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // Checkpoint the WAL every 4,096 pages (64 MiB of 16 KiB pages) rather than every 1,000:
-            // pages a pull rewrites commit after commit (the id index, the queue) reach the
-            // database file once, not once per commit.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 4096")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.walAutocheckpointPages)")
             // 64 MiB of page cache: FTS5 merges and the key indexes stay in memory during a pull.
             try db.execute(sql: "PRAGMA cache_size = \(Self.cacheSizePragma)")
         }
