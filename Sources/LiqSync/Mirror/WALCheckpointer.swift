@@ -38,7 +38,7 @@ final class WALCheckpointer: @unchecked Sendable {
         defer { finished.signal() }
         while true {
             condition.lock()
-            if !stopped { condition.wait(until: Date(timeIntervalSinceNow: interval)) }
+            if !stopped { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
             let stop = stopped
             condition.unlock()
             if stop { return }
