@@ -82,6 +82,8 @@ let package = Package(
             name: "LiqSyncTests",
             dependencies: [
                 "LiqSync", "Sandbox",
+                // A second connection of its own, to hold the mirror open beside an import.
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -24,7 +24,10 @@ final class WALCheckpointer: @unchecked Sendable {
     /// seconds until `stop()`, restarting the WAL once it holds `restartFrames` frames.
     init(path: String, interval: TimeInterval = 0.05, restartFrames: Int) throws {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        // A restarting checkpoint holds new writers while it waits for the writer of the moment
+        // and for readers of the WAL: it gives up after a tenth of a second (and is tried again
+        // on the next pass) rather than stall the import behind a long read of another process.
+        configuration.busyMode = .timeout(0.1)
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         queue = try DatabaseQueue(path: path, configuration: configuration)
         self.interval = interval
