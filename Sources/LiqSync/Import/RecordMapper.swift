@@ -131,7 +131,14 @@ public struct RecordMapper: Sendable {
                 unowned(unsafe) let rule = rules[index]
                 if rule.inert { continue }
                 let all = rule.readsAllColumns ? rule.positions.filter(filled) : []
-                let first = rule.readsAllColumns ? all.first : rule.onlyPosition.map { filled($0) ? $0 : nil } ?? rule.positions.first(where: filled)
+                let first: Int?
+                if rule.readsAllColumns {
+                    first = all.first
+                } else if let only = rule.onlyPosition {
+                    first = filled(only) ? only : nil
+                } else {
+                    first = rule.positions.first(where: filled)
+                }
                 Self.apply(
                     rule, texts: cells, names: header, unguard: true, first: first, all: all,
                     concat: rule.concatPositions?.filter(filled) ?? [], to: &row, slot: &slots[index])
