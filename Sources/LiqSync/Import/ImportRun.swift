@@ -289,19 +289,24 @@ struct DuplicateCandidates {
     private(set) var pairs: [(Int, Int)] = []
 
     /// Notes the keys of a batch's rows that are staged (in line order, batch after batch).
+    /// The keys are hashed first and then looked up one after another in a tight loop: at a
+    /// million rows the table is tens of megabytes, nearly every probe a cache miss, and probes
+    /// back to back let the processor wait on several of them at once.
     mutating func note(_ rows: [ImportedRow]) {
+        var keys: [(hash: UInt64, line: Int)] = []
+        keys.reserveCapacity(rows.count * 3)
         for index in rows.indices where rows[index].status == .staged || rows[index].status == .duplicate {
             let line = rows[index].line
-            if let key = rows[index].sourceId { note(Self.fnv1a(1, key), line: line) }
-            if let key = rows[index].emailKey { note(Self.fnv1a(2, key), line: line) }
-            if let key = rows[index].phoneKey { note(Self.fnv1a(3, key), line: line) }
+            if let key = rows[index].sourceId { keys.append((Self.fnv1a(1, key), line)) }
+            if let key = rows[index].emailKey { keys.append((Self.fnv1a(2, key), line)) }
+            if let key = rows[index].phoneKey { keys.append((Self.fnv1a(3, key), line)) }
         }
-    }
-
-    private mutating func note(_ hash: UInt64, line: Int) {
-        let first = seen.insertOrGet(hash, line: Int32(truncatingIfNeeded: line))
-        guard first >= 0 else { return }
-        if pairs.last.map({ $0 != (Int(first), line) }) ?? true { pairs.append((Int(first), line)) }
+        seen.reserveCapacity(seen.count + keys.count)
+        for (hash, line) in keys {
+            let first = seen.insertOrGet(hash, line: Int32(truncatingIfNeeded: line))
+            guard first >= 0 else { continue }
+            if pairs.last.map({ $0 != (Int(first), line) }) ?? true { pairs.append((Int(first), line)) }
+        }
     }
 
     static func fnv1a(_ tag: UInt8, _ key: String) -> UInt64 {
@@ -322,7 +327,7 @@ struct DuplicateCandidates {
 struct KeyTable {
     /// `tag << 32 | line`; 0 is an empty slot (tags are never 0).
     private var entries: [UInt64]
-    private var count = 0
+    private(set) var count = 0
 
     init(capacity: Int = 1 << 16) {
         entries = [UInt64](repeating: 0, count: capacity)
@@ -351,6 +356,11 @@ struct KeyTable {
         h &*= 0xff51_afd7_ed55_8ccd
         h ^= h >> 33
         return Int(truncatingIfNeeded: h) & mask
+    }
+
+    /// Grows the table ahead of `keys` more keys, so no insert among them has to.
+    mutating func reserveCapacity(_ keys: Int) {
+        while keys * 4 > entries.count * 3 { grow() }
     }
 
     private mutating func grow() {
