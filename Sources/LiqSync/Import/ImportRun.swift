@@ -111,8 +111,8 @@ struct ImportRun {
         try flush()
     }
 
-    /// Counts, strict mode, duplicate candidates, errors file, batch.
-    /// Counts a mapped row and adds it to the batch (moved in, not copied).
+    /// Counts a mapped row (strict mode applied), writes its findings to the errors file and adds
+    /// it to the batch (moved in, not copied).
     private mutating func accept(_ row: consuming ImportedRow) throws {
         read += 1
         if options.strict, row.status != .rejected, row.findings.contains(where: { !$0.rejects && Self.isWarning($0.kind) }) {
