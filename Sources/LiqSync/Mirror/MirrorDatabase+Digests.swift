@@ -175,20 +175,17 @@ extension MirrorDatabase {
 
     /// A digest of the mirror's contacts (id, dateUpdated, deletion) and their count: it changes
     /// whenever a pull brought something new, so `apply` can tell that a plan is out of date. The
-    /// plan computes the same while reading its contact index.
+    /// plan computes the same while reading its contact index (`FingerprintHasher`: the order of
+    /// reading does not matter).
     public func contactsFingerprint() throws -> (digest: String, count: Int) {
         try writer.read { db in
             var hasher = FingerprintHasher()
-            var count = 0
-            let statement = try db.makeStatement(sql: "SELECT id, date_updated, deleted_at FROM contacts INDEXED BY contacts_sync ORDER BY id")
+            let statement = try db.makeStatement(sql: "SELECT id, date_updated, deleted_at FROM contacts INDEXED BY contacts_sync")
             let handle = statement.sqliteStatement
             try withExtendedLifetime(statement) {
-                while try RawSQL.step(handle, in: db) {
-                    hasher.add(Self.bytes(handle, 0), Self.bytes(handle, 1), Self.bytes(handle, 2))
-                    count += 1
-                }
+                while try RawSQL.step(handle, in: db) { hasher.add(Self.bytes(handle, 0), Self.bytes(handle, 1), Self.bytes(handle, 2)) }
             }
-            return (hasher.hex, count)
+            return (hasher.hex, hasher.count)
         }
     }
 

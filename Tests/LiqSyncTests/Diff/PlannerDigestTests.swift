@@ -206,4 +206,43 @@ struct PlannerDigestTests {
         }
         #expect(written == Array(repeating: 5_000, count: 8))
     }
+
+    @Test("the mirror fingerprint does not depend on the order contacts were written, and moves with any contact's time or deletion")
+    func fingerprintIsOrderFree() throws {
+        func contact(_ id: String, updated: String) throws -> Contact {
+            try #require(
+                Contact(json: .object(["id": .string(id), "email": .string("\(id)@example.com"), "dateUpdated": .string(updated)])))
+        }
+        let ids = (0..<40).map { "hl\($0)" }
+        let forward = try ImportWorkspace()
+        let backward = try ImportWorkspace()
+        defer {
+            forward.remove()
+            backward.remove()
+        }
+        try forward.database.storeContacts(ids.map { try contact($0, updated: "2026-10-01T10:00:00.000Z") })
+        for id in ids.reversed() { try backward.database.storeContacts([try contact(id, updated: "2026-10-01T10:00:00.000Z")]) }
+        let before = try forward.database.contactsFingerprint()
+        #expect(before.count == 40)
+        #expect(try backward.database.contactsFingerprint() == before)
+        // The plan's header carries the same fingerprint, read from its contact index.
+        #expect(try Planner(database: forward.database).plan(workspace: "w").header.mirrorFingerprint == before.digest)
+
+        // One contact's time changes: the fingerprint moves; put back, it returns.
+        try forward.database.storeContacts([try contact("hl7", updated: "2026-10-02T10:00:00.000Z")])
+        let edited = try forward.database.contactsFingerprint()
+        #expect(edited.digest != before.digest && edited.count == 40)
+        try forward.database.storeContacts([try contact("hl7", updated: "2026-10-01T10:00:00.000Z")])
+        #expect(try forward.database.contactsFingerprint() == before)
+        // Two contacts swap times: still a different mirror.
+        try forward.database.storeContacts([try contact("hl1", updated: "2026-10-03T10:00:00.000Z"), try contact("hl2", updated: "2026-10-04T10:00:00.000Z")])
+        let swappedOne = try forward.database.contactsFingerprint()
+        try forward.database.storeContacts([try contact("hl1", updated: "2026-10-04T10:00:00.000Z"), try contact("hl2", updated: "2026-10-03T10:00:00.000Z")])
+        #expect(try forward.database.contactsFingerprint().digest != swappedOne.digest)
+        // A deletion, and a new contact, each move it.
+        _ = try backward.database.markContactDeleted("hl3", at: Date(timeIntervalSince1970: 1_790_000_000))
+        #expect(try backward.database.contactsFingerprint().digest != before.digest)
+        try forward.database.storeContacts([try contact("hl40", updated: "2026-10-01T10:00:00.000Z")])
+        #expect(try forward.database.contactsFingerprint().count == 41)
+    }
 }
