@@ -61,6 +61,16 @@ struct PlanContext {
         /// Rows matched to one contact each.
         var matched = 0
         var work: [Work] = []
+        /// What each row (in the table's order) matched, for the plan state: a contact
+        /// position, `-1` none, `-2` several; whether the pair is quiet; whether its contact
+        /// has this row only; and the keys whose lookup found other than the matched contact.
+        var rowContact: [Int32] = []
+        var rowQuiet: [Bool] = []
+        var rowOneToOne: [Bool] = []
+        var watches: [(key: KeyHash, row: Int)] = []
+        /// Contacts no row speaks for (positions), whatever is planned for them.
+        var unseen: [Int32] = []
+        var candidates: [Int: [Int32]] = [:]
 
         enum Work {
             /// A matched pair that differs somewhere (or lacks digests).
@@ -135,6 +145,18 @@ struct PlanContext {
             }
         }
         let quietRow = matches.quiet
+        triage.rowContact = matches.contact
+        triage.rowQuiet = quietRow
+        triage.candidates = matches.ambiguous
+        for (position, _) in matches.ambiguous { triage.rowContact[position] = -2 }
+        triage.rowOneToOne = table.rows.indices.map { matches.contact[$0] >= 0 && rowOf[Int(matches.contact[$0])] != several }
+        for position in table.rows.indices where matches.contact[position] >= 0 {
+            let row = table.rows[position]
+            let contact = matches.contact[position]
+            if let key = row.emailKey, index.hit(email: emailValues[position], key: key) != .one(contact) { triage.watches.append((key, position)) }
+            if let key = row.phoneKey, index.hit(phone: phoneValues[position], key: key) != .one(contact) { triage.watches.append((key, position)) }
+            if let id = row.highlevelId { triage.watches.append((PlanState.idKey(id), position)) }
+        }
         // Rows matched one to one, by row position (-1 for none).
         var pairedWith = [Int32](repeating: -1, count: table.rows.count)
         for contact in 0..<index.count where rowOf[contact] != none {
@@ -159,6 +181,7 @@ struct PlanContext {
         var linked = [Bool](repeating: false, count: index.count)
         for position in links.values { linked[Int(position)] = true }
         for contact in 0..<index.count where !seen[contact] {
+            triage.unseen.append(Int32(contact))
             if index.deleted[contact] {
                 if linked[contact] { triage.work.append(.unseen(contact: Int32(contact), state: .deleted)) }
             } else if !sent.isEmpty, let when = sent[index.ids[contact]] {
@@ -228,21 +251,27 @@ struct PlanContext {
     /// Whether a matched pair needs nothing: not archived, and in every field the row speaks for,
     /// HighLevel, LocaliQ and the base hold the same compared value.
     func quiet(_ row: RowKeys, contact: Int) -> Bool {
-        guard let combined = row.combined, !row.flags.contains(.archived), index.hasDigests[contact] else { return false }
-        if let mask = index.mask {
+        guard index.hasDigests[contact] else { return false }
+        let start = contact * index.width
+        return Self.quiet(row, mask: index.mask, digests: { index.digests[start + $0] }, base: { index.baseDigests[start + $0] })
+    }
+
+    /// `quiet` over one contact's stored digests and base digests (`width` of each: folded over
+    /// `mask`, or one per field), however they were read.
+    static func quiet(_ row: RowKeys, mask: UInt32?, digests: (Int) -> UInt64, base: (Int) -> UInt64) -> Bool {
+        guard let combined = row.combined, !row.flags.contains(.archived) else { return false }
+        if let mask {
             // Digests already folded over the one set of fields every row speaks for.
-            let highlevel = index.digests[contact]
-            return row.known == mask && combined == highlevel && index.baseDigests[contact] == highlevel
+            let highlevel = digests(0)
+            return row.known == mask && combined == highlevel && base(0) == highlevel
         }
-        let count = SyncDigest.fieldCount
-        let start = contact * count
         var highlevel = SyncDigest.Combined()
-        var base = SyncDigest.Combined()
-        for field in 0..<count where row.known & (1 << UInt32(field)) != 0 {
-            highlevel.add(index.digests[start + field])
-            base.add(index.baseDigests[start + field])
+        var agreed = SyncDigest.Combined()
+        for field in 0..<SyncDigest.fieldCount where row.known & (1 << UInt32(field)) != 0 {
+            highlevel.add(digests(field))
+            agreed.add(base(field))
         }
-        return combined == highlevel.value && base.value == highlevel.value
+        return combined == highlevel.value && agreed.value == highlevel.value
     }
 
     /// LocaliQ id → matched contact id, for the activities (built only when a plan has any).

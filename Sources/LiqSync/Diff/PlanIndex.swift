@@ -219,6 +219,8 @@ struct ContactIndex {
     var sharedPhone: [KeyHash: [Int32]] = [:]
     /// The mirror's fingerprint (ids, dateUpdated, deletions), computed in the same pass.
     var fingerprint = ""
+    /// The fingerprint's running sums (a plan state carries them forward).
+    var fingerprintSums = FingerprintHasher()
 
     static let shared: Int32 = -1
 
@@ -320,6 +322,25 @@ struct RowKeys {
 
     var line: Int { Int(rowId & 0xFFFF_FFFF) }
     var importId: Int64 { rowId >> 32 }
+
+    /// What matching reads from the row's digest record, hashed: two rows with the same hash
+    /// match the same way (a plan state follows rows from one import to the next by it). A
+    /// HighLevel id column's value is not in the record (such rows are flagged and matched again).
+    var contentHash: UInt64 {
+        var h = sourceId.map { KeyHash($0).first } ?? 0x5bd1_e995
+        @inline(__always) func mix(_ word: UInt64) {
+            h = (h ^ word) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 31
+        }
+        mix(UInt64(known) | UInt64(flags.rawValue) << 32)
+        mix(combined ?? 0)
+        mix(combined == nil ? 1 : 2)
+        mix(emailKey?.first ?? 0)
+        mix(emailKey?.second ?? 0)
+        mix(phoneKey?.first ?? 0)
+        mix(phoneKey?.second ?? 0)
+        return h
+    }
 }
 
 /// The staged rows a plan reads.
@@ -333,9 +354,18 @@ struct RowTable {
 /// can be carried forward: take away a contact's old line and add its new one (`remove`, `add`)
 /// instead of reading every contact again. The hex text is SHA-256 over the sum and the count.
 struct FingerprintHasher {
-    private var first: UInt64 = 0
-    private var second: UInt64 = 0
+    private(set) var first: UInt64 = 0
+    private(set) var second: UInt64 = 0
     private(set) var count = 0
+
+    init() {}
+
+    /// Carries on from a saved sum.
+    init(first: UInt64, second: UInt64, count: Int) {
+        self.first = first
+        self.second = second
+        self.count = count
+    }
 
     mutating func add(_ id: UnsafeRawBufferPointer, _ updated: UnsafeRawBufferPointer, _ deleted: UnsafeRawBufferPointer) {
         let (a, b) = Self.line(id, updated, deleted)

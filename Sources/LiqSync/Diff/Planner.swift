@@ -66,10 +66,13 @@ public struct Planner: Sendable {
         public var matchedPairs = 0
         /// Of those, the pairs read and diffed field by field (the rest were equal by digest).
         public var pairsDiffed = 0
+        /// The plan started from the last plan's state and matched again only what changed.
+        public var incremental = false
 
-        public init(matchedPairs: Int = 0, pairsDiffed: Int = 0) {
+        public init(matchedPairs: Int = 0, pairsDiffed: Int = 0, incremental: Bool = false) {
             self.matchedPairs = matchedPairs
             self.pairsDiffed = pairsDiffed
+            self.incremental = incremental
         }
     }
 
@@ -102,24 +105,46 @@ public struct Planner: Sendable {
         // hold) they are compared field by field.
         let masks = Set(imports.map { knownColumns[$0.id].map(SyncDigest.mask) })
         let mask = masks.count == 1 ? masks.first ?? nil : nil
-        var (index, table) = try Self.loadIndexes(database, imports: imports.map(\.id), mask: mask)
-        phases.mark("keys and digests")
-        let links = try database.linkIndex(&index)
-        // Rows without a digest record, or with a HighLevel id column: their keys are read before matching.
-        let pending = table.rows.indices.filter { table.rows[$0].combined == nil || table.rows[$0].flags.contains(.highlevelId) }
-        let pendingKeys = try database.rowMatchKeys(rowIds: pending.map { table.rows[$0].rowId })
-        for position in pending {
-            guard let keys = pendingKeys[table.rows[position].rowId] else { continue }
-            if table.rows[position].combined == nil {
-                table.rows[position].emailKey = keys.emailKey.map { KeyHash($0) }
-                table.rows[position].phoneKey = keys.phoneKey.map { KeyHash($0) }
+        // Whatever changes in the mirror from here on is logged for the next plan.
+        let start = try database.beginChangeLogs()
+        let sent = try database.sentToLocaliQ()
+        // One import, all of it planned, no activities or task rules: the plan keeps a state, and
+        // starts from the last one when it can (docs/internals/incremental-plan.md).
+        let stateful = try chosen == nil && imports.count == 1 && taskRules.isEmpty && !database.hasActivities(importId: imports[0].id)
+        var index = ContactIndex()
+        var table = RowTable()
+        var context: PlanContext
+        var triage: PlanContext.Triage
+        var next: PlanState?
+        var incremental = false
+        if stateful, let state = try database.planState(), let (rows, result) = try Self.incremental(database, state: state, importId: imports[0].id, mask: mask, sent: sent) {
+            (index, table, next) = (result.index, rows, result.state)
+            context = PlanContext(index: index, links: result.links, policy: policy, sent: sent)
+            triage = result.triage
+            incremental = true
+            phases.mark("incremental matching")
+        } else {
+            (index, table) = try Self.loadIndexes(database, imports: imports.map(\.id), mask: mask)
+            phases.mark("keys and digests")
+            let links = try database.linkIndex(&index)
+            // Rows without a digest record, or with a HighLevel id column: their keys are read before matching.
+            let pending = table.rows.indices.filter { table.rows[$0].combined == nil || table.rows[$0].flags.contains(.highlevelId) }
+            let pendingKeys = try database.rowMatchKeys(rowIds: pending.map { table.rows[$0].rowId })
+            for position in pending {
+                guard let keys = pendingKeys[table.rows[position].rowId] else { continue }
+                if table.rows[position].combined == nil {
+                    table.rows[position].emailKey = keys.emailKey.map { KeyHash($0) }
+                    table.rows[position].phoneKey = keys.phoneKey.map { KeyHash($0) }
+                }
+                table.rows[position].highlevelId = keys.highlevelId
             }
-            table.rows[position].highlevelId = keys.highlevelId
+            if table.rows.contains(where: { $0.highlevelId != nil }) { index.indexIds() }
+            context = PlanContext(index: index, links: links, policy: policy, sent: sent)
+            phases.mark("links and pending keys")
+            triage = context.triage(table)
+            if stateful { next = Self.state(of: triage, table: table, index: index, importId: imports[0].id, mask: mask) }
         }
-        if table.rows.contains(where: { $0.highlevelId != nil }) { index.indexIds() }
-        var context = PlanContext(index: index, links: links, policy: policy, sent: try database.sentToLocaliQ())
-        phases.mark("links and pending keys")
-        var triage = context.triage(table)
+        next?.positions = start
         try Self.markAgreed(&triage, database: database, ids: index.ids)
         phases.mark("matching")
         // The records left to diff are read and diffed a batch at a time, and what both sides
@@ -138,6 +163,7 @@ public struct Planner: Sendable {
         // What a batch's pairs agree on is written while the next batch is diffed (a first sync
         // agrees on every field of every pair: most of its time). Each contact is in one pair of
         // one batch, so no batch reads what another writes; one write at a time, in order.
+        var agreed = Set<String>()
         var reading = batches.first.map(read)
         var recording: Background<Void>?
         for (number, batch) in batches.enumerated() {
@@ -147,10 +173,15 @@ public struct Planner: Sendable {
             context.finish(batch, rows: current.rows, contacts: current.contacts)
             diffed += batch.filter { $0.pairContact != nil }.count
             let agreements = context.takeAgreements()
+            for agreement in agreements { agreed.insert(agreement.contactId) }
             try recording?.wait()
             recording = agreements.isEmpty ? nil : Background { [base = current.base] in try database.recordAgreements(agreements, knownBase: base) }
         }
         try recording?.wait()
+        if var state = next {
+            try Self.absorb(agreed, into: &state, table: table, database: database, mask: mask)
+            try database.savePlanState(state)
+        }
         phases.mark("reading and diffing \(diffed) pairs, \(triage.work.count - diffed) other records")
         var activities: [PlanActivity] = []
         for record in imports { activities += try database.planActivities(importId: record.id) }
@@ -177,7 +208,7 @@ public struct Planner: Sendable {
         for position in changes.indices { changes[position].id = position + 1 }
         let header = ChangeSetHeader(
             planId: UUID().uuidString.lowercased(), created: Timestamp.format(now), workspace: workspace, direction: direction.rawValue,
-            mirrorFingerprint: index.fingerprint, mirrorContacts: index.count, inputs: inputs, policies: policy.summary)
+            mirrorFingerprint: index.fingerprint, mirrorContacts: next?.fingerprint.count ?? index.count, inputs: inputs, policies: policy.summary)
         let set = ChangeSet(header: header, changes: changes)
         phases.mark("sorting")
         try database.recordRun(
@@ -185,7 +216,7 @@ public struct Planner: Sendable {
             counts: [
                 "changes": changes.count, "conflicts": changes.indices.count { changes[$0].conflict != nil }, "matched": triage.matched, "diffed": diffed,
             ])
-        return (set, Statistics(matchedPairs: triage.matched, pairsDiffed: diffed))
+        return (set, Statistics(matchedPairs: triage.matched, pairsDiffed: diffed, incremental: incremental))
     }
 
     /// Contacts no row speaks for that were paired with a LocaliQ record before (values agreed
@@ -202,6 +233,57 @@ public struct Planner: Sendable {
         for (position, contact) in candidates where agreed.contains(ids[Int(contact)]) {
             triage.work[position] = .unseen(contact: contact, state: .agreed)
         }
+    }
+
+    /// The incremental triage from `state`, with the import's rows it read; nil to plan in full.
+    static func incremental(
+        _ database: MirrorDatabase, state: PlanState, importId: Int64, mask: UInt32?, sent: [String: String]
+    ) throws -> (RowTable, IncrementalTriage)? {
+        var table = RowTable()
+        try database.rowDigests(importId: importId, into: &table)
+        guard !table.rows.contains(where: { $0.combined == nil }),
+            let result = try IncrementalTriage.run(database, state: state, mask: mask, table: table, sent: sent)
+        else { return nil }
+        return (table, result)
+    }
+
+    /// The state a full triage leaves.
+    static func state(of triage: PlanContext.Triage, table: RowTable, index: ContactIndex, importId: Int64, mask: UInt32?) -> PlanState {
+        let hashes = table.rows.map(\.contentHash)
+        let rows = table.rows.indices.map { position in
+            let contact = triage.rowContact[position]
+            return PlanState.Row(
+                hash: hashes[position], contact: contact >= 0 ? index.rowids[Int(contact)] : Int64(contact), quiet: triage.rowQuiet[position],
+                oneToOne: triage.rowOneToOne[position])
+        }
+        var candidates: [UInt64: [Int64]] = [:]
+        for (position, list) in triage.candidates { candidates[hashes[position]] = list.map { index.rowids[Int($0)] } }
+        return PlanState(
+            importId: importId, mask: mask, positions: MirrorDatabase.ChangeLogPositions(contacts: 0, base: 0, links: 0), fingerprint: index.fingerprintSums,
+            rows: rows, watches: triage.watches.map { PlanState.Watch(key: $0.key, row: hashes[$0.row]) }, candidates: candidates,
+            unseen: triage.unseen.map { index.rowids[Int($0)] }.sorted())
+    }
+
+    /// Takes the base this plan recorded into its state: when every base change logged since it
+    /// started is one of its own agreements, those pairs' quiet state is worked out again from
+    /// the new base and the state reads the base log from here on. Otherwise (something else
+    /// wrote the base meanwhile) the next plan reads those changes from the log.
+    static func absorb(_ agreed: Set<String>, into state: inout PlanState, table: RowTable, database: MirrorDatabase, mask: UInt32?) throws {
+        guard !agreed.isEmpty else { return }
+        let (logged, now) = try database.writer.read { db in
+            (try MirrorDatabase.baseChanges(after: state.positions.base, limit: 50_000_000, in: db), try MirrorDatabase.changeLogPositions(in: db))
+        }
+        guard let logged, logged.isSubset(of: agreed) else { return }
+        let rowids = try database.contactRowids(ids: Array(logged))
+        let wanted = Set(rowids.values)
+        let facts = try database.incrementalFacts(rowids: Array(wanted), mask: mask)
+        let bases = try database.foldedBaseDigests(ids: Array(logged), mask: mask)
+        for position in state.rows.indices where wanted.contains(state.rows[position].contact) {
+            guard let contact = facts[state.rows[position].contact], let digests = contact.digests else { continue }
+            let base = bases[contact.id]
+            state.rows[position].quiet = PlanContext.quiet(table.rows[position], mask: mask, digests: { digests[$0] }, base: { base?[$0] ?? SyncDigest.none })
+        }
+        state.positions.base = now.base
     }
 
     /// Records read and diffed in full at a time.

@@ -89,6 +89,7 @@ extension MirrorDatabase {
                     }
                 }
                 index.fingerprint = fingerprint.hex
+                index.fingerprintSums = fingerprint
                 index.indexKeys(email: emailKeys, phone: phoneKeys)
                 return index
             }

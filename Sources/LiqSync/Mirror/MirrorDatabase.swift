@@ -191,6 +191,7 @@ public struct MirrorDatabase: Sendable {
         registerSnapshotMigrations(&migrator)
         registerBaseMigrations(&migrator)
         registerPruneMigrations(&migrator)
+        registerChangeLogMigrations(&migrator)
         return migrator
     }
 }

@@ -1,0 +1,216 @@
+import Foundation
+import GRDB
+
+/// What a plan's matching found, kept so the next plan can start from it and redo only what
+/// changed since (docs/internals/incremental-plan.md).
+struct PlanState: Equatable {
+    static let version: Int64 = 1
+    /// Outcome codes of a row that matched no single contact.
+    static let unmatched: Int64 = -1
+    static let ambiguous: Int64 = -2
+
+    /// One staged row of the import, in row order.
+    struct Row: Equatable {
+        /// `RowKeys.contentHash`.
+        var hash: UInt64
+        /// The matched contact's rowid, `unmatched` or `ambiguous`.
+        var contact: Int64
+        /// The pair needed nothing (digests agree).
+        var quiet: Bool
+        /// The contact matched this row and no other.
+        var oneToOne: Bool
+    }
+
+    /// A key of a matched row whose lookup did not find exactly the matched contact (none, or
+    /// several): a contact taking or leaving that key changes the row's match.
+    struct Watch: Equatable {
+        var key: KeyHash
+        var row: UInt64
+    }
+
+    var importId: Int64
+    var mask: UInt32?
+    var positions: MirrorDatabase.ChangeLogPositions
+    var fingerprint: FingerprintHasher
+    var rows: [Row]
+    var watches: [Watch]
+    /// Ambiguous rows' candidates (contact rowids), by row hash.
+    var candidates: [UInt64: [Int64]]
+    /// Contacts no row speaks for, by rowid.
+    var unseen: [Int64]
+
+    static func == (a: PlanState, b: PlanState) -> Bool {
+        a.importId == b.importId && a.mask == b.mask && a.positions == b.positions && a.fingerprint.hex == b.fingerprint.hex && a.rows == b.rows
+            && a.watches == b.watches && a.candidates == b.candidates && a.unseen == b.unseen
+    }
+
+    /// The watch key of a HighLevel id column's value (apart from email and phone keys).
+    static func idKey(_ id: String) -> KeyHash { KeyHash("id\u{0}" + id) }
+
+    // MARK: Binary form
+
+    var encoded: [UInt8] {
+        var out = ByteWriter()
+        out.int(importId)
+        out.int(mask.map { Int64($0) } ?? -1)
+        out.int(positions.contacts)
+        out.int(positions.base)
+        out.int(positions.links)
+        out.word(fingerprint.first)
+        out.word(fingerprint.second)
+        out.int(Int64(fingerprint.count))
+        out.int(Int64(rows.count))
+        for row in rows {
+            out.word(row.hash)
+            out.int(row.contact)
+            out.bytes.append((row.quiet ? 1 : 0) | (row.oneToOne ? 2 : 0))
+        }
+        out.int(Int64(watches.count))
+        for watch in watches {
+            out.word(watch.key.first)
+            out.word(watch.key.second)
+            out.word(watch.row)
+        }
+        out.int(Int64(candidates.count))
+        for (row, contacts) in candidates.sorted(by: { $0.key < $1.key }) {
+            out.word(row)
+            out.int(Int64(contacts.count))
+            for contact in contacts { out.int(contact) }
+        }
+        out.int(Int64(unseen.count))
+        for contact in unseen { out.int(contact) }
+        return out.bytes
+    }
+
+    /// Reads the binary form back; nil when it is cut short or otherwise not one.
+    init?(encoded bytes: [UInt8]) {
+        var input = ByteReader(bytes)
+        guard let importId = input.int(), let mask = input.int(), let contacts = input.int(), let base = input.int(), let links = input.int(),
+            let first = input.word(), let second = input.word(), let count = input.int(), let rowCount = input.count(of: 17)
+        else { return nil }
+        self.importId = importId
+        self.mask = mask < 0 ? nil : UInt32(truncatingIfNeeded: mask)
+        positions = MirrorDatabase.ChangeLogPositions(contacts: contacts, base: base, links: links)
+        fingerprint = FingerprintHasher(first: first, second: second, count: Int(count))
+        rows = []
+        rows.reserveCapacity(rowCount)
+        for _ in 0..<rowCount {
+            guard let hash = input.word(), let contact = input.int(), let flags = input.byte() else { return nil }
+            rows.append(Row(hash: hash, contact: contact, quiet: flags & 1 != 0, oneToOne: flags & 2 != 0))
+        }
+        guard let watchCount = input.count(of: 24) else { return nil }
+        watches = []
+        for _ in 0..<watchCount {
+            guard let a = input.word(), let b = input.word(), let row = input.word() else { return nil }
+            watches.append(Watch(key: KeyHash(first: a, second: b), row: row))
+        }
+        guard let candidateCount = input.count(of: 16) else { return nil }
+        candidates = [:]
+        for _ in 0..<candidateCount {
+            guard let row = input.word(), let listed = input.count(of: 8) else { return nil }
+            var contacts: [Int64] = []
+            for _ in 0..<listed {
+                guard let contact = input.int() else { return nil }
+                contacts.append(contact)
+            }
+            candidates[row] = contacts
+        }
+        guard let unseenCount = input.count(of: 8) else { return nil }
+        unseen = []
+        unseen.reserveCapacity(unseenCount)
+        for _ in 0..<unseenCount {
+            guard let contact = input.int() else { return nil }
+            unseen.append(contact)
+        }
+        guard input.atEnd else { return nil }
+    }
+
+    init(
+        importId: Int64, mask: UInt32?, positions: MirrorDatabase.ChangeLogPositions, fingerprint: FingerprintHasher, rows: [Row], watches: [Watch],
+        candidates: [UInt64: [Int64]], unseen: [Int64]
+    ) {
+        self.importId = importId
+        self.mask = mask
+        self.positions = positions
+        self.fingerprint = fingerprint
+        self.rows = rows
+        self.watches = watches
+        self.candidates = candidates
+        self.unseen = unseen
+    }
+}
+
+private struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    mutating func word(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func int(_ value: Int64) { word(UInt64(bitPattern: value)) }
+}
+
+private struct ByteReader {
+    let bytes: [UInt8]
+    var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var atEnd: Bool { offset == bytes.count }
+
+    mutating func word() -> UInt64? {
+        guard offset + 8 <= bytes.count else { return nil }
+        var value: UInt64 = 0
+        for index in 0..<8 { value |= UInt64(bytes[offset + index]) << (8 * UInt64(index)) }
+        offset += 8
+        return value
+    }
+
+    mutating func int() -> Int64? { word().map { Int64(bitPattern: $0) } }
+
+    mutating func byte() -> UInt8? {
+        guard offset < bytes.count else { return nil }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    /// A count of entries of at least `size` bytes each, checked against what is left.
+    mutating func count(of size: Int) -> Int? {
+        guard let value = int(), value >= 0, value <= (bytes.count - offset) / size else { return nil }
+        return Int(value)
+    }
+}
+
+extension MirrorDatabase {
+    /// The last plan's state, if one was kept and is readable in this version.
+    func planState() throws -> PlanState? {
+        try writer.read { db in
+            guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT version, state FROM plan_state WHERE id = 1"), row[0] as Int64 == PlanState.version
+            else { return nil }
+            let data: Data = row[1]
+            return PlanState(encoded: [UInt8](data))
+        }
+    }
+
+    /// Keeps `state` for the next plan and starts the change logs, dropping what they hold up
+    /// to the state's positions.
+    func savePlanState(_ state: PlanState) throws {
+        let blob = Data(state.encoded)
+        try writer.write { db in
+            try Self.startChangeLogs(in: db)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO plan_state (id, version, state, saved_at) VALUES (1, ?, ?, ?)",
+                arguments: [PlanState.version, blob, Timestamp.format(Date())])
+            try Self.trimChangeLogs(upTo: state.positions, in: db)
+        }
+    }
+
+    /// Forgets what the last plan matched: the next plan reads every contact and row again
+    /// (and keeps a new state).
+    public func forgetPlanState() throws { try clearPlanState() }
+
+    /// Forgets the plan state and stops the change logs.
+    func clearPlanState() throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM plan_state")
+            try Self.stopChangeLogs(in: db)
+        }
+    }
+}
