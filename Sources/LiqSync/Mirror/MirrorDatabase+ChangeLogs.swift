@@ -12,7 +12,7 @@ extension MirrorDatabase {
             try db.execute(
                 sql: """
                     CREATE TABLE contact_changes (
-                        seq INTEGER PRIMARY KEY,
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
                         contact_rowid INTEGER NOT NULL,
                         inserted INTEGER NOT NULL,
                         old_id TEXT,
@@ -21,8 +21,8 @@ extension MirrorDatabase {
                         old_email_key TEXT,
                         old_phone_key TEXT
                     );
-                    CREATE TABLE base_changes (seq INTEGER PRIMARY KEY, contact_id TEXT NOT NULL);
-                    CREATE TABLE link_changes (seq INTEGER PRIMARY KEY, localiq_id TEXT NOT NULL);
+                    CREATE TABLE base_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, contact_id TEXT NOT NULL);
+                    CREATE TABLE link_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, localiq_id TEXT NOT NULL);
                     CREATE TABLE plan_state (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, state BLOB NOT NULL, saved_at TEXT NOT NULL);
                     """)
         }
@@ -95,11 +95,13 @@ extension MirrorDatabase {
         try db.execute(sql: "DELETE FROM contact_changes; DELETE FROM base_changes; DELETE FROM link_changes")
     }
 
+    /// The last sequence number each log gave (`AUTOINCREMENT`: never given again, even after
+    /// the entries are trimmed).
     static func changeLogPositions(in db: Database) throws -> ChangeLogPositions {
-        ChangeLogPositions(
-            contacts: try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM contact_changes") ?? 0,
-            base: try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM base_changes") ?? 0,
-            links: try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM link_changes") ?? 0)
+        func last(_ table: String) throws -> Int64 {
+            try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = ?", arguments: [table]) ?? 0
+        }
+        return ChangeLogPositions(contacts: try last("contact_changes"), base: try last("base_changes"), links: try last("link_changes"))
     }
 
     /// Drops the entries at or before `positions` (nothing reads them again).

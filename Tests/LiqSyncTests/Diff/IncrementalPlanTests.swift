@@ -68,7 +68,7 @@ struct IncrementalPlanTests {
 
     @Test(
         "over rounds of random edits on both sides (keys changed and shared, contacts deleted and added, rows edited, dropped, added, reordered, base written), each incremental plan equals a full plan",
-        arguments: [1, 2, 3] as [UInt64])
+        arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
     func equalsFullPlan(seed: UInt64) throws {
         var random = Random(state: seed)
         let workspace = try ImportWorkspace()
@@ -84,7 +84,7 @@ struct IncrementalPlanTests {
         }
         let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
         var incrementalRounds = 0
-        for round in 0..<8 {
+        for round in 0..<12 {
             // HighLevel side.
             var edited: [Person] = []
             for _ in 0..<random.below(12) {
@@ -141,7 +141,96 @@ struct IncrementalPlanTests {
             #expect(try database.contactsFingerprint().digest == plan.header.mirrorFingerprint)
         }
         // The first plan has no state to start from; the later ones do.
-        #expect(incrementalRounds >= 6)
+        #expect(incrementalRounds >= 9)
+    }
+
+    /// One contact per id with the given email and phone (nil: none).
+    static func store(_ database: MirrorDatabase, _ contacts: [(id: String, email: String?, phone: String?)], updated: Int = 0) throws {
+        try database.storeContacts(
+            contacts.map { try contact(Person(id: $0.id, email: $0.email, phone: $0.phone, city: "Austin", tags: ["a"], updated: updated)) })
+    }
+
+    /// Plans incrementally and in full after `change`, expecting the same changes, and returns them.
+    static func planAfter(_ workspace: ImportWorkspace, round: Int, _ change: () throws -> Void) throws -> [Change] {
+        try change()
+        let (full, _) = try fullPlan(of: workspace, round: round)
+        let (plan, statistics) = try Planner(database: workspace.database).planMeasured(workspace: "w", now: Date(timeIntervalSince1970: 1_790_000_000))
+        #expect(statistics.incremental, "round \(round) was planned in full")
+        #expect(plan.changes.map(describe) == full.changes.map(describe), "round \(round)")
+        return plan.changes
+    }
+
+    static let phone = "+15125550142"
+    static let other = "+15125550143"
+
+    @Test("a contact taking the phone of a row matched by email makes the row ambiguous; giving it back settles it again")
+    func contactTakesAWatchedKey() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        try Self.store(workspace.database, [("hl1", "ana@example.com", nil), ("hl2", "bo@example.com", nil)])
+        let rows = [Row(id: "lq1", email: "ana@example.com", phone: Self.phone, city: "Austin", tags: "a"), Row(id: "lq2", email: "bo@example.com", phone: "", city: "Austin", tags: "a")]
+        _ = try Importer(database: workspace.database).run(try workspace.file("l.csv", Self.csv(rows)), mapping: try BuiltInProfiles.profile(named: "localiq-contacts"))
+        _ = try Planner(database: workspace.database).plan(workspace: "w")
+        // hl2 takes the phone lq1 carries: lq1 now matches hl1 by email and hl2 by phone.
+        let taken = try Self.planAfter(workspace, round: 1) { try Self.store(workspace.database, [("hl2", "bo@example.com", Self.phone)], updated: 1) }
+        #expect(taken.contains { $0.conflict?.kind == .ambiguousMatch && $0.key.localiqId == "lq1" })
+        // And gives it up: lq1 is hl1's again.
+        let given = try Self.planAfter(workspace, round: 2) { try Self.store(workspace.database, [("hl2", "bo@example.com", nil)], updated: 2) }
+        #expect(!given.contains { $0.conflict?.kind == .ambiguousMatch })
+    }
+
+    @Test("when one of two contacts sharing a row's phone lets it go, the other one's claim makes the row ambiguous")
+    func sharedKeyBecomesSingle() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        try Self.store(workspace.database, [("hl1", "ana@example.com", nil), ("hl2", "bo@example.com", Self.phone), ("hl3", "cy@example.com", Self.phone)])
+        let rows = [Row(id: "lq1", email: "ana@example.com", phone: Self.phone, city: "Austin", tags: "a")]
+        _ = try Importer(database: workspace.database).run(try workspace.file("l.csv", Self.csv(rows)), mapping: try BuiltInProfiles.profile(named: "localiq-contacts"))
+        let first = try Planner(database: workspace.database).plan(workspace: "w")
+        #expect(!first.changes.contains { $0.conflict?.kind == .ambiguousMatch && $0.key.localiqId == "lq1" })
+        let after = try Self.planAfter(workspace, round: 1) { try Self.store(workspace.database, [("hl3", "cy@example.com", Self.other)], updated: 1) }
+        #expect(after.contains { $0.conflict?.kind == .ambiguousMatch && $0.key.localiqId == "lq1" })
+    }
+
+    @Test("a matched contact deleted, a new contact for an unmatched row, and a second row for one contact are each planned as a full plan plans them")
+    func contactsComeAndGo() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        try Self.store(workspace.database, [("hl1", "ana@example.com", nil), ("hl2", "bo@example.com", Self.phone)])
+        var rows = [Row(id: "lq1", email: "ana@example.com", phone: "", city: "Austin", tags: "a"), Row(id: "lq2", email: "bo@example.com", phone: "", city: "Austin", tags: "a"), Row(id: "lq3", email: "cy@example.com", phone: "", city: "Austin", tags: "a")]
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        _ = try Importer(database: workspace.database).run(try workspace.file("l.csv", Self.csv(rows)), mapping: mapping)
+        _ = try Planner(database: workspace.database).plan(workspace: "w")
+        let deleted = try Self.planAfter(workspace, round: 1) { _ = try workspace.database.markContactDeleted("hl1", at: Date(timeIntervalSince1970: 1_790_000_000)) }
+        #expect(deleted.contains { $0.op == .create && $0.key.localiqId == "lq1" })
+        let created = try Self.planAfter(workspace, round: 2) { try Self.store(workspace.database, [("hl3", "cy@example.com", nil)]) }
+        #expect(!created.contains { $0.op == .create && $0.key.localiqId == "lq3" })
+        // A second row for hl2: another email, hl2's phone.
+        rows.append(Row(id: "lq4", email: "bo.work@example.com", phone: Self.phone, city: "Austin", tags: "a"))
+        let shared = try Self.planAfter(workspace, round: 3) { _ = try Importer(database: workspace.database).run(try workspace.file("l.csv", Self.csv(rows)), mapping: mapping) }
+        #expect(shared.contains { $0.conflict?.kind == .ambiguousMatch && $0.key.highlevelId == "hl2" })
+        rows.removeLast()
+        let settled = try Self.planAfter(workspace, round: 4) { _ = try Importer(database: workspace.database).run(try workspace.file("l.csv", Self.csv(rows)), mapping: mapping) }
+        #expect(!settled.contains { $0.conflict?.kind == .ambiguousMatch })
+    }
+
+    @Test("a link set by hand sends the next plan back to reading everything, with the same result")
+    func linkChangeFallsBack() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        try Self.store(workspace.database, [("hl1", "ana@example.com", nil), ("hl2", "bo@example.com", nil)])
+        let rows = [Row(id: "lq1", email: "ana@example.com", phone: "", city: "Austin", tags: "a")]
+        _ = try Importer(database: workspace.database).run(try workspace.file("l.csv", Self.csv(rows)), mapping: try BuiltInProfiles.profile(named: "localiq-contacts"))
+        _ = try Planner(database: workspace.database).plan(workspace: "w")
+        try workspace.database.setLink(localiqId: "lq1", contactId: "hl2", method: "manual")
+        let (full, _) = try Self.fullPlan(of: workspace, round: 1)
+        let (plan, statistics) = try Planner(database: workspace.database).planMeasured(workspace: "w", now: Date(timeIntervalSince1970: 1_790_000_000))
+        #expect(!statistics.incremental)
+        #expect(plan.changes.map(Self.describe) == full.changes.map(Self.describe))
+        #expect(plan.changes.contains { $0.key.highlevelId == "hl2" && $0.key.localiqId == "lq1" })
+        // The plan after it starts from the state that plan kept.
+        let (_, next) = try Planner(database: workspace.database).planMeasured(workspace: "w")
+        #expect(next.incremental)
     }
 }
 
