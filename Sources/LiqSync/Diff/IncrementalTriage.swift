@@ -30,6 +30,7 @@ struct IncrementalTriage {
         _ database: MirrorDatabase, state: PlanState, mask: UInt32?, table: RowTable, sent: [String: String]
     ) throws -> IncrementalTriage? {
         guard state.mask == mask else { return nil }
+        var phases = PhaseTimer()
         let limit = max(1_000, table.rows.count / 10)
         guard
             let logs = try database.writer.read({ db -> (contacts: [Int64: MirrorDatabase.ContactBefore?], base: Set<String>)? in
@@ -41,33 +42,36 @@ struct IncrementalTriage {
             })
         else { return nil }
 
-        // 1. The import's rows, followed from the state by content hash.
-        var oldByHash: [UInt64: Int] = [:]
-        oldByHash.reserveCapacity(state.rows.count)
-        for (position, row) in state.rows.enumerated() { oldByHash[row.hash] = oldByHash[row.hash] == nil ? position : -1 }
+        phases.mark("inc: logs")
+        let count = table.rows.count
         let hashes = table.rows.map(\.contentHash)
-        var newCount: [UInt64: Int] = [:]
-        newCount.reserveCapacity(hashes.count)
-        for hash in hashes { newCount[hash, default: 0] += 1 }
-        var inherited = [Int](repeating: -1, count: hashes.count)
-        var dirty = [Bool](repeating: true, count: hashes.count)
+        // 1. The import's rows, followed from the state by content hash (a hash found on more
+        // than one row, on either side, is not followed).
+        let old = HashPositions(state.rows.lazy.map(\.hash), count: state.rows.count)
+        let new = HashPositions(hashes, count: count)
+        var inherited = [Int32](repeating: -1, count: count)
+        var dirty = [Bool](repeating: true, count: count)
         var usedOld = [Bool](repeating: false, count: state.rows.count)
-        for (position, hash) in hashes.enumerated() where newCount[hash] == 1 {
-            guard let old = oldByHash[hash], old >= 0 else { continue }
-            inherited[position] = old
-            usedOld[old] = true
+        for position in 0..<count where new.unique(hashes[position]) {
+            guard let at = old.position(hashes[position]) else { continue }
+            inherited[position] = at
+            usedOld[Int(at)] = true
             // A HighLevel id column's value is not in the digest record: such rows are matched again.
-            dirty[position] = state.rows[old].contact < 0 || table.rows[position].flags.contains(.highlevelId)
+            dirty[position] = state.rows[Int(at)].contact < 0 || table.rows[position].flags.contains(.highlevelId)
         }
         if dirty.count(where: { $0 }) > limit { return nil }
-        var touched = Set<Int64>()
-        for (position, row) in state.rows.enumerated() where !usedOld[position] && row.contact >= 0 { touched.insert(row.contact) }
-        for candidates in state.candidates.values { touched.formUnion(candidates) }
+        let bound = try database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM contacts") ?? 0 }
+        guard bound < 100_000_000 else { return nil }
+        var touched = ContactSet(bound: bound)
+        for position in state.rows.indices where !usedOld[position] && state.rows[position].contact >= 0 { touched.insert(state.rows[position].contact) }
+        for candidates in state.candidates.values { for contact in candidates { touched.insert(contact) } }
 
+        phases.mark("inc: align rows")
         // 2. Contacts changed in the mirror or in the base; the keys they held or hold.
         var fingerprint = state.fingerprint
         let changed = try database.incrementalFacts(rowids: Array(logs.contacts.keys), mask: mask)
-        var dirtyContacts = Set(logs.contacts.keys)
+        var dirtyContacts = ContactSet(bound: bound)
+        for rowid in logs.contacts.keys { dirtyContacts.insert(rowid) }
         var emailKeys = Set<String>()
         var phoneKeys = Set<String>()
         var ids = Set<String>()
@@ -85,124 +89,124 @@ struct IncrementalTriage {
                 ids.insert(now.id)
             }
         }
-        dirtyContacts.formUnion(try database.contactRowids(ids: Array(logs.base)).values)
+        for rowid in try database.contactRowids(ids: Array(logs.base)).values { dirtyContacts.insert(rowid) }
+        phases.mark("inc: contact log")
         // 3. Whoever holds a key that moved, and the rows watching one.
         let holders = try database.liveHolders(emails: Array(emailKeys), phones: Array(phoneKeys), ids: Array(ids))
-        for list in holders.email.values { dirtyContacts.formUnion(list) }
-        for list in holders.phone.values { dirtyContacts.formUnion(list) }
-        dirtyContacts.formUnion(holders.id.values)
+        for list in holders.email.values { for rowid in list { dirtyContacts.insert(rowid) } }
+        for list in holders.phone.values { for rowid in list { dirtyContacts.insert(rowid) } }
+        for rowid in holders.id.values { dirtyContacts.insert(rowid) }
         var movedKeys = Set<KeyHash>()
         for key in emailKeys { movedKeys.insert(KeyHash(key)) }
         for key in phoneKeys { movedKeys.insert(KeyHash(key)) }
         for id in ids { movedKeys.insert(PlanState.idKey(id)) }
         var watchedHashes = Set<UInt64>()
         for watch in state.watches where movedKeys.contains(watch.key) { watchedHashes.insert(watch.row) }
-        for position in hashes.indices where !dirty[position] {
-            let old = state.rows[inherited[position]]
-            if dirtyContacts.contains(old.contact) || watchedHashes.contains(hashes[position]) { dirty[position] = true }
+        for position in 0..<count where !dirty[position] {
+            let contact = state.rows[Int(inherited[position])].contact
+            if dirtyContacts.contains(contact) || (!watchedHashes.isEmpty && watchedHashes.contains(hashes[position])) { dirty[position] = true }
         }
         touched.formUnion(dirtyContacts)
-        for position in hashes.indices where dirty[position] && inherited[position] >= 0 && state.rows[inherited[position]].contact >= 0 {
-            touched.insert(state.rows[inherited[position]].contact)
+        var dirtyPositions: [Int] = []
+        for position in 0..<count where dirty[position] {
+            dirtyPositions.append(position)
+            if inherited[position] >= 0 { touched.insert(state.rows[Int(inherited[position])].contact) }
         }
-        let dirtyPositions = hashes.indices.filter { dirty[$0] }
         if dirtyPositions.count > limit { return nil }
 
+        phases.mark("inc: holders and watches")
         // 4. The dirty rows matched again from their keys.
         let keys = try database.rowMatchKeys(rowIds: dirtyPositions.map { table.rows[$0].rowId })
-        var rows = table.rows
-        for position in dirtyPositions {
-            rows[position].highlevelId = keys[rows[position].rowId]?.highlevelId
-        }
+        var highlevelIds: [Int: String] = [:]
+        for position in dirtyPositions { if let id = keys[table.rows[position].rowId]?.highlevelId { highlevelIds[position] = id } }
         let rowHolders = try database.liveHolders(
             emails: dirtyPositions.compactMap { keys[table.rows[$0].rowId]?.emailKey }, phones: dirtyPositions.compactMap { keys[table.rows[$0].rowId]?.phoneKey },
-            ids: dirtyPositions.compactMap { rows[$0].highlevelId })
+            ids: Array(highlevelIds.values))
         let links = try database.linkedRowids()
-        var newContact: [Int: Int64] = [:]
+        let notDirty = Int64.min
+        var newContact = [Int64](repeating: notDirty, count: count)
         var newCandidates: [Int: [Int64]] = [:]
         var newWatches: [(key: KeyHash, row: Int)] = []
         for position in dirtyPositions {
-            let row = rows[position]
+            let row = table.rows[position]
             let text = keys[row.rowId]
             let email = text?.emailKey.map { rowHolders.email[$0] ?? [] } ?? []
             let phone = text?.phoneKey.map { rowHolders.phone[$0] ?? [] } ?? []
+            let highlevelId = highlevelIds[position]
             let outcome = match(
-                link: row.sourceId.flatMap { links[$0] }, byId: row.highlevelId.flatMap { rowHolders.id[$0] }, email: row.emailKey == nil ? [] : email,
+                link: row.sourceId.flatMap { links[$0] }, byId: highlevelId.flatMap { rowHolders.id[$0] }, email: row.emailKey == nil ? [] : email,
                 phone: row.phoneKey == nil ? [] : phone)
             switch outcome {
             case .contact(let contact):
                 newContact[position] = contact
                 if let key = row.emailKey, email != [contact] { newWatches.append((key, position)) }
                 if let key = row.phoneKey, phone != [contact] { newWatches.append((key, position)) }
-                if let id = row.highlevelId { newWatches.append((PlanState.idKey(id), position)) }
+                if let id = highlevelId { newWatches.append((PlanState.idKey(id), position)) }
                 touched.insert(contact)
             case .ambiguous(let candidates):
                 newContact[position] = PlanState.ambiguous
                 newCandidates[position] = candidates
-                touched.formUnion(candidates)
+                for contact in candidates { touched.insert(contact) }
             case .none:
                 newContact[position] = PlanState.unmatched
             }
         }
 
+        phases.mark("inc: rematch")
         // 5. Rows per touched contact, over the whole import.
-        var rowsOf: [Int64: [Int]] = [:]
-        for contact in touched { rowsOf[contact] = [] }
-        func contact(at position: Int) -> Int64 { newContact[position] ?? state.rows[inherited[position]].contact }
-        for position in hashes.indices {
-            let matched = contact(at: position)
-            if matched >= 0, rowsOf[matched] != nil { rowsOf[matched, default: []].append(position) }
-        }
-        var candidateSet = Set<Int64>()
-        for list in newCandidates.values { candidateSet.formUnion(list) }
-        for position in hashes.indices where !dirty[position] && state.rows[inherited[position]].contact == PlanState.ambiguous {
-            candidateSet.formUnion(state.candidates[hashes[position]] ?? [])
-        }
-
-        // Facts of every contact the outcome names: matched by dirty rows (for their quiet
-        // state), touched, shared, unseen.
-        var wanted = touched
-        wanted.formUnion(state.unseen)
-        for position in hashes.indices where !dirty[position] && rowsOf[contact(at: position)] == nil {
-            let old = state.rows[inherited[position]]
-            if old.contact >= 0, !old.oneToOne || !old.quiet { wanted.insert(old.contact) }
-        }
-        let facts = try database.incrementalFacts(rowids: Array(wanted), mask: mask)
-        let bases = try database.foldedBaseDigests(ids: dirtyPositions.compactMap { newContact[$0].flatMap { $0 >= 0 ? facts[$0]?.id : nil } }, mask: mask)
-
-        // 6. The new state's rows and the triage's work, in the full triage's order.
-        var stateRows: [PlanState.Row] = []
-        stateRows.reserveCapacity(hashes.count)
-        var positionRows: [(contact: Int64, quiet: Bool, oneToOne: Bool)] = []
-        positionRows.reserveCapacity(hashes.count)
-        for position in hashes.indices {
-            let matched = contact(at: position)
-            var quiet: Bool
-            var oneToOne: Bool
-            if let fresh = newContact[position] {
-                quiet = false
-                if fresh >= 0, let contactFacts = facts[fresh], let digests = contactFacts.digests {
-                    let base = bases[contactFacts.id]
-                    quiet = PlanContext.quiet(
-                        rows[position], mask: mask, digests: { digests[$0] }, base: { base?[$0] ?? SyncDigest.none })
-                }
-                oneToOne = fresh >= 0 && rowsOf[fresh]?.count == 1
-            } else {
-                let old = state.rows[inherited[position]]
-                quiet = old.quiet
-                oneToOne = rowsOf[matched].map { $0.count == 1 } ?? old.oneToOne
+        var matched = [Int64](repeating: PlanState.unmatched, count: count)
+        var rowsOf = [Int32](repeating: 0, count: Int(max(bound, touched.members.max() ?? 0)) + 1)
+        var seenAsCandidate = ContactSet(bound: bound)
+        for position in 0..<count {
+            let contact = newContact[position] != notDirty ? newContact[position] : state.rows[Int(inherited[position])].contact
+            matched[position] = contact
+            if contact >= 0, touched.contains(contact) { rowsOf[Int(contact)] += 1 }
+            if contact == PlanState.ambiguous {
+                for candidate in newCandidates[position] ?? state.candidates[hashes[position]] ?? [] { seenAsCandidate.insert(candidate) }
             }
-            stateRows.append(PlanState.Row(hash: hashes[position], contact: matched, quiet: quiet, oneToOne: oneToOne))
-            positionRows.append((matched, quiet, oneToOne))
         }
-        var unseen = state.unseen.filter { !touched.contains($0) && facts[$0] != nil }
-        for contact in touched where (rowsOf[contact]?.isEmpty ?? true) && !candidateSet.contains(contact) && facts[contact] != nil { unseen.append(contact) }
 
-        // The contacts the work names, in id order (the full index's order).
+        phases.mark("inc: rows per contact")
+        // The new state's rows: quiet and one-to-one as followed, or worked out again.
+        var oneToOne = [Bool](repeating: false, count: count)
+        var quiet = [Bool](repeating: false, count: count)
+        for position in 0..<count where matched[position] >= 0 {
+            let contact = matched[position]
+            if newContact[position] == notDirty {
+                let old = state.rows[Int(inherited[position])]
+                quiet[position] = old.quiet
+                oneToOne[position] = touched.contains(contact) ? rowsOf[Int(contact)] == 1 : old.oneToOne
+            } else {
+                oneToOne[position] = rowsOf[Int(contact)] == 1
+            }
+        }
+        // Contacts the work names: pairs that differ, shared, unseen, candidates; and the
+        // contacts dirty rows matched (their quiet state is worked out from their digests).
+        var unseen = state.unseen.filter { !touched.contains($0) }
+        for contact in touched.members where rowsOf[Int(contact)] == 0 && !seenAsCandidate.contains(contact) { unseen.append(contact) }
         var named = Set(unseen)
-        named.formUnion(candidateSet)
-        for row in positionRows where row.contact >= 0 && (!row.oneToOne || !row.quiet) { named.insert(row.contact) }
-        let ordered = named.compactMap { rowid in facts[rowid].map { (rowid: rowid, facts: $0) } }.sorted { $0.facts.id.utf8.lexicographicallyPrecedes($1.facts.id.utf8) }
+        named.formUnion(seenAsCandidate.members)
+        for position in dirtyPositions where matched[position] >= 0 { named.insert(matched[position]) }
+        for position in 0..<count where matched[position] >= 0 && (!oneToOne[position] || (newContact[position] == notDirty && !quiet[position])) {
+            named.insert(matched[position])
+        }
+        let facts = try database.incrementalFacts(rowids: Array(named), mask: mask)
+        let bases = try database.foldedBaseDigests(ids: dirtyPositions.compactMap { matched[$0] >= 0 ? facts[matched[$0]]?.id : nil }, mask: mask)
+        for position in dirtyPositions where matched[position] >= 0 {
+            guard let contact = facts[matched[position]], let digests = contact.digests else { continue }
+            let base = bases[contact.id]
+            quiet[position] = PlanContext.quiet(table.rows[position], mask: mask, digests: { digests[$0] }, base: { base?[$0] ?? SyncDigest.none })
+        }
+        unseen = unseen.filter { facts[$0] != nil }
+
+        phases.mark("inc: facts")
+        // The contacts the work names, in id order (the full index's order).
+        var listed = Set(unseen)
+        listed.formUnion(seenAsCandidate.members)
+        for position in 0..<count where matched[position] >= 0 && (!oneToOne[position] || !quiet[position]) { listed.insert(matched[position]) }
+        let ordered = listed.compactMap { rowid in facts[rowid].map { (rowid: rowid, facts: $0) } }.sorted {
+            $0.facts.id.utf8.lexicographicallyPrecedes($1.facts.id.utf8)
+        }
         var index = ContactIndex()
         var positionOf: [Int64: Int32] = [:]
         for (position, entry) in ordered.enumerated() {
@@ -214,23 +218,23 @@ struct IncrementalTriage {
         }
         index.fingerprint = fingerprint.hex
 
+        phases.mark("inc: index")
         var triage = PlanContext.Triage()
         var sharedRows: [Int32: [String]] = [:]
-        for position in hashes.indices {
-            let row = positionRows[position]
-            if row.contact == PlanState.ambiguous {
+        var pairs: [Int32: Int64] = [:]
+        for position in 0..<count {
+            let contact = matched[position]
+            if contact == PlanState.ambiguous {
                 let candidates = newCandidates[position] ?? state.candidates[hashes[position]] ?? []
                 triage.work.append(.ambiguous(row: table.rows[position].rowId, candidates: candidates.compactMap { positionOf[$0] }))
-            } else if row.contact == PlanState.unmatched {
+            } else if contact == PlanState.unmatched {
                 triage.work.append(.unmatched(row: table.rows[position].rowId))
-            } else if let at = positionOf[row.contact], !row.oneToOne {
-                sharedRows[at, default: []].append(table.rows[position].sourceId ?? "line \(table.rows[position].line)")
+            } else if !oneToOne[position] {
+                if let at = positionOf[contact] { sharedRows[at, default: []].append(table.rows[position].sourceId ?? "line \(table.rows[position].line)") }
+            } else {
+                triage.matched += 1
+                if !quiet[position], let at = positionOf[contact] { pairs[at] = table.rows[position].rowId }
             }
-            if row.contact >= 0 && row.oneToOne { triage.matched += 1 }
-        }
-        var pairs: [Int32: Int64] = [:]
-        for position in hashes.indices where positionRows[position].contact >= 0 && positionRows[position].oneToOne && !positionRows[position].quiet {
-            if let at = positionOf[positionRows[position].contact] { pairs[at] = table.rows[position].rowId }
         }
         for position in 0..<Int32(index.count) {
             if let rows = sharedRows[position] {
@@ -253,22 +257,22 @@ struct IncrementalTriage {
             }
         }
 
-        var watches = state.watches.filter { watch in
-            // Kept for rows followed unchanged; dirty rows bring their own.
-            !watchedHashes.contains(watch.row) && newCount[watch.row] == 1 && oldByHash[watch.row].map { $0 >= 0 } == true
-        }
-        let dirtyHashes = Set(dirtyPositions.map { hashes[$0] })
-        watches.removeAll { dirtyHashes.contains($0.row) }
+        phases.mark("inc: work")
+        // Watches of rows followed unchanged are kept; re-matched rows bring their own.
+        let reMatched = Set(dirtyPositions.map { hashes[$0] })
+        var watches = state.watches.filter { watch in new.unique(watch.row) && old.position(watch.row) != nil && !reMatched.contains(watch.row) }
         watches += newWatches.map { PlanState.Watch(key: $0.key, row: hashes[$0.row]) }
         var candidates: [UInt64: [Int64]] = [:]
-        for (position, row) in positionRows.enumerated() where row.contact == PlanState.ambiguous {
+        for position in 0..<count where matched[position] == PlanState.ambiguous {
             candidates[hashes[position]] = newCandidates[position] ?? state.candidates[hashes[position]] ?? []
         }
         var linkPositions: [String: Int32] = [:]
         for (sourceId, link) in links { if let at = positionOf[link.rowid] { linkPositions[sourceId] = at } }
+        let stateRows = (0..<count).map { PlanState.Row(hash: hashes[$0], contact: matched[$0], quiet: quiet[$0], oneToOne: oneToOne[$0]) }
         let next = PlanState(
             importId: table.rows.first?.importId ?? state.importId, mask: mask, positions: state.positions, fingerprint: fingerprint, rows: stateRows,
             watches: watches, candidates: candidates, unseen: unseen.sorted())
+        phases.mark("inc: next state")
         return IncrementalTriage(index: index, links: linkPositions, triage: triage, state: next)
     }
 
@@ -290,6 +294,72 @@ struct IncrementalTriage {
         if let p = phone.first { return .contact(p) }
         return .none
     }
+}
+
+/// Row content hashes → the one position holding each (an open-addressing table: the hashes
+/// are already uniform; a `Dictionary` of a million of them was a fifth of a second).
+struct HashPositions {
+    private var keys: [UInt64]
+    private var values: [Int32]
+    private let mask: Int
+    private static let empty = Int32.min
+    private static let several: Int32 = -1
+
+    init(_ hashes: some Sequence<UInt64>, count: Int) {
+        var size = 16
+        while size < count * 2 { size <<= 1 }
+        keys = [UInt64](repeating: 0, count: size)
+        values = [Int32](repeating: Self.empty, count: size)
+        mask = size - 1
+        for (position, hash) in hashes.enumerated() {
+            var slot = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
+            while values[slot] != Self.empty, keys[slot] != hash { slot = (slot + 1) & mask }
+            if values[slot] == Self.empty {
+                keys[slot] = hash
+                values[slot] = Int32(position)
+            } else {
+                values[slot] = Self.several
+            }
+        }
+    }
+
+    private func value(_ hash: UInt64) -> Int32 {
+        var slot = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
+        while values[slot] != Self.empty {
+            if keys[slot] == hash { return values[slot] }
+            slot = (slot + 1) & mask
+        }
+        return Self.empty
+    }
+
+    /// The position of the one entry with `hash` (nil: none, or several).
+    func position(_ hash: UInt64) -> Int32? {
+        let found = value(hash)
+        return found >= 0 ? found : nil
+    }
+
+    /// Whether exactly one entry has `hash`.
+    func unique(_ hash: UInt64) -> Bool { value(hash) >= 0 }
+}
+
+/// A set of contact rowids below a bound, as one flag per rowid, with its members listed.
+struct ContactSet {
+    private var flags: [Bool]
+    private(set) var members: [Int64] = []
+
+    init(bound: Int64) { flags = [Bool](repeating: false, count: Int(bound) + 1) }
+
+    func contains(_ rowid: Int64) -> Bool { rowid >= 0 && rowid < flags.count && flags[Int(rowid)] }
+
+    mutating func insert(_ rowid: Int64) {
+        guard rowid >= 0 else { return }
+        if rowid >= flags.count { flags += [Bool](repeating: false, count: Int(rowid) + 1 - flags.count) }
+        guard !flags[Int(rowid)] else { return }
+        flags[Int(rowid)] = true
+        members.append(rowid)
+    }
+
+    mutating func formUnion(_ other: ContactSet) { for rowid in other.members { insert(rowid) } }
 }
 
 extension MirrorDatabase {

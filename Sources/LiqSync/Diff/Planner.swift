@@ -178,9 +178,12 @@ public struct Planner: Sendable {
             recording = agreements.isEmpty ? nil : Background { [base = current.base] in try database.recordAgreements(agreements, knownBase: base) }
         }
         try recording?.wait()
+        phases.mark("reading and diffing")
         if var state = next {
             try Self.absorb(agreed, into: &state, table: table, database: database, mask: mask)
+            phases.mark("absorb")
             try database.savePlanState(state)
+            phases.mark("save state")
         }
         phases.mark("reading and diffing \(diffed) pairs, \(triage.work.count - diffed) other records")
         var activities: [PlanActivity] = []
@@ -240,7 +243,12 @@ public struct Planner: Sendable {
         _ database: MirrorDatabase, state: PlanState, importId: Int64, mask: UInt32?, sent: [String: String]
     ) throws -> (RowTable, IncrementalTriage)? {
         var table = RowTable()
+        var phases = PhaseTimer()
+        let loaded = try database.planState()
+        phases.mark("inc: load state")
         try database.rowDigests(importId: importId, into: &table)
+        phases.mark("inc: row digests")
+        _ = loaded
         guard !table.rows.contains(where: { $0.combined == nil }),
             let result = try IncrementalTriage.run(database, state: state, mask: mask, table: table, sent: sent)
         else { return nil }
