@@ -27,11 +27,11 @@ struct IncrementalTriage {
     /// nil when the change since `state` is too large or of a kind this cannot follow (the
     /// caller plans in full).
     static func run(
-        _ database: MirrorDatabase, state: PlanState, mask: UInt32?, table: RowTable, sent: [String: String]
+        _ database: MirrorDatabase, state: PlanState, mask: UInt32?, importId: Int64, rows: RowHashes, sent: [String: String]
     ) throws -> IncrementalTriage? {
         guard state.mask == mask else { return nil }
         var phases = PhaseTimer()
-        let limit = max(1_000, table.rows.count / 10)
+        let limit = max(1_000, rows.count / 10)
         guard
             let logs = try database.writer.read({ db -> (contacts: [Int64: MirrorDatabase.ContactBefore?], base: Set<String>)? in
                 guard !(try MirrorDatabase.linksChanged(after: state.positions.links, in: db)),
@@ -43,8 +43,9 @@ struct IncrementalTriage {
         else { return nil }
 
         phases.mark("inc: logs")
-        let count = table.rows.count
-        let hashes = table.rows.map(\.contentHash)
+        let count = rows.count
+        let hashes = rows.hashes
+        let rowIds = (0..<count).map { importId << 32 | Int64(rows.line($0)) }
         // 1. The import's rows, followed from the state by content hash (a hash found on more
         // than one row, on either side, is not followed).
         let old = HashPositions(state.rows.lazy.map(\.hash), count: state.rows.count)
@@ -57,7 +58,7 @@ struct IncrementalTriage {
             inherited[position] = at
             usedOld[Int(at)] = true
             // A HighLevel id column's value is not in the digest record: such rows are matched again.
-            dirty[position] = state.rows[Int(at)].contact < 0 || table.rows[position].flags.contains(.highlevelId)
+            dirty[position] = state.rows[Int(at)].contact < 0 || rows.hasHighLevelId(position)
         }
         if dirty.count(where: { $0 }) > limit { return nil }
         let bound = try database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM contacts") ?? 0 }
@@ -116,11 +117,14 @@ struct IncrementalTriage {
 
         phases.mark("inc: holders and watches")
         // 4. The dirty rows matched again from their keys.
-        let keys = try database.rowMatchKeys(rowIds: dirtyPositions.map { table.rows[$0].rowId })
+        let dirtyRows = try database.rowKeys(rowIds: dirtyPositions.map { rowIds[$0] })
+        let keys = try database.rowKeyTexts(rowIds: dirtyPositions.map { rowIds[$0] })
+        let flagged = dirtyPositions.filter { rows.hasHighLevelId($0) }
+        let flaggedKeys = try database.rowMatchKeys(rowIds: flagged.map { rowIds[$0] })
         var highlevelIds: [Int: String] = [:]
-        for position in dirtyPositions { if let id = keys[table.rows[position].rowId]?.highlevelId { highlevelIds[position] = id } }
+        for position in flagged { if let id = flaggedKeys[rowIds[position]]?.highlevelId { highlevelIds[position] = id } }
         let rowHolders = try database.liveHolders(
-            emails: dirtyPositions.compactMap { keys[table.rows[$0].rowId]?.emailKey }, phones: dirtyPositions.compactMap { keys[table.rows[$0].rowId]?.phoneKey },
+            emails: dirtyPositions.compactMap { keys[rowIds[$0]]?.emailKey }, phones: dirtyPositions.compactMap { keys[rowIds[$0]]?.phoneKey },
             ids: Array(highlevelIds.values))
         let links = try database.linkedRowids()
         let notDirty = Int64.min
@@ -128,7 +132,8 @@ struct IncrementalTriage {
         var newCandidates: [Int: [Int64]] = [:]
         var newWatches: [(key: KeyHash, row: Int)] = []
         for position in dirtyPositions {
-            let row = table.rows[position]
+            // A row gone since (a concurrent import replaced it) is planned by the next plan.
+            guard let row = dirtyRows[rowIds[position]], row.combined != nil else { return nil }
             let text = keys[row.rowId]
             let email = text?.emailKey.map { rowHolders.email[$0] ?? [] } ?? []
             let phone = text?.phoneKey.map { rowHolders.phone[$0] ?? [] } ?? []
@@ -195,7 +200,8 @@ struct IncrementalTriage {
         for position in dirtyPositions where matched[position] >= 0 {
             guard let contact = facts[matched[position]], let digests = contact.digests else { continue }
             let base = bases[contact.id]
-            quiet[position] = PlanContext.quiet(table.rows[position], mask: mask, digests: { digests[$0] }, base: { base?[$0] ?? SyncDigest.none })
+            guard let row = dirtyRows[rowIds[position]] else { continue }
+            quiet[position] = PlanContext.quiet(row, mask: mask, digests: { digests[$0] }, base: { base?[$0] ?? SyncDigest.none })
         }
         unseen = unseen.filter { facts[$0] != nil }
 
@@ -220,25 +226,28 @@ struct IncrementalTriage {
 
         phases.mark("inc: index")
         var triage = PlanContext.Triage()
-        var sharedRows: [Int32: [String]] = [:]
+        var sharedRows: [Int32: [Int]] = [:]
         var pairs: [Int32: Int64] = [:]
         for position in 0..<count {
             let contact = matched[position]
             if contact == PlanState.ambiguous {
                 let candidates = newCandidates[position] ?? state.candidates[hashes[position]] ?? []
-                triage.work.append(.ambiguous(row: table.rows[position].rowId, candidates: candidates.compactMap { positionOf[$0] }))
+                triage.work.append(.ambiguous(row: rowIds[position], candidates: candidates.compactMap { positionOf[$0] }))
             } else if contact == PlanState.unmatched {
-                triage.work.append(.unmatched(row: table.rows[position].rowId))
+                triage.work.append(.unmatched(row: rowIds[position]))
             } else if !oneToOne[position] {
-                if let at = positionOf[contact] { sharedRows[at, default: []].append(table.rows[position].sourceId ?? "line \(table.rows[position].line)") }
+                if let at = positionOf[contact] { sharedRows[at, default: []].append(position) }
             } else {
                 triage.matched += 1
-                if !quiet[position], let at = positionOf[contact] { pairs[at] = table.rows[position].rowId }
+                if !quiet[position], let at = positionOf[contact] { pairs[at] = rowIds[position] }
             }
         }
+        // The rows a shared contact lists, by LocaliQ id (or line).
+        let sharing = try database.rowKeys(rowIds: sharedRows.values.flatMap { $0.map { rowIds[$0] } })
+        func name(_ position: Int) -> String { sharing[rowIds[position]]?.sourceId ?? "line \(rows.line(position))" }
         for position in 0..<Int32(index.count) {
-            if let rows = sharedRows[position] {
-                triage.work.append(.shared(contact: position, rows: rows.sorted()))
+            if let shared = sharedRows[position] {
+                triage.work.append(.shared(contact: position, rows: shared.map(name).sorted()))
             } else if let row = pairs[position] {
                 triage.work.append(.pair(row: row, contact: position))
             }
@@ -270,7 +279,7 @@ struct IncrementalTriage {
         for (sourceId, link) in links { if let at = positionOf[link.rowid] { linkPositions[sourceId] = at } }
         let stateRows = (0..<count).map { PlanState.Row(hash: hashes[$0], contact: matched[$0], quiet: quiet[$0], oneToOne: oneToOne[$0]) }
         let next = PlanState(
-            importId: table.rows.first?.importId ?? state.importId, mask: mask, positions: state.positions, fingerprint: fingerprint, rows: stateRows,
+            importId: importId, mask: mask, positions: state.positions, fingerprint: fingerprint, rows: stateRows,
             watches: watches, candidates: candidates, unseen: unseen.sorted())
         phases.mark("inc: next state")
         return IncrementalTriage(index: index, links: linkPositions, triage: triage, state: next)
@@ -363,10 +372,43 @@ struct ContactSet {
 }
 
 extension MirrorDatabase {
+    /// Chosen staged rows' keys and digests (`RowKeys`), through the sync index.
+    func rowKeys(rowIds: [Int64]) throws -> [Int64: RowKeys] {
+        guard !rowIds.isEmpty else { return [:] }
+        return try writer.read { db in try Self.withScanCache(db) {
+            var result: [Int64: RowKeys] = [:]
+            result.reserveCapacity(rowIds.count)
+            try db.forEachStatementRow(
+                "SELECT row_id, source_id, sync_digests FROM staged_rows INDEXED BY staged_rows_sync WHERE status = 'staged' AND row_id IN", keys: rowIds
+            ) { handle in
+                let rowId = sqlite3_column_int64(handle, 0)
+                if sqlite3_column_bytes(handle, 2) == SyncDigest.rowRecordSize, let record = sqlite3_column_blob(handle, 2) {
+                    result[rowId] = RowKeys(rowId: rowId, sourceId: Self.text(handle, 1), record: record)
+                } else {
+                    result[rowId] = RowKeys(rowId: rowId, sourceId: Self.text(handle, 1))
+                }
+            }
+            return result
+        } }
+    }
+
+    /// The email and phone keys of chosen staged rows, as text.
+    func rowKeyTexts(rowIds: [Int64]) throws -> [Int64: (emailKey: String?, phoneKey: String?)] {
+        guard !rowIds.isEmpty else { return [:] }
+        return try writer.read { db in try Self.withScanCache(db) {
+            var result: [Int64: (emailKey: String?, phoneKey: String?)] = [:]
+            result.reserveCapacity(rowIds.count)
+            try db.forEachStatementRow("SELECT row_id, email_key, phone_key FROM staged_rows WHERE row_id IN", keys: rowIds) { handle in
+                result[sqlite3_column_int64(handle, 0)] = (Self.text(handle, 1), Self.text(handle, 2))
+            }
+            return result
+        } }
+    }
+
     /// Contacts by rowid: id, keys, time, deletion and digests (folded over `mask`).
     func incrementalFacts(rowids: [Int64], mask: UInt32?) throws -> [Int64: IncrementalTriage.Facts] {
         guard !rowids.isEmpty else { return [:] }
-        return try writer.read { db in
+        return try writer.read { db in try Self.withScanCache(db) {
             var result: [Int64: IncrementalTriage.Facts] = [:]
             try db.forEachStatementRow("SELECT rowid, id, email_key, phone_key, date_updated, deleted_at, sync_digests FROM contacts WHERE rowid IN", keys: rowids) {
                 handle in
@@ -381,7 +423,7 @@ extension MirrorDatabase {
                     deletedAt: Self.text(handle, 5), digests: digests)
             }
             return result
-        }
+        } }
     }
 
     /// Rowids of contacts by id.
@@ -398,7 +440,7 @@ extension MirrorDatabase {
 
     /// Live contacts holding each email key, phone key and id.
     func liveHolders(emails: [String], phones: [String], ids: [String]) throws -> (email: [String: [Int64]], phone: [String: [Int64]], id: [String: Int64]) {
-        try writer.read { db in
+        try writer.read { db in try Self.withScanCache(db) {
             var email: [String: [Int64]] = [:]
             var phone: [String: [Int64]] = [:]
             var byId: [String: Int64] = [:]
@@ -414,7 +456,7 @@ extension MirrorDatabase {
             for key in email.keys { email[key]?.sort() }
             for key in phone.keys { phone[key]?.sort() }
             return (email, phone, byId)
-        }
+        } }
     }
 
     /// Every link: LocaliQ id → the linked contact's rowid and whether it is deleted.

@@ -323,6 +323,23 @@ struct RowKeys {
     var line: Int { Int(rowId & 0xFFFF_FFFF) }
     var importId: Int64 { rowId >> 32 }
 
+    /// A row's keys and digest from its digest record (`SyncDigest.row`; `record` is
+    /// `SyncDigest.rowRecordSize` bytes).
+    init(rowId: Int64, sourceId: String?, record: UnsafeRawPointer) {
+        self.init(rowId: rowId, sourceId: sourceId)
+        let header = MirrorDatabase.load64(record, at: 0)
+        known = UInt32(truncatingIfNeeded: header)
+        flags = SyncDigest.RowFlags(rawValue: UInt32(truncatingIfNeeded: header >> 32))
+        combined = MirrorDatabase.load64(record, at: 8)
+        if flags.contains(.emailKey) { emailKey = KeyHash(first: MirrorDatabase.load64(record, at: 16), second: MirrorDatabase.load64(record, at: 24)) }
+        if flags.contains(.phoneKey) { phoneKey = KeyHash(first: MirrorDatabase.load64(record, at: 32), second: MirrorDatabase.load64(record, at: 40)) }
+    }
+
+    init(rowId: Int64, sourceId: String?) {
+        self.rowId = rowId
+        self.sourceId = sourceId
+    }
+
     /// What matching reads from the row's digest record, hashed: two rows with the same hash
     /// match the same way (a plan state follows rows from one import to the next by it). A
     /// HighLevel id column's value is not in the record (such rows are flagged and matched again).

@@ -51,6 +51,7 @@ struct PlanState: Equatable {
 
     var encoded: [UInt8] {
         var out = ByteWriter()
+        out.bytes.reserveCapacity(80 + rows.count * 17 + watches.count * 24 + unseen.count * 8 + candidates.count * 32)
         out.int(importId)
         out.int(mask.map { Int64($0) } ?? -1)
         out.int(positions.contacts)
@@ -143,7 +144,13 @@ struct PlanState: Equatable {
 private struct ByteWriter {
     var bytes: [UInt8] = []
 
-    mutating func word(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func word(_ value: UInt64) {
+        var value = value.littleEndian
+        for _ in 0..<8 {
+            bytes.append(UInt8(truncatingIfNeeded: value))
+            value >>= 8
+        }
+    }
     mutating func int(_ value: Int64) { word(UInt64(bitPattern: value)) }
 }
 
@@ -157,8 +164,7 @@ private struct ByteReader {
 
     mutating func word() -> UInt64? {
         guard offset + 8 <= bytes.count else { return nil }
-        var value: UInt64 = 0
-        for index in 0..<8 { value |= UInt64(bytes[offset + index]) << (8 * UInt64(index)) }
+        let value = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
         offset += 8
         return value
     }
@@ -211,6 +217,91 @@ extension MirrorDatabase {
         try writer.write { db in
             try db.execute(sql: "DELETE FROM plan_state")
             try Self.stopChangeLogs(in: db)
+        }
+    }
+}
+
+/// The content hash (`RowKeys.contentHash`) of each staged row of an import, in line order,
+/// kept with the import: a plan tells which rows changed since the import before from these,
+/// without reading the rows.
+public struct RowHashes: Sendable, Equatable {
+    /// Lines, with `flagged` set on rows carrying a HighLevel id column (always matched again).
+    private(set) var lines: [UInt32] = []
+    private(set) var hashes: [UInt64] = []
+    static let flagged: UInt32 = 1 << 31
+
+    public init() {}
+
+    var count: Int { hashes.count }
+
+    mutating func append(line: Int, hash: UInt64, highlevelId: Bool) {
+        lines.append(UInt32(truncatingIfNeeded: line) & ~Self.flagged | (highlevelId ? Self.flagged : 0))
+        hashes.append(hash)
+    }
+
+    mutating func append(contentsOf other: RowHashes) {
+        lines += other.lines
+        hashes += other.hashes
+    }
+
+    func line(_ position: Int) -> Int { Int(lines[position] & ~Self.flagged) }
+    func hasHighLevelId(_ position: Int) -> Bool { lines[position] & Self.flagged != 0 }
+
+    /// After duplicates in the file were merged: their lines are no longer staged, and each
+    /// survivor's hash is that of its merged record.
+    mutating func merge(duplicates: Set<Int>, survivors: [Int: (hash: UInt64, highlevelId: Bool)]) {
+        guard !duplicates.isEmpty || !survivors.isEmpty else { return }
+        var kept = RowHashes()
+        for position in hashes.indices where !duplicates.contains(line(position)) {
+            if let survivor = survivors[line(position)] {
+                kept.append(line: line(position), hash: survivor.hash, highlevelId: survivor.highlevelId)
+            } else {
+                kept.lines.append(lines[position])
+                kept.hashes.append(hashes[position])
+            }
+        }
+        self = kept
+    }
+
+    var encoded: Data {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(count * 12)
+        for position in hashes.indices {
+            var line = lines[position].littleEndian
+            var hash = hashes[position].littleEndian
+            withUnsafeBytes(of: &line) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: &hash) { bytes.append(contentsOf: $0) }
+        }
+        return Data(bytes)
+    }
+
+    init?(encoded data: Data) {
+        guard data.count % 12 == 0 else { return nil }
+        let count = data.count / 12
+        lines.reserveCapacity(count)
+        hashes.reserveCapacity(count)
+        data.withUnsafeBytes { raw in
+            for position in 0..<count {
+                lines.append(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: position * 12, as: UInt32.self)))
+                hashes.append(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: position * 12 + 4, as: UInt64.self)))
+            }
+        }
+    }
+}
+
+extension MirrorDatabase {
+    /// Keeps an import's row hashes (before it is marked done).
+    func storeRowHashes(importId: Int64, _ hashes: RowHashes) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE imports SET row_hashes = ? WHERE id = ?", arguments: [hashes.encoded, importId])
+        }
+    }
+
+    /// An import's row hashes, if it kept them.
+    func rowHashes(importId: Int64) throws -> RowHashes? {
+        try writer.read { db in
+            guard let data = try Data.fetchOne(db, sql: "SELECT row_hashes FROM imports WHERE id = ?", arguments: [importId]) else { return nil }
+            return RowHashes(encoded: data)
         }
     }
 }

@@ -117,8 +117,9 @@ public struct Planner: Sendable {
         var triage: PlanContext.Triage
         var next: PlanState?
         var incremental = false
-        if stateful, let state = try database.planState(), let (rows, result) = try Self.incremental(database, state: state, importId: imports[0].id, mask: mask, sent: sent) {
-            (index, table, next) = (result.index, rows, result.state)
+        var rowIds: [Int64] = []
+        if stateful, let state = try database.planState(), let (ids, result) = try Self.incremental(database, state: state, importId: imports[0].id, mask: mask, sent: sent) {
+            (index, rowIds, next) = (result.index, ids, result.state)
             context = PlanContext(index: index, links: result.links, policy: policy, sent: sent)
             triage = result.triage
             incremental = true
@@ -142,7 +143,10 @@ public struct Planner: Sendable {
             context = PlanContext(index: index, links: links, policy: policy, sent: sent)
             phases.mark("links and pending keys")
             triage = context.triage(table)
-            if stateful { next = Self.state(of: triage, table: table, index: index, importId: imports[0].id, mask: mask) }
+            if stateful {
+                next = Self.state(of: triage, table: table, index: index, importId: imports[0].id, mask: mask)
+                rowIds = table.rows.map(\.rowId)
+            }
         }
         next?.positions = start
         try Self.markAgreed(&triage, database: database, ids: index.ids)
@@ -180,7 +184,7 @@ public struct Planner: Sendable {
         try recording?.wait()
         phases.mark("reading and diffing")
         if var state = next {
-            try Self.absorb(agreed, into: &state, table: table, database: database, mask: mask)
+            try Self.absorb(agreed, into: &state, rowIds: rowIds, database: database, mask: mask)
             phases.mark("absorb")
             try database.savePlanState(state)
             phases.mark("save state")
@@ -238,21 +242,25 @@ public struct Planner: Sendable {
         }
     }
 
-    /// The incremental triage from `state`, with the import's rows it read; nil to plan in full.
+    /// The incremental triage from `state`, with the import's row ids in the state's order; nil
+    /// to plan in full. The import's row hashes come from the import (or, for an import staged
+    /// before they were kept, from its rows).
     static func incremental(
         _ database: MirrorDatabase, state: PlanState, importId: Int64, mask: UInt32?, sent: [String: String]
-    ) throws -> (RowTable, IncrementalTriage)? {
-        var table = RowTable()
+    ) throws -> ([Int64], IncrementalTriage)? {
         var phases = PhaseTimer()
-        let loaded = try database.planState()
-        phases.mark("inc: load state")
-        try database.rowDigests(importId: importId, into: &table)
-        phases.mark("inc: row digests")
-        _ = loaded
-        guard !table.rows.contains(where: { $0.combined == nil }),
-            let result = try IncrementalTriage.run(database, state: state, mask: mask, table: table, sent: sent)
-        else { return nil }
-        return (table, result)
+        var rows = try database.rowHashes(importId: importId)
+        if rows == nil {
+            var table = RowTable()
+            try database.rowDigests(importId: importId, into: &table)
+            guard !table.rows.contains(where: { $0.combined == nil }) else { return nil }
+            var hashes = RowHashes()
+            for row in table.rows { hashes.append(line: row.line, hash: row.contentHash, highlevelId: row.flags.contains(.highlevelId)) }
+            rows = hashes
+        }
+        phases.mark("inc: row hashes")
+        guard let rows, let result = try IncrementalTriage.run(database, state: state, mask: mask, importId: importId, rows: rows, sent: sent) else { return nil }
+        return ((0..<rows.count).map { importId << 32 | Int64(rows.line($0)) }, result)
     }
 
     /// The state a full triage leaves.
@@ -276,20 +284,21 @@ public struct Planner: Sendable {
     /// started is one of its own agreements, those pairs' quiet state is worked out again from
     /// the new base and the state reads the base log from here on. Otherwise (something else
     /// wrote the base meanwhile) the next plan reads those changes from the log.
-    static func absorb(_ agreed: Set<String>, into state: inout PlanState, table: RowTable, database: MirrorDatabase, mask: UInt32?) throws {
+    static func absorb(_ agreed: Set<String>, into state: inout PlanState, rowIds: [Int64], database: MirrorDatabase, mask: UInt32?) throws {
         guard !agreed.isEmpty else { return }
         let (logged, now) = try database.writer.read { db in
             (try MirrorDatabase.baseChanges(after: state.positions.base, limit: 50_000_000, in: db), try MirrorDatabase.changeLogPositions(in: db))
         }
         guard let logged, logged.isSubset(of: agreed) else { return }
-        let rowids = try database.contactRowids(ids: Array(logged))
-        let wanted = Set(rowids.values)
+        let wanted = Set(try database.contactRowids(ids: Array(logged)).values)
+        let positions = state.rows.indices.filter { wanted.contains(state.rows[$0].contact) }
         let facts = try database.incrementalFacts(rowids: Array(wanted), mask: mask)
         let bases = try database.foldedBaseDigests(ids: Array(logged), mask: mask)
-        for position in state.rows.indices where wanted.contains(state.rows[position].contact) {
-            guard let contact = facts[state.rows[position].contact], let digests = contact.digests else { continue }
+        let keys = try database.rowKeys(rowIds: positions.map { rowIds[$0] })
+        for position in positions {
+            guard let row = keys[rowIds[position]], let contact = facts[state.rows[position].contact], let digests = contact.digests else { continue }
             let base = bases[contact.id]
-            state.rows[position].quiet = PlanContext.quiet(table.rows[position], mask: mask, digests: { digests[$0] }, base: { base?[$0] ?? SyncDigest.none })
+            state.rows[position].quiet = PlanContext.quiet(row, mask: mask, digests: { digests[$0] }, base: { base?[$0] ?? SyncDigest.none })
         }
         state.positions.base = now.base
     }

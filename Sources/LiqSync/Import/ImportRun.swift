@@ -12,6 +12,8 @@ struct ImportRun {
 
     private var batch: [ImportedRow] = []
     private let pipeline: StagingPipeline
+    /// The staged rows' content hashes once `finish` ran (kept with the import for the plans).
+    private(set) var rowHashes = RowHashes()
     private var errors: CSVWriter?
     private var read = 0
     private var staged = 0
@@ -172,6 +174,7 @@ struct ImportRun {
     mutating func finish() throws {
         try errors?.close()
         try pipeline.finish()
+        rowHashes = pipeline.takeRowHashes()
         var candidatePairs = pipeline.takeCandidatePairs()
         guard !candidatePairs.isEmpty else { return }
         // Candidate groups from the hashed keys, in memory: integers only.
@@ -234,6 +237,17 @@ struct ImportRun {
             }
         }
         try database.collapse(importId: importId, merges, mappedFields: knownMask)
+        // The row hashes follow: duplicates leave, each survivor's is that of its merged record.
+        var survivors: [Int: (hash: UInt64, highlevelId: Bool)] = [:]
+        for merge in merges {
+            let record = SyncDigest.row(fields: merge.fields, emailKey: merge.emailKey, phoneKey: merge.phoneKey, mappedFields: knownMask)
+            guard record.count == SyncDigest.rowRecordSize else { continue }
+            let keys = record.withUnsafeBytes { bytes in
+                bytes.baseAddress.map { RowKeys(rowId: 0, sourceId: stored[merge.survivor]?.sourceId, record: $0) }
+            }
+            if let keys { survivors[merge.survivor] = (keys.contentHash, keys.flags.contains(.highlevelId)) }
+        }
+        rowHashes.merge(duplicates: Set(merges.flatMap(\.duplicates)), survivors: survivors)
     }
 
     /// The lines that really share a key (id, email or phone), transitively.

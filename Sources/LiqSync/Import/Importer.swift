@@ -117,6 +117,7 @@ public struct Importer: Sendable {
                 }
             }
             try run.finish()
+            try database.storeRowHashes(importId: importId, run.rowHashes)
             summary = run.summary(base: summary)
             summary.followUpTask = mapping.followUpTask
             try verifyAccounting(summary, importId: importId)

@@ -22,6 +22,8 @@ final class StagingPipeline: @unchecked Sendable {
     /// The staged rows' keys, noted on the staging thread (the lighter half) in line order.
     /// Only touched by `queue`'s work items and `takeCandidatePairs`, which runs on `queue`.
     private var duplicates = DuplicateCandidates()
+    /// The staged rows' content hashes in line order (same rule as `duplicates`).
+    private var rowHashes = RowHashes()
 
     init(database: MirrorDatabase, importId: Int64) {
         self.database = database
@@ -43,7 +45,7 @@ final class StagingPipeline: @unchecked Sendable {
             defer { slots.signal() }
             guard lock.withLock({ failure == nil }) else { return }
             do {
-                try database.stage(rows, importId: importId, mappedFields: mappedFields)
+                rowHashes.append(contentsOf: try database.stage(rows, importId: importId, mappedFields: mappedFields))
                 duplicates.note(rows)
                 lock.withLock { written.append(rows) }
             } catch {
@@ -58,6 +60,14 @@ final class StagingPipeline: @unchecked Sendable {
         queue.sync {
             defer { duplicates = DuplicateCandidates() }
             return duplicates.pairs
+        }
+    }
+
+    /// Once every batch is written: the staged rows' content hashes, handed over once.
+    func takeRowHashes() -> RowHashes {
+        queue.sync {
+            defer { rowHashes = RowHashes() }
+            return rowHashes
         }
     }
 

@@ -24,6 +24,7 @@ extension MirrorDatabase {
                     CREATE TABLE base_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, contact_id TEXT NOT NULL);
                     CREATE TABLE link_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, localiq_id TEXT NOT NULL);
                     CREATE TABLE plan_state (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, state BLOB NOT NULL, saved_at TEXT NOT NULL);
+                    ALTER TABLE imports ADD COLUMN row_hashes BLOB;
                     """)
         }
     }

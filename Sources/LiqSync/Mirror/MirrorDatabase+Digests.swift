@@ -157,17 +157,14 @@ extension MirrorDatabase {
                 let handle = statement.sqliteStatement
                 try withExtendedLifetime(statement) {
                     while try RawSQL.step(handle, in: db) {
-                        var row = RowKeys(rowId: sqlite3_column_int64(handle, 0), sourceId: Self.text(handle, 1))
-                        if !superseded.isEmpty, let id = row.sourceId, superseded.contains(id) { continue }
+                        let rowId = sqlite3_column_int64(handle, 0)
+                        let sourceId = Self.text(handle, 1)
+                        if !superseded.isEmpty, let id = sourceId, superseded.contains(id) { continue }
                         if sqlite3_column_bytes(handle, 2) == SyncDigest.rowRecordSize, let blob = sqlite3_column_blob(handle, 2) {
-                            let header = Self.load64(blob, at: 0)
-                            row.known = UInt32(truncatingIfNeeded: header)
-                            row.flags = SyncDigest.RowFlags(rawValue: UInt32(truncatingIfNeeded: header >> 32))
-                            row.combined = Self.load64(blob, at: 8)
-                            if row.flags.contains(.emailKey) { row.emailKey = KeyHash(first: Self.load64(blob, at: 16), second: Self.load64(blob, at: 24)) }
-                            if row.flags.contains(.phoneKey) { row.phoneKey = KeyHash(first: Self.load64(blob, at: 32), second: Self.load64(blob, at: 40)) }
+                            table.rows.append(RowKeys(rowId: rowId, sourceId: sourceId, record: blob))
+                        } else {
+                            table.rows.append(RowKeys(rowId: rowId, sourceId: sourceId))
                         }
-                        table.rows.append(row)
                     }
                 }
             }
@@ -363,6 +360,9 @@ extension MirrorDatabase {
     public func clearSyncDigests() throws {
         try writer.write { db in
             try db.execute(sql: "UPDATE contacts SET sync_digests = NULL; UPDATE staged_rows SET sync_digests = NULL; DELETE FROM base_digests")
+            // What a plan kept of its matching, and the imports' row hashes, come from digests.
+            try db.execute(sql: "UPDATE imports SET row_hashes = NULL; DELETE FROM plan_state")
+            try Self.stopChangeLogs(in: db)
         }
     }
 }

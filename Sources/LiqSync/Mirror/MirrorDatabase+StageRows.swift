@@ -13,8 +13,13 @@ extension MirrorDatabase {
     ///
     /// Each staged row gets its digest record (`SyncDigest.row`) over `mappedFields` (nil: the
     /// synced fields it holds) here, on the staging thread: mapping is the import's slower half.
-    public func stage(_ rows: [ImportedRow], importId: Int64, mappedFields: UInt32?) throws {
+    ///
+    /// Returns each staged row's line and content hash (`RowKeys.contentHash`), which the
+    /// import keeps for the next plan (`RowHashes`).
+    @discardableResult
+    public func stage(_ rows: [ImportedRow], importId: Int64, mappedFields: UInt32?) throws -> RowHashes {
         try writer.write { db in
+            var hashes = RowHashes()
             // The JSON columns of a chunk are written into buffers reused chunk after chunk and
             // bound without a copy (SQLITE_STATIC) once the whole chunk is written: a buffer that
             // grew would move what an earlier bind points at. Every parameter is bound or set
@@ -72,6 +77,10 @@ extension MirrorDatabase {
                         rows[index].status != .staged
                         ? nil
                         : span(shortText) { SyncDigest.row(fields: rows[index].fields, emailKey: rows[index].emailKey, phoneKey: rows[index].phoneKey, mappedFields: mappedFields, to: &$0) }
+                    if let record = spans[offset].digests, record.count == SyncDigest.rowRecordSize {
+                        let keys = RowKeys(rowId: 0, sourceId: rows[index].sourceId, record: shortText.pointer + record.lowerBound)
+                        hashes.append(line: rows[index].line, hash: keys.contentHash, highlevelId: keys.flags.contains(.highlevelId))
+                    }
                 }
                 let handle = try statement(Self.stagedRowsSQL, count: chunk.count)
                 for index in chunk {
@@ -111,6 +120,7 @@ extension MirrorDatabase {
                 try RawSQL.execute(leadHandle, in: db)
                 leads.removeAll(keepingCapacity: true)
             }
+            return hashes
         }
     }
 
