@@ -46,19 +46,16 @@ struct IncrementalTriage {
         let count = rows.count
         let hashes = rows.hashes
         let rowIds = (0..<count).map { importId << 32 | Int64(rows.line($0)) }
-        // 1. The import's rows, followed from the state by content hash (a hash found on more
-        // than one row, on either side, is not followed).
-        let old = HashPositions(state.rows.lazy.map(\.hash), count: state.rows.count)
-        let new = HashPositions(hashes, count: count)
-        var inherited = [Int32](repeating: -1, count: count)
+        // 1. The import's rows, each paired with a row of the state's import with the same
+        // content hash (same content, same match).
+        let inherited = Self.align(old: state.rows.map(\.hash), new: hashes)
         var dirty = [Bool](repeating: true, count: count)
         var usedOld = [Bool](repeating: false, count: state.rows.count)
-        for position in 0..<count where new.unique(hashes[position]) {
-            guard let at = old.position(hashes[position]) else { continue }
-            inherited[position] = at
-            usedOld[Int(at)] = true
+        for position in 0..<count where inherited[position] >= 0 {
+            let at = Int(inherited[position])
+            usedOld[at] = true
             // A HighLevel id column's value is not in the digest record: such rows are matched again.
-            dirty[position] = state.rows[Int(at)].contact < 0 || rows.hasHighLevelId(position)
+            dirty[position] = state.rows[at].contact < 0 || rows.hasHighLevelId(position)
         }
         if dirty.count(where: { $0 }) > limit { return nil }
         let bound = try database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM contacts") ?? 0 }
@@ -71,42 +68,55 @@ struct IncrementalTriage {
         // 2. Contacts changed in the mirror or in the base; the keys they held or hold.
         var fingerprint = state.fingerprint
         let changed = try database.incrementalFacts(rowids: Array(logs.contacts.keys), mask: mask)
+        // Contacts whose keys, ids or deletion changed: their rows are matched again. Contacts
+        // whose digests or base changed keep their rows' matches; only the pairs' quiet state is
+        // worked out again.
         var dirtyContacts = ContactSet(bound: bound)
-        for rowid in logs.contacts.keys { dirtyContacts.insert(rowid) }
+        var requietContacts = ContactSet(bound: bound)
         var emailKeys = Set<String>()
         var phoneKeys = Set<String>()
         var ids = Set<String>()
+        func moved(_ facts: (id: String, emailKey: String?, phoneKey: String?)) {
+            if let key = facts.emailKey { emailKeys.insert(key) }
+            if let key = facts.phoneKey { phoneKeys.insert(key) }
+            ids.insert(facts.id)
+        }
         for (rowid, before) in logs.contacts {
-            if let before {
-                fingerprint.remove(id: before.id, updated: before.updated, deleted: before.deleted)
-                if let key = before.emailKey { emailKeys.insert(key) }
-                if let key = before.phoneKey { phoneKeys.insert(key) }
-                ids.insert(before.id)
-            }
-            if let now = changed[rowid] {
-                fingerprint.add(id: now.id, updated: now.updated, deleted: now.deletedAt)
-                if let key = now.emailKey { emailKeys.insert(key) }
-                if let key = now.phoneKey { phoneKeys.insert(key) }
-                ids.insert(now.id)
+            if let before { fingerprint.remove(id: before.id, updated: before.updated, deleted: before.deleted) }
+            let now = changed[rowid]
+            if let now { fingerprint.add(id: now.id, updated: now.updated, deleted: now.deletedAt) }
+            switch (before, now) {
+            case (let before?, let now?) where before.emailKey == now.emailKey && before.phoneKey == now.phoneKey && (before.deleted == nil) == !now.deleted:
+                requietContacts.insert(rowid)
+            default:
+                dirtyContacts.insert(rowid)
+                if let before { moved((before.id, before.emailKey, before.phoneKey)) }
+                if let now { moved((now.id, now.emailKey, now.phoneKey)) }
             }
         }
-        for rowid in try database.contactRowids(ids: Array(logs.base)).values { dirtyContacts.insert(rowid) }
+        for rowid in try database.contactRowids(ids: Array(logs.base)).values { requietContacts.insert(rowid) }
         phases.mark("inc: contact log")
-        // 3. Whoever holds a key that moved, and the rows watching one.
-        let holders = try database.liveHolders(emails: Array(emailKeys), phones: Array(phoneKeys), ids: Array(ids))
+        // 3. Whoever holds a key that moved (a contact took, left or lost it), and the rows
+        // watching one. (Ids are unique: a moved id's holder is the contact that moved.)
+        let holders = try database.liveHolders(emails: Array(emailKeys), phones: Array(phoneKeys), ids: [])
         for list in holders.email.values { for rowid in list { dirtyContacts.insert(rowid) } }
         for list in holders.phone.values { for rowid in list { dirtyContacts.insert(rowid) } }
-        for rowid in holders.id.values { dirtyContacts.insert(rowid) }
         var movedKeys = Set<KeyHash>()
         for key in emailKeys { movedKeys.insert(KeyHash(key)) }
         for key in phoneKeys { movedKeys.insert(KeyHash(key)) }
         for id in ids { movedKeys.insert(PlanState.idKey(id)) }
         var watchedHashes = Set<UInt64>()
         for watch in state.watches where movedKeys.contains(watch.key) { watchedHashes.insert(watch.row) }
+        var requiet: [Int] = []
         for position in 0..<count where !dirty[position] {
             let contact = state.rows[Int(inherited[position])].contact
-            if dirtyContacts.contains(contact) || (!watchedHashes.isEmpty && watchedHashes.contains(hashes[position])) { dirty[position] = true }
+            if dirtyContacts.contains(contact) || (!watchedHashes.isEmpty && watchedHashes.contains(hashes[position])) {
+                dirty[position] = true
+            } else if requietContacts.contains(contact) {
+                requiet.append(position)
+            }
         }
+        touched.formUnion(requietContacts)
         touched.formUnion(dirtyContacts)
         var dirtyPositions: [Int] = []
         for position in 0..<count where dirty[position] {
@@ -117,7 +127,7 @@ struct IncrementalTriage {
 
         phases.mark("inc: holders and watches")
         // 4. The dirty rows matched again from their keys.
-        let dirtyRows = try database.rowKeys(rowIds: dirtyPositions.map { rowIds[$0] })
+        let dirtyRows = try database.rowKeys(rowIds: (dirtyPositions + requiet).map { rowIds[$0] })
         let keys = try database.rowKeyTexts(rowIds: dirtyPositions.map { rowIds[$0] })
         let flagged = dirtyPositions.filter { rows.hasHighLevelId($0) }
         let flaggedKeys = try database.rowMatchKeys(rowIds: flagged.map { rowIds[$0] })
@@ -192,12 +202,15 @@ struct IncrementalTriage {
         var named = Set(unseen)
         named.formUnion(seenAsCandidate.members)
         for position in dirtyPositions where matched[position] >= 0 { named.insert(matched[position]) }
+        for position in requiet { named.insert(matched[position]) }
         for position in 0..<count where matched[position] >= 0 && (!oneToOne[position] || (newContact[position] == notDirty && !quiet[position])) {
             named.insert(matched[position])
         }
         let facts = try database.incrementalFacts(rowids: Array(named), mask: mask)
-        let bases = try database.foldedBaseDigests(ids: dirtyPositions.compactMap { matched[$0] >= 0 ? facts[matched[$0]]?.id : nil }, mask: mask)
-        for position in dirtyPositions where matched[position] >= 0 {
+        let rechecked = dirtyPositions.filter { matched[$0] >= 0 } + requiet
+        let bases = try database.foldedBaseDigests(ids: rechecked.compactMap { facts[matched[$0]]?.id }, mask: mask)
+        for position in rechecked {
+            quiet[position] = false
             guard let contact = facts[matched[position]], let digests = contact.digests else { continue }
             let base = bases[contact.id]
             guard let row = dirtyRows[rowIds[position]] else { continue }
@@ -268,8 +281,13 @@ struct IncrementalTriage {
 
         phases.mark("inc: work")
         // Watches of rows followed unchanged are kept; re-matched rows bring their own.
-        let reMatched = Set(dirtyPositions.map { hashes[$0] })
-        var watches = state.watches.filter { watch in new.unique(watch.row) && old.position(watch.row) != nil && !reMatched.contains(watch.row) }
+        // A watch stays while a row with its hash was followed unchanged.
+        var followed = Set<UInt64>()
+        if !state.watches.isEmpty {
+            let watched = Set(state.watches.map(\.row))
+            for position in 0..<count where !dirty[position] && watched.contains(hashes[position]) { followed.insert(hashes[position]) }
+        }
+        var watches = state.watches.filter { followed.contains($0.row) }
         watches += newWatches.map { PlanState.Watch(key: $0.key, row: hashes[$0.row]) }
         var candidates: [UInt64: [Int64]] = [:]
         for position in 0..<count where matched[position] == PlanState.ambiguous {
@@ -283,6 +301,56 @@ struct IncrementalTriage {
             watches: watches, candidates: candidates, unseen: unseen.sorted())
         phases.mark("inc: next state")
         return IncrementalTriage(index: index, links: linkPositions, triage: triage, state: next)
+    }
+
+    /// For each new row, the old row it is paired with (-1: none): rows with the same content
+    /// hash, in order where the two files agree (an export keeps its order from night to night:
+    /// a row edited, added or dropped leaves the rest in step), then by hash among the rest.
+    static func align(old: [UInt64], new: [UInt64]) -> [Int32] {
+        var paired = [Int32](repeating: -1, count: new.count)
+        var usedOld = [Bool](repeating: false, count: old.count)
+        var leftover: [Int] = []
+        let window = 8
+        var i = 0
+        var j = 0
+        while j < new.count {
+            if i < old.count, old[i] == new[j] {
+                paired[j] = Int32(i)
+                usedOld[i] = true
+                i += 1
+                j += 1
+                continue
+            }
+            // Rows dropped from the old file: the new row is a little further on there.
+            if let skip = (1...window).first(where: { i + $0 < old.count && old[i + $0] == new[j] }) {
+                paired[j] = Int32(i + skip)
+                usedOld[i + skip] = true
+                i += skip + 1
+                j += 1
+                continue
+            }
+            // Rows added to the new file: the old row is a little further on here.
+            if i < old.count, let skip = (1...window).first(where: { j + $0 < new.count && new[j + $0] == old[i] }) {
+                leftover += j..<(j + skip)
+                paired[j + skip] = Int32(i)
+                usedOld[i] = true
+                i += 1
+                j += skip + 1
+                continue
+            }
+            // An edited row: neither side pairs here.
+            leftover.append(j)
+            i += 1
+            j += 1
+        }
+        guard !leftover.isEmpty else { return paired }
+        var unpaired: [UInt64: [Int32]] = [:]
+        for position in old.indices.reversed() where !usedOld[position] { unpaired[old[position], default: []].append(Int32(position)) }
+        for position in leftover {
+            guard let at = unpaired[new[position]]?.popLast() else { continue }
+            paired[position] = at
+        }
+        return paired
     }
 
     enum Outcome {
@@ -303,52 +371,6 @@ struct IncrementalTriage {
         if let p = phone.first { return .contact(p) }
         return .none
     }
-}
-
-/// Row content hashes → the one position holding each (an open-addressing table: the hashes
-/// are already uniform; a `Dictionary` of a million of them was a fifth of a second).
-struct HashPositions {
-    private var keys: [UInt64]
-    private var values: [Int32]
-    private let mask: Int
-    private static let empty = Int32.min
-    private static let several: Int32 = -1
-
-    init(_ hashes: some Sequence<UInt64>, count: Int) {
-        var size = 16
-        while size < count * 2 { size <<= 1 }
-        keys = [UInt64](repeating: 0, count: size)
-        values = [Int32](repeating: Self.empty, count: size)
-        mask = size - 1
-        for (position, hash) in hashes.enumerated() {
-            var slot = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
-            while values[slot] != Self.empty, keys[slot] != hash { slot = (slot + 1) & mask }
-            if values[slot] == Self.empty {
-                keys[slot] = hash
-                values[slot] = Int32(position)
-            } else {
-                values[slot] = Self.several
-            }
-        }
-    }
-
-    private func value(_ hash: UInt64) -> Int32 {
-        var slot = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
-        while values[slot] != Self.empty {
-            if keys[slot] == hash { return values[slot] }
-            slot = (slot + 1) & mask
-        }
-        return Self.empty
-    }
-
-    /// The position of the one entry with `hash` (nil: none, or several).
-    func position(_ hash: UInt64) -> Int32? {
-        let found = value(hash)
-        return found >= 0 ? found : nil
-    }
-
-    /// Whether exactly one entry has `hash`.
-    func unique(_ hash: UInt64) -> Bool { value(hash) >= 0 }
 }
 
 /// A set of contact rowids below a bound, as one flag per rowid, with its members listed.
