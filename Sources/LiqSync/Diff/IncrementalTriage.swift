@@ -206,7 +206,9 @@ struct IncrementalTriage {
         for position in 0..<count where matched[position] >= 0 && (!oneToOne[position] || (newContact[position] == notDirty && !quiet[position])) {
             named.insert(matched[position])
         }
+        phases.mark("inc: named \(named.count)")
         let facts = try database.incrementalFacts(rowids: Array(named), mask: mask)
+        phases.mark("inc: facts read")
         let rechecked = dirtyPositions.filter { matched[$0] >= 0 } + requiet
         let bases = try database.foldedBaseDigests(ids: rechecked.compactMap { facts[matched[$0]]?.id }, mask: mask)
         for position in rechecked {

@@ -326,16 +326,17 @@ extension MirrorDatabase {
 }
 
 extension Database {
-    /// Runs a query ending in `IN` for the keys, 500 at a time (SQLite's bound-parameter limit
-    /// stays far away), and hands each row to `body`.
+    /// Runs a query ending in `IN` for the keys and hands each row to `body`. The keys go in as
+    /// one JSON array read by `json_each`, 50,000 at a time: SQLite sorts them once and seeks
+    /// record after record in order (in lists of 500 parameters the same lookups took three
+    /// times as long: each list is a statement of its own, sorted and planned again).
     /// `forEachRow` through SQLite's C API: the body reads columns from the statement's handle
     /// (`MirrorDatabase.text`, `.bytes`; valid until the next row), without a GRDB `Row` each.
     func forEachStatementRow<Key: DatabaseValueConvertible>(_ sql: String, keys: [Key], _ body: (OpaquePointer) throws -> Void) throws {
-        for start in stride(from: 0, to: keys.count, by: 500) {
-            let chunk = Array(keys[start..<min(start + 500, keys.count)])
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let statement = try cachedStatement(sql: "\(sql) (\(placeholders))")
-            try statement.setArguments(StatementArguments(chunk))
+        guard !keys.isEmpty else { return }
+        let statement = try cachedStatement(sql: "\(sql) (SELECT value FROM json_each(?))")
+        for start in stride(from: 0, to: keys.count, by: Self.keysPerLookup) {
+            try statement.setArguments([Self.jsonArray(keys[start..<min(start + Self.keysPerLookup, keys.count)])])
             try withExtendedLifetime(statement) {
                 let handle = statement.sqliteStatement
                 while try RawSQL.step(handle, in: self) { try body(handle) }
@@ -344,12 +345,30 @@ extension Database {
     }
 
     func forEachRow<Key: DatabaseValueConvertible>(_ sql: String, keys: [Key], _ body: (Row) throws -> Void) throws {
-        for start in stride(from: 0, to: keys.count, by: 500) {
-            let chunk = Array(keys[start..<min(start + 500, keys.count)])
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let rows = try Row.fetchCursor(cachedStatement(sql: "\(sql) (\(placeholders))"), arguments: StatementArguments(chunk))
+        guard !keys.isEmpty else { return }
+        let statement = try cachedStatement(sql: "\(sql) (SELECT value FROM json_each(?))")
+        for start in stride(from: 0, to: keys.count, by: Self.keysPerLookup) {
+            let rows = try Row.fetchCursor(statement, arguments: [Self.jsonArray(keys[start..<min(start + Self.keysPerLookup, keys.count)])])
             while let row = try rows.next() { try body(row) }
         }
+    }
+
+    private static let keysPerLookup = 50_000
+
+    /// Keys as a JSON array: integers as integers, text as strings (NULL matches nothing).
+    private static func jsonArray<Key: DatabaseValueConvertible>(_ keys: ArraySlice<Key>) -> String {
+        var text = "["
+        text.reserveCapacity(keys.count * 12)
+        for (offset, key) in keys.enumerated() {
+            if offset > 0 { text += "," }
+            switch key.databaseValue.storage {
+            case .int64(let value): text += String(value)
+            case .string(let string): text += JSON.string(string).canonicalText
+            case .double(let value): text += JSON.number(value).canonicalText
+            default: text += "null"
+            }
+        }
+        return text + "]"
     }
 }
 
