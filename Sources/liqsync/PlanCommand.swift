@@ -14,6 +14,10 @@ struct PlanCommand: ParsableCommand {
             changed are settled by the policies under 'sync:' in liqsync.yaml, or left as conflicts. \
             Nothing is written to HighLevel or LocaliQ: review the plan, then apply it.
 
+            A plan keeps what its matching found; the next plan starts from it and matches again \
+            only the rows and contacts that changed since (same result as reading everything). \
+            --full reads everything.
+
             Example:
               liqsync plan --direction to-highlevel
             """
@@ -27,13 +31,18 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("import"), help: "Plan against this import id only (repeatable; default: the latest import of each file).")
     var imports: [Int64] = []
 
+    @Flag(help: "Match every row and contact again instead of starting from the last plan.")
+    var full = false
+
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
     func run() throws {
         let workspace = options.resolvedWorkspace
         let config = try workspace.loadConfig()
-        let planner = Planner(database: try workspace.openMirror(), policy: config.sync)
+        let mirror = try workspace.openMirror()
+        if full { try mirror.forgetPlanState() }
+        let planner = Planner(database: mirror, policy: config.sync)
         let now = Date()
         let set = try planner.plan(direction: direction, imports: imports.isEmpty ? nil : imports, workspace: workspace.root.path, now: now)
         let url = workspace.changeSets.appendingPathComponent("plan-\(Self.stamp(now)).lqcs")

@@ -24,4 +24,19 @@ import Testing
         let planned = try await CLIProcess.run(["plan", "--import", "2", "--workspace", folder.url.path])
         #expect(planned.code == 0 && planned.stdout.contains("highlevel: create contact  21") && planned.stdout.contains("Next: liqsync review"), "\(planned.stdout)")
     }
+
+    @Test("the plan after a plan starts from its state and says the same; --full reads everything and says the same again")
+    func fullPlanSaysTheSame() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        _ = try await CLIProcess.run(["init", "--workspace", folder.url.path])
+        _ = try await CLIProcess.run(["import", try ImportCommandTests.export("contacts.csv", 1...30, in: folder).path, "--workspace", folder.url.path])
+        let first = try await CLIProcess.run(["plan", "--workspace", folder.url.path])
+        let next = try await CLIProcess.run(["plan", "--workspace", folder.url.path])
+        let full = try await CLIProcess.run(["plan", "--full", "--workspace", folder.url.path])
+        #expect(first.code == 0 && next.code == 0 && full.code == 0)
+        #expect(first.stdout.contains("highlevel: create contact  30"), "\(first.stdout)")
+        func counts(_ output: String) -> [Substring] { output.split(separator: "\n").filter { $0.contains(": ") && !$0.contains("/") } }
+        #expect(counts(next.stdout) == counts(first.stdout) && counts(full.stdout) == counts(first.stdout), "\(next.stdout)\n\(full.stdout)")
+    }
 }

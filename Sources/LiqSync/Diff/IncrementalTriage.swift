@@ -128,7 +128,9 @@ struct IncrementalTriage {
         phases.mark("inc: holders and watches")
         // 4. The dirty rows matched again from their keys.
         let dirtyRows = try database.rowKeys(rowIds: (dirtyPositions + requiet).map { rowIds[$0] })
+        phases.mark("inc: row keys \(dirtyPositions.count) + \(requiet.count)")
         let keys = try database.rowKeyTexts(rowIds: dirtyPositions.map { rowIds[$0] })
+        phases.mark("inc: key texts")
         let flagged = dirtyPositions.filter { rows.hasHighLevelId($0) }
         let flaggedKeys = try database.rowMatchKeys(rowIds: flagged.map { rowIds[$0] })
         var highlevelIds: [Int: String] = [:]
@@ -136,6 +138,7 @@ struct IncrementalTriage {
         let rowHolders = try database.liveHolders(
             emails: dirtyPositions.compactMap { keys[rowIds[$0]]?.emailKey }, phones: dirtyPositions.compactMap { keys[rowIds[$0]]?.phoneKey },
             ids: Array(highlevelIds.values))
+        phases.mark("inc: row holders")
         let links = try database.linkedRowids()
         let notDirty = Int64.min
         var newContact = [Int64](repeating: notDirty, count: count)

@@ -344,18 +344,36 @@ struct RowKeys {
     /// match the same way (a plan state follows rows from one import to the next by it). A
     /// HighLevel id column's value is not in the record (such rows are flagged and matched again).
     var contentHash: UInt64 {
-        var h = sourceId.map { KeyHash($0).first } ?? 0x5bd1_e995
+        Self.contentHash(
+            sourceId: sourceId.map { KeyHash($0).first }, header: UInt64(known) | UInt64(flags.rawValue) << 32, combined: combined,
+            email: emailKey ?? KeyHash(first: 0, second: 0), phone: phoneKey ?? KeyHash(first: 0, second: 0))
+    }
+
+    /// `contentHash` of a row as the import stages it: its LocaliQ id's bytes (nil: none) and
+    /// its digest record, read in place.
+    static func contentHash(sourceId: UnsafeRawBufferPointer?, record: UnsafeRawPointer) -> UInt64 {
+        let header = MirrorDatabase.load64(record, at: 0)
+        let flags = SyncDigest.RowFlags(rawValue: UInt32(truncatingIfNeeded: header >> 32))
+        return contentHash(
+            sourceId: sourceId.map { KeyHash($0).first }, header: header, combined: MirrorDatabase.load64(record, at: 8),
+            email: flags.contains(.emailKey) ? KeyHash(first: MirrorDatabase.load64(record, at: 16), second: MirrorDatabase.load64(record, at: 24)) : KeyHash(first: 0, second: 0),
+            phone: flags.contains(.phoneKey) ? KeyHash(first: MirrorDatabase.load64(record, at: 32), second: MirrorDatabase.load64(record, at: 40)) : KeyHash(first: 0, second: 0))
+    }
+
+    @inline(__always)
+    private static func contentHash(sourceId: UInt64?, header: UInt64, combined: UInt64?, email: KeyHash, phone: KeyHash) -> UInt64 {
+        var h = sourceId ?? 0x5bd1_e995
         @inline(__always) func mix(_ word: UInt64) {
             h = (h ^ word) &* 0xFF51_AFD7_ED55_8CCD
             h ^= h >> 31
         }
-        mix(UInt64(known) | UInt64(flags.rawValue) << 32)
+        mix(header)
         mix(combined ?? 0)
         mix(combined == nil ? 1 : 2)
-        mix(emailKey?.first ?? 0)
-        mix(emailKey?.second ?? 0)
-        mix(phoneKey?.first ?? 0)
-        mix(phoneKey?.second ?? 0)
+        mix(email.first)
+        mix(email.second)
+        mix(phone.first)
+        mix(phone.second)
         return h
     }
 }

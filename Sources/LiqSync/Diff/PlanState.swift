@@ -264,15 +264,14 @@ public struct RowHashes: Sendable, Equatable {
     }
 
     var encoded: Data {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(count * 12)
-        for position in hashes.indices {
-            var line = lines[position].littleEndian
-            var hash = hashes[position].littleEndian
-            withUnsafeBytes(of: &line) { bytes.append(contentsOf: $0) }
-            withUnsafeBytes(of: &hash) { bytes.append(contentsOf: $0) }
+        var data = Data(count: count * 12)
+        data.withUnsafeMutableBytes { raw in
+            for position in hashes.indices {
+                raw.storeBytes(of: lines[position].littleEndian, toByteOffset: position * 12, as: UInt32.self)
+                raw.storeBytes(of: hashes[position].littleEndian, toByteOffset: position * 12 + 4, as: UInt64.self)
+            }
         }
-        return Data(bytes)
+        return data
     }
 
     init?(encoded data: Data) {
@@ -290,13 +289,6 @@ public struct RowHashes: Sendable, Equatable {
 }
 
 extension MirrorDatabase {
-    /// Keeps an import's row hashes (before it is marked done).
-    func storeRowHashes(importId: Int64, _ hashes: RowHashes) throws {
-        try writer.write { db in
-            try db.execute(sql: "UPDATE imports SET row_hashes = ? WHERE id = ?", arguments: [hashes.encoded, importId])
-        }
-    }
-
     /// An import's row hashes, if it kept them.
     func rowHashes(importId: Int64) throws -> RowHashes? {
         try writer.read { db in

@@ -118,7 +118,10 @@ public struct Planner: Sendable {
         var next: PlanState?
         var incremental = false
         var rowIds: [Int64] = []
-        if stateful, let state = try database.planState(), let (ids, result) = try Self.incremental(database, state: state, importId: imports[0].id, mask: mask, sent: sent) {
+        phases.mark("begin")
+        let saved = stateful ? try database.planState() : nil
+        phases.mark("load state")
+        if let state = saved, let (ids, result) = try Self.incremental(database, state: state, importId: imports[0].id, mask: mask, sent: sent) {
             (index, rowIds, next) = (result.index, ids, result.state)
             context = PlanContext(index: index, links: result.links, policy: policy, sent: sent)
             triage = result.triage

@@ -117,12 +117,13 @@ public struct Importer: Sendable {
                 }
             }
             try run.finish()
-            try database.storeRowHashes(importId: importId, run.rowHashes)
             summary = run.summary(base: summary)
             summary.followUpTask = mapping.followUpTask
             try verifyAccounting(summary, importId: importId)
             let finished = summary
-            summary.replaced = try database.finishImport(id: importId, read: summary.rowsRead, staged: summary.rowsStaged, rejected: summary.rowsRejected) {
+            summary.replaced = try database.finishImport(
+                id: importId, read: summary.rowsRead, staged: summary.rowsStaged, rejected: summary.rowsRejected, rowHashes: run.rowHashes
+            ) {
                 var stored = finished
                 stored.replaced = $0
                 return (try? String(decoding: JSONEncoder().encode(stored), as: UTF8.self)) ?? "{}"

@@ -78,8 +78,12 @@ extension MirrorDatabase {
                         ? nil
                         : span(shortText) { SyncDigest.row(fields: rows[index].fields, emailKey: rows[index].emailKey, phoneKey: rows[index].phoneKey, mappedFields: mappedFields, to: &$0) }
                     if let record = spans[offset].digests, record.count == SyncDigest.rowRecordSize {
-                        let keys = RowKeys(rowId: 0, sourceId: rows[index].sourceId, record: shortText.pointer + record.lowerBound)
-                        hashes.append(line: rows[index].line, hash: keys.contentHash, highlevelId: keys.flags.contains(.highlevelId))
+                        let base = UnsafeRawPointer(shortText.pointer)
+                        let sourceId = spans[offset].sourceId.map { UnsafeRawBufferPointer(start: base + $0.lowerBound, count: $0.count) }
+                        let flags = SyncDigest.RowFlags(rawValue: UInt32(truncatingIfNeeded: Self.load64(base + record.lowerBound, at: 0) >> 32))
+                        hashes.append(
+                            line: rows[index].line, hash: RowKeys.contentHash(sourceId: sourceId, record: base + record.lowerBound),
+                            highlevelId: flags.contains(.highlevelId))
                     }
                 }
                 let handle = try statement(Self.stagedRowsSQL, count: chunk.count)

@@ -190,14 +190,17 @@ extension MirrorDatabase {
     /// older snapshots of the same export it replaces (`retireSnapshots`); the summary is written
     /// knowing which those are.
     @discardableResult
-    public func finishImport(id: Int64, read: Int, staged: Int, rejected: Int, summary: ([ReplacedSnapshot]) -> String) throws -> [ReplacedSnapshot] {
-        try writer.write { db in
+    public func finishImport(
+        id: Int64, read: Int, staged: Int, rejected: Int, rowHashes: RowHashes? = nil, summary: ([ReplacedSnapshot]) -> String
+    ) throws -> [ReplacedSnapshot] {
+        let hashes = rowHashes?.encoded
+        return try writer.write { db in
             let replaced = try Self.retireSnapshots(by: id, in: db)
             try db.execute(
                 sql: """
-                    UPDATE imports SET status = 'done', finished_at = ?, rows_read = ?, rows_staged = ?, rows_rejected = ?, summary = ?
+                    UPDATE imports SET status = 'done', finished_at = ?, rows_read = ?, rows_staged = ?, rows_rejected = ?, summary = ?, row_hashes = ?
                     WHERE id = ?
-                    """, arguments: [Timestamp.format(Date()), read, staged, rejected, summary(replaced), id])
+                    """, arguments: [Timestamp.format(Date()), read, staged, rejected, summary(replaced), hashes, id])
             try db.execute(sql: "PRAGMA cache_size = \(MirrorDatabase.cacheSizePragma)")
             return replaced
         }

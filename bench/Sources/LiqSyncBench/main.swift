@@ -310,7 +310,7 @@ func benchPlanRun(directory: URL, sizes: Bool) throws {
     let reader = try GzipLineReader(url: url)
     var plain = 0
     while let line = try reader.nextLine() { plain += line.count + 1 }
-    print("plan: \(statistics.matchedPairs) matched pairs, \(statistics.pairsDiffed) diffed in full; \(set.changes.count) changes in \(String(format: "%.2f", elapsed)) s; change set \(compressed) bytes gzip, \(plain) bytes as JSON Lines (\(String(format: "%.1f", Double(plain) / Double(max(compressed, 1))))× smaller)")
+    print("plan\(statistics.incremental ? " (incremental: from the last plan's state)" : ""): \(statistics.matchedPairs) matched pairs, \(statistics.pairsDiffed) diffed in full; \(set.changes.count) changes in \(String(format: "%.2f", elapsed)) s; change set \(compressed) bytes gzip, \(plain) bytes as JSON Lines (\(String(format: "%.1f", Double(plain) / Double(max(compressed, 1))))× smaller)")
 }
 
 func benchApplyRate(_ count: Int, burst: Int, interval: Double) async throws {
