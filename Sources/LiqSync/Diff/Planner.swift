@@ -245,67 +245,6 @@ public struct Planner: Sendable {
         }
     }
 
-    /// The incremental triage from `state`, with the import's row ids in the state's order; nil
-    /// to plan in full. The import's row hashes come from the import (or, for an import staged
-    /// before they were kept, from its rows).
-    static func incremental(
-        _ database: MirrorDatabase, state: PlanState, importId: Int64, mask: UInt32?, sent: [String: String]
-    ) throws -> ([Int64], IncrementalTriage)? {
-        var phases = PhaseTimer()
-        var rows = try database.rowHashes(importId: importId)
-        if rows == nil {
-            var table = RowTable()
-            try database.rowDigests(importId: importId, into: &table)
-            guard !table.rows.contains(where: { $0.combined == nil }) else { return nil }
-            var hashes = RowHashes()
-            for row in table.rows { hashes.append(line: row.line, hash: row.contentHash, highlevelId: row.flags.contains(.highlevelId)) }
-            rows = hashes
-        }
-        phases.mark("inc: row hashes")
-        guard let rows, let result = try IncrementalTriage.run(database, state: state, mask: mask, importId: importId, rows: rows, sent: sent) else { return nil }
-        return ((0..<rows.count).map { importId << 32 | Int64(rows.line($0)) }, result)
-    }
-
-    /// The state a full triage leaves.
-    static func state(of triage: PlanContext.Triage, table: RowTable, index: ContactIndex, importId: Int64, mask: UInt32?) -> PlanState {
-        let hashes = table.rows.map(\.contentHash)
-        let rows = table.rows.indices.map { position in
-            let contact = triage.rowContact[position]
-            return PlanState.Row(
-                hash: hashes[position], contact: contact >= 0 ? index.rowids[Int(contact)] : Int64(contact), quiet: triage.rowQuiet[position],
-                oneToOne: triage.rowOneToOne[position])
-        }
-        var candidates: [UInt64: [Int64]] = [:]
-        for (position, list) in triage.candidates { candidates[hashes[position]] = list.map { index.rowids[Int($0)] } }
-        return PlanState(
-            importId: importId, mask: mask, positions: MirrorDatabase.ChangeLogPositions(contacts: 0, base: 0, links: 0), fingerprint: index.fingerprintSums,
-            rows: rows, watches: triage.watches.map { PlanState.Watch(key: $0.key, row: hashes[$0.row]) }, candidates: candidates,
-            unseen: triage.unseen.map { index.rowids[Int($0)] }.sorted())
-    }
-
-    /// Takes the base this plan recorded into its state: when every base change logged since it
-    /// started is one of its own agreements, those pairs' quiet state is worked out again from
-    /// the new base and the state reads the base log from here on. Otherwise (something else
-    /// wrote the base meanwhile) the next plan reads those changes from the log.
-    static func absorb(_ agreed: Set<String>, into state: inout PlanState, rowIds: [Int64], database: MirrorDatabase, mask: UInt32?) throws {
-        guard !agreed.isEmpty else { return }
-        let (logged, now) = try database.writer.read { db in
-            (try MirrorDatabase.baseChanges(after: state.positions.base, limit: 50_000_000, in: db), try MirrorDatabase.changeLogPositions(in: db))
-        }
-        guard let logged, logged.isSubset(of: agreed) else { return }
-        let wanted = Set(try database.contactRowids(ids: Array(logged)).values)
-        let positions = state.rows.indices.filter { wanted.contains(state.rows[$0].contact) }
-        let facts = try database.incrementalFacts(rowids: Array(wanted), mask: mask)
-        let bases = try database.foldedBaseDigests(ids: Array(logged), mask: mask)
-        let keys = try database.rowKeys(rowIds: positions.map { rowIds[$0] })
-        for position in positions {
-            guard let row = keys[rowIds[position]], let contact = facts[state.rows[position].contact], let digests = contact.digests else { continue }
-            let base = bases[contact.id]
-            state.rows[position].quiet = PlanContext.quiet(row, mask: mask, digests: { digests[$0] }, base: { base?[$0] ?? SyncDigest.none })
-        }
-        state.positions.base = now.base
-    }
-
     /// Records read and diffed in full at a time.
     static let batchSize = 5_000
 
