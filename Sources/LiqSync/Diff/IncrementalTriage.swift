@@ -127,10 +127,8 @@ struct IncrementalTriage {
 
         phases.mark("inc: holders and watches")
         // 4. The dirty rows matched again from their keys.
-        let dirtyRows = try database.rowKeys(rowIds: (dirtyPositions + requiet).map { rowIds[$0] })
+        let (dirtyRows, keys) = try database.rowKeys(rowIds: (dirtyPositions + requiet).map { rowIds[$0] })
         phases.mark("inc: row keys \(dirtyPositions.count) + \(requiet.count)")
-        let keys = try database.rowKeyTexts(rowIds: dirtyPositions.map { rowIds[$0] })
-        phases.mark("inc: key texts")
         let flagged = dirtyPositions.filter { rows.hasHighLevelId($0) }
         let flaggedKeys = try database.rowMatchKeys(rowIds: flagged.map { rowIds[$0] })
         var highlevelIds: [Int: String] = [:]
@@ -261,7 +259,7 @@ struct IncrementalTriage {
             }
         }
         // The rows a shared contact lists, by LocaliQ id (or line).
-        let sharing = try database.rowKeys(rowIds: sharedRows.values.flatMap { $0.map { rowIds[$0] } })
+        let sharing = try database.rowKeys(rowIds: sharedRows.values.flatMap { $0.map { rowIds[$0] } }).keys
         func name(_ position: Int) -> String { sharing[rowIds[position]]?.sourceId ?? "line \(rows.line(position))" }
         for position in 0..<Int32(index.count) {
             if let shared = sharedRows[position] {

@@ -3,7 +3,7 @@ import GRDB
 
 /// What a plan's matching found, kept so the next plan can start from it and redo only what
 /// changed since (docs/internals/incremental-plan.md).
-struct PlanState: Equatable {
+struct PlanState {
     static let version: Int64 = 1
     /// Outcome codes of a row that matched no single contact.
     static let unmatched: Int64 = -1
@@ -38,11 +38,6 @@ struct PlanState: Equatable {
     var candidates: [UInt64: [Int64]]
     /// Contacts no row speaks for, by rowid.
     var unseen: [Int64]
-
-    static func == (a: PlanState, b: PlanState) -> Bool {
-        a.importId == b.importId && a.mask == b.mask && a.positions == b.positions && a.fingerprint.hex == b.fingerprint.hex && a.rows == b.rows
-            && a.watches == b.watches && a.candidates == b.candidates && a.unseen == b.unseen
-    }
 
     /// The watch key of a HighLevel id column's value (apart from email and phone keys).
     static func idKey(_ id: String) -> KeyHash { KeyHash("id\u{0}" + id) }

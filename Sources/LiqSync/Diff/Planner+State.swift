@@ -54,7 +54,7 @@ extension Planner {
         let positions = state.rows.indices.filter { wanted.contains(state.rows[$0].contact) }
         let facts = try database.incrementalFacts(rowids: Array(wanted), mask: mask)
         let bases = try database.foldedBaseDigests(ids: Array(logged), mask: mask)
-        let keys = try database.rowKeys(rowIds: positions.map { rowIds[$0] })
+        let keys = try database.rowKeys(rowIds: positions.map { rowIds[$0] }).keys
         for position in positions {
             guard let row = keys[rowIds[position]], let contact = facts[state.rows[position].contact], let digests = contact.digests else { continue }
             let base = bases[contact.id]

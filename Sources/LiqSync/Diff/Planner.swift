@@ -185,14 +185,13 @@ public struct Planner: Sendable {
             recording = agreements.isEmpty ? nil : Background { [base = current.base] in try database.recordAgreements(agreements, knownBase: base) }
         }
         try recording?.wait()
-        phases.mark("reading and diffing")
+        phases.mark("reading and diffing \(diffed) pairs, \(triage.work.count - diffed) other records")
         if var state = next {
             try Self.absorb(agreed, into: &state, rowIds: rowIds, database: database, mask: mask)
             phases.mark("absorb")
             try database.savePlanState(state)
             phases.mark("save state")
         }
-        phases.mark("reading and diffing \(diffed) pairs, \(triage.work.count - diffed) other records")
         var activities: [PlanActivity] = []
         for record in imports { activities += try database.planActivities(importId: record.id) }
         if !activities.isEmpty || !taskRules.isEmpty { context.indexMatches() }

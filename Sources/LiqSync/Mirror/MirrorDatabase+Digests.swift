@@ -114,11 +114,7 @@ extension MirrorDatabase {
         return try writer.read { db in
             var snapshots: [String: [Int64]] = [:]
             for id in imports {
-                let range: StatementArguments = [id << 32, id << 32 | 0xFFFF_FFFF]
-                let activities = try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS(SELECT 1 FROM staged_rows INDEXED BY staged_rows_activity WHERE row_id BETWEEN ? AND ? AND activity IS NOT NULL)",
-                    arguments: range) ?? false
-                guard !activities, let mapping = try String.fetchOne(db, sql: "SELECT mapping_digest FROM imports WHERE id = ?", arguments: [id])
+                guard try !Self.hasActivities(importId: id, in: db), let mapping = try String.fetchOne(db, sql: "SELECT mapping_digest FROM imports WHERE id = ?", arguments: [id])
                 else { continue }
                 snapshots[mapping, default: []].append(id)
             }

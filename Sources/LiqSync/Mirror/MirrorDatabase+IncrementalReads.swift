@@ -4,36 +4,27 @@ import GRDBSQLite
 
 // The incremental plan's reads: chosen rows, contacts, key holders, links and base digests, by key.
 extension MirrorDatabase {
-    /// Chosen staged rows' keys and digests (`RowKeys`), through the sync index.
-    func rowKeys(rowIds: [Int64]) throws -> [Int64: RowKeys] {
-        guard !rowIds.isEmpty else { return [:] }
+    /// Chosen staged rows' keys and digests (`RowKeys`), with their email and phone keys as text,
+    /// in one read of each row.
+    func rowKeys(rowIds: [Int64]) throws -> (keys: [Int64: RowKeys], texts: [Int64: (emailKey: String?, phoneKey: String?)]) {
+        guard !rowIds.isEmpty else { return ([:], [:]) }
         return try writer.read { db in try Self.withScanCache(db) {
-            var result: [Int64: RowKeys] = [:]
-            result.reserveCapacity(rowIds.count)
+            var keys: [Int64: RowKeys] = [:]
+            var texts: [Int64: (emailKey: String?, phoneKey: String?)] = [:]
+            keys.reserveCapacity(rowIds.count)
+            texts.reserveCapacity(rowIds.count)
             try db.forEachStatementRow(
-                "SELECT row_id, source_id, sync_digests FROM staged_rows INDEXED BY staged_rows_sync WHERE status = 'staged' AND row_id IN", keys: rowIds
+                "SELECT row_id, source_id, sync_digests, email_key, phone_key FROM staged_rows WHERE status = 'staged' AND row_id IN", keys: rowIds
             ) { handle in
                 let rowId = sqlite3_column_int64(handle, 0)
                 if sqlite3_column_bytes(handle, 2) == SyncDigest.rowRecordSize, let record = sqlite3_column_blob(handle, 2) {
-                    result[rowId] = RowKeys(rowId: rowId, sourceId: Self.text(handle, 1), record: record)
+                    keys[rowId] = RowKeys(rowId: rowId, sourceId: Self.text(handle, 1), record: record)
                 } else {
-                    result[rowId] = RowKeys(rowId: rowId, sourceId: Self.text(handle, 1))
+                    keys[rowId] = RowKeys(rowId: rowId, sourceId: Self.text(handle, 1))
                 }
+                texts[rowId] = (Self.text(handle, 3), Self.text(handle, 4))
             }
-            return result
-        } }
-    }
-
-    /// The email and phone keys of chosen staged rows, as text.
-    func rowKeyTexts(rowIds: [Int64]) throws -> [Int64: (emailKey: String?, phoneKey: String?)] {
-        guard !rowIds.isEmpty else { return [:] }
-        return try writer.read { db in try Self.withScanCache(db) {
-            var result: [Int64: (emailKey: String?, phoneKey: String?)] = [:]
-            result.reserveCapacity(rowIds.count)
-            try db.forEachStatementRow("SELECT row_id, email_key, phone_key FROM staged_rows WHERE row_id IN", keys: rowIds) { handle in
-                result[sqlite3_column_int64(handle, 0)] = (Self.text(handle, 1), Self.text(handle, 2))
-            }
-            return result
+            return (keys, texts)
         } }
     }
 
@@ -122,10 +113,12 @@ extension MirrorDatabase {
 extension MirrorDatabase {
     /// Whether an import staged any activity rows (calls, forms, chats).
     func hasActivities(importId: Int64) throws -> Bool {
-        try writer.read { db in
-            try Bool.fetchOne(
-                db, sql: "SELECT EXISTS(SELECT 1 FROM staged_rows INDEXED BY staged_rows_activity WHERE row_id BETWEEN ? AND ? AND activity IS NOT NULL)",
-                arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF]) ?? false
-        }
+        try writer.read { db in try Self.hasActivities(importId: importId, in: db) }
+    }
+
+    static func hasActivities(importId: Int64, in db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS(SELECT 1 FROM staged_rows INDEXED BY staged_rows_activity WHERE row_id BETWEEN ? AND ? AND activity IS NOT NULL)",
+            arguments: [importId << 32, importId << 32 | 0xFFFF_FFFF]) ?? false
     }
 }

@@ -34,11 +34,7 @@ extension MirrorDatabase {
     /// the same mapping (another region's file, a partial export) share few ids and stay current.
     static func retireSnapshots(by importId: Int64, in db: Database) throws -> [ReplacedSnapshot] {
         func range(_ id: Int64) -> StatementArguments { [id << 32, id << 32 | 0xFFFF_FFFF] }
-        func hasActivities(_ id: Int64) throws -> Bool {
-            try Bool.fetchOne(
-                db, sql: "SELECT EXISTS(SELECT 1 FROM staged_rows INDEXED BY staged_rows_activity WHERE row_id BETWEEN ? AND ? AND activity IS NOT NULL)",
-                arguments: range(id)) ?? false
-        }
+        func hasActivities(_ id: Int64) throws -> Bool { try Self.hasActivities(importId: id, in: db) }
         func sourceIds(_ id: Int64) throws -> RowCursor {
             try Row.fetchCursor(
                 db, sql: "SELECT source_id FROM staged_rows INDEXED BY staged_rows_sync WHERE row_id BETWEEN ? AND ? AND status = 'staged' AND source_id IS NOT NULL",
