@@ -21,8 +21,38 @@ struct IncrementalTriage {
         var deletedAt: String?
         /// The stored digests, folded like the full plan's (nil: none stored).
         var digests: [UInt64]?
+        /// The contact's raw JSON, when read for the diff.
+        var raw: [UInt8]?
+        /// The contact's agreed values, when read for the diff (nil: not read).
+        var base: Base?
         var deleted: Bool { deletedAt != nil }
+
+        /// What both sides last agreed on for a contact.
+        struct Base {
+            /// `base.agreed`, the agreed values as JSON (nil: the contact has no base).
+            var agreed: [UInt8]?
+
+            var values: [String: JSON]? {
+                agreed.map { text in text.withUnsafeBytes { (try? JSONParser.parse(bytes: $0))?.object ?? [:] } }
+            }
+        }
+
+        /// The contact as the diff reads it (nil: its raw JSON was not read).
+        var planContact: PlanContact? {
+            guard let raw else { return nil }
+            return PlanContact(
+                id: id, emailKey: emailKey, phoneKey: phoneKey, dateUpdated: updated, deleted: deleted,
+                values: raw.withUnsafeBytes { MirrorDatabase.syncedValues(raw: $0) })
+        }
     }
+
+    /// The contacts and rows the triage read in full, by rowid and row id: the diff takes them
+    /// from here instead of reading them again.
+    struct Records: Sendable {
+        var contacts: [Int64: Facts] = [:]
+        var rows: [Int64: (sourceId: String?, stored: MirrorDatabase.StoredRow)] = [:]
+    }
+    var records = Records()
 
     /// nil when the change since `state` is too large or of a kind this cannot follow (the
     /// caller plans in full).
@@ -67,7 +97,7 @@ struct IncrementalTriage {
         phases.mark("inc: align rows")
         // 2. Contacts changed in the mirror or in the base; the keys they held or hold.
         var fingerprint = state.fingerprint
-        let changed = try database.incrementalFacts(rowids: Array(logs.contacts.keys), mask: mask)
+        let changed = try database.incrementalFacts(rowids: Array(logs.contacts.keys), mask: mask, records: true)
         // Contacts whose keys, ids or deletion changed: their rows are matched again. Contacts
         // whose digests or base changed keep their rows' matches; only the pairs' quiet state is
         // worked out again.
@@ -127,7 +157,7 @@ struct IncrementalTriage {
 
         phases.mark("inc: holders and watches")
         // 4. The dirty rows matched again from their keys.
-        let (dirtyRows, keys) = try database.rowKeys(rowIds: (dirtyPositions + requiet).map { rowIds[$0] })
+        let (dirtyRows, keys) = try database.rowKeys(rowIds: (dirtyPositions + requiet).map { rowIds[$0] }, records: true)
         phases.mark("inc: row keys \(dirtyPositions.count) + \(requiet.count)")
         let flagged = dirtyPositions.filter { rows.hasHighLevelId($0) }
         let flaggedKeys = try database.rowMatchKeys(rowIds: flagged.map { rowIds[$0] })
@@ -208,7 +238,9 @@ struct IncrementalTriage {
             named.insert(matched[position])
         }
         phases.mark("inc: named \(named.count)")
-        let facts = try database.incrementalFacts(rowids: Array(named), mask: mask)
+        // Each contact is read once: those read from the log are not read again.
+        var facts = changed
+        for (rowid, contact) in try database.incrementalFacts(rowids: named.filter { changed[$0] == nil }, mask: mask, records: true) { facts[rowid] = contact }
         phases.mark("inc: facts read")
         let rechecked = dirtyPositions.filter { matched[$0] >= 0 } + requiet
         let bases = try database.foldedBaseDigests(ids: rechecked.compactMap { facts[matched[$0]]?.id }, mask: mask)
@@ -226,16 +258,18 @@ struct IncrementalTriage {
         var listed = Set(unseen)
         listed.formUnion(seenAsCandidate.members)
         for position in 0..<count where matched[position] >= 0 && (!oneToOne[position] || !quiet[position]) { listed.insert(matched[position]) }
-        let ordered = listed.compactMap { rowid in facts[rowid].map { (rowid: rowid, facts: $0) } }.sorted {
-            $0.facts.id.utf8.lexicographicallyPrecedes($1.facts.id.utf8)
+        // Sorted as (rowid, id) pairs: the facts themselves are not copied about.
+        let ordered = listed.compactMap { rowid in facts[rowid].map { (rowid: rowid, id: $0.id, deleted: $0.deleted) } }.sorted {
+            $0.id.utf8.lexicographicallyPrecedes($1.id.utf8)
         }
         var index = ContactIndex()
         var positionOf: [Int64: Int32] = [:]
+        positionOf.reserveCapacity(ordered.count)
         for (position, entry) in ordered.enumerated() {
-            var id = entry.facts.id
+            var id = entry.id
             id.withUTF8 { index.ids.append(UnsafeRawBufferPointer($0)) }
             index.rowids.append(entry.rowid)
-            index.deleted.append(entry.facts.deleted)
+            index.deleted.append(entry.deleted)
             positionOf[entry.rowid] = Int32(position)
         }
         index.fingerprint = fingerprint.hex
@@ -282,6 +316,17 @@ struct IncrementalTriage {
             }
         }
 
+        // The agreed values of the pairs the diff reads, and whether the contacts no row speaks
+        // for have any (agreed once: gone from the export, not new), read here with the rest.
+        var wanted: [Int64] = []
+        for work in triage.work {
+            switch work {
+            case .pair(_, let contact), .unseen(let contact, .new): wanted.append(index.rowids[Int(contact)])
+            default: break
+            }
+        }
+        let agreed = try database.agreedValues(ids: wanted.compactMap { facts[$0]?.id })
+        for rowid in wanted { if let id = facts[rowid]?.id { facts[rowid]?.base = Facts.Base(agreed: agreed[id]) } }
         phases.mark("inc: work")
         // Watches of rows followed unchanged are kept; re-matched rows bring their own.
         // A watch stays while a row with its hash was followed unchanged.
@@ -303,95 +348,9 @@ struct IncrementalTriage {
             importId: importId, mask: mask, positions: state.positions, fingerprint: fingerprint, rows: stateRows,
             watches: watches, candidates: candidates, unseen: unseen.sorted())
         phases.mark("inc: next state")
-        return IncrementalTriage(index: index, links: linkPositions, triage: triage, state: next)
+        var records = Records()
+        records.contacts = facts
+        for (rowId, stored) in keys { records.rows[rowId] = (dirtyRows[rowId]?.sourceId, stored) }
+        return IncrementalTriage(index: index, links: linkPositions, triage: triage, state: next, records: records)
     }
-
-    /// For each new row, the old row it is paired with (-1: none): rows with the same content
-    /// hash, in order where the two files agree (an export keeps its order from night to night:
-    /// a row edited, added or dropped leaves the rest in step), then by hash among the rest.
-    static func align(old: [UInt64], new: [UInt64]) -> [Int32] {
-        var paired = [Int32](repeating: -1, count: new.count)
-        var usedOld = [Bool](repeating: false, count: old.count)
-        var leftover: [Int] = []
-        let window = 8
-        var i = 0
-        var j = 0
-        while j < new.count {
-            if i < old.count, old[i] == new[j] {
-                paired[j] = Int32(i)
-                usedOld[i] = true
-                i += 1
-                j += 1
-                continue
-            }
-            // Rows dropped from the old file: the new row is a little further on there.
-            if let skip = (1...window).first(where: { i + $0 < old.count && old[i + $0] == new[j] }) {
-                paired[j] = Int32(i + skip)
-                usedOld[i + skip] = true
-                i += skip + 1
-                j += 1
-                continue
-            }
-            // Rows added to the new file: the old row is a little further on here.
-            if i < old.count, let skip = (1...window).first(where: { j + $0 < new.count && new[j + $0] == old[i] }) {
-                leftover += j..<(j + skip)
-                paired[j + skip] = Int32(i)
-                usedOld[i] = true
-                i += 1
-                j += skip + 1
-                continue
-            }
-            // An edited row: neither side pairs here.
-            leftover.append(j)
-            i += 1
-            j += 1
-        }
-        guard !leftover.isEmpty else { return paired }
-        var unpaired: [UInt64: [Int32]] = [:]
-        for position in old.indices.reversed() where !usedOld[position] { unpaired[old[position], default: []].append(Int32(position)) }
-        for position in leftover {
-            guard let at = unpaired[new[position]]?.popLast() else { continue }
-            paired[position] = at
-        }
-        return paired
-    }
-
-    enum Outcome {
-        case contact(Int64)
-        case ambiguous([Int64])
-        case none
-    }
-
-    /// `PlanContext.match` over contact rowids: a live link, then a HighLevel id column, then
-    /// email, then phone; two contacts by the two keys, or several by one, are ambiguous.
-    static func match(link: (rowid: Int64, deleted: Bool)?, byId: Int64?, email: [Int64], phone: [Int64]) -> Outcome {
-        if let link, !link.deleted { return .contact(link.rowid) }
-        if let byId { return .contact(byId) }
-        if email.count > 1 { return .ambiguous(email) }
-        if email.isEmpty, phone.count > 1 { return .ambiguous(phone) }
-        if let e = email.first, let p = phone.first, phone.count == 1, e != p { return .ambiguous([e, p]) }
-        if let e = email.first { return .contact(e) }
-        if let p = phone.first { return .contact(p) }
-        return .none
-    }
-}
-
-/// A set of contact rowids below a bound, as one flag per rowid, with its members listed.
-struct ContactSet {
-    private var flags: [Bool]
-    private(set) var members: [Int64] = []
-
-    init(bound: Int64) { flags = [Bool](repeating: false, count: Int(bound) + 1) }
-
-    func contains(_ rowid: Int64) -> Bool { rowid >= 0 && rowid < flags.count && flags[Int(rowid)] }
-
-    mutating func insert(_ rowid: Int64) {
-        guard rowid >= 0 else { return }
-        if rowid >= flags.count { flags += [Bool](repeating: false, count: Int(rowid) + 1 - flags.count) }
-        guard !flags[Int(rowid)] else { return }
-        flags[Int(rowid)] = true
-        members.append(rowid)
-    }
-
-    mutating func formUnion(_ other: ContactSet) { for rowid in other.members { insert(rowid) } }
 }

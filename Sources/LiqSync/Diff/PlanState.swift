@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// What a plan's matching found, kept so the next plan can start from it and redo only what
 /// changed since (docs/internals/incremental-plan.md).
@@ -45,8 +46,7 @@ struct PlanState {
     // MARK: Binary form
 
     var encoded: [UInt8] {
-        var out = ByteWriter()
-        out.bytes.reserveCapacity(80 + rows.count * 17 + watches.count * 24 + unseen.count * 8 + candidates.count * 32)
+        var out = ByteWriter(capacity: 80 + rows.count * 17 + watches.count * 24 + unseen.count * 8 + candidates.count * 32)
         out.int(importId)
         out.int(mask.map { Int64($0) } ?? -1)
         out.int(positions.contacts)
@@ -56,10 +56,12 @@ struct PlanState {
         out.word(fingerprint.second)
         out.int(Int64(fingerprint.count))
         out.int(Int64(rows.count))
-        for row in rows {
-            out.word(row.hash)
-            out.int(row.contact)
-            out.bytes.append((row.quiet ? 1 : 0) | (row.oneToOne ? 2 : 0))
+        out.reserve(rows.count * 17) { raw in
+            for (position, row) in rows.enumerated() {
+                raw.storeBytes(of: row.hash.littleEndian, toByteOffset: position * 17, as: UInt64.self)
+                raw.storeBytes(of: UInt64(bitPattern: row.contact).littleEndian, toByteOffset: position * 17 + 8, as: UInt64.self)
+                raw.storeBytes(of: (row.quiet ? 1 : 0) | (row.oneToOne ? 2 : 0), toByteOffset: position * 17 + 16, as: UInt8.self)
+            }
         }
         out.int(Int64(watches.count))
         for watch in watches {
@@ -79,23 +81,26 @@ struct PlanState {
     }
 
     /// Reads the binary form back; nil when it is cut short or otherwise not one.
-    init?(encoded bytes: [UInt8]) {
+    init?(encoded bytes: UnsafeRawBufferPointer) {
         var input = ByteReader(bytes)
         guard let importId = input.int(), let mask = input.int(), let contacts = input.int(), let base = input.int(), let links = input.int(),
-            let first = input.word(), let second = input.word(), let count = input.int(), let rowCount = input.count(of: 17)
+            let first = input.word(), let second = input.word(), let count = input.int(), let rowCount = input.count(of: 17),
+            let rowBytes = input.take(rowCount * 17)
         else { return nil }
         self.importId = importId
         self.mask = mask < 0 ? nil : UInt32(truncatingIfNeeded: mask)
         positions = MirrorDatabase.ChangeLogPositions(contacts: contacts, base: base, links: links)
         fingerprint = FingerprintHasher(first: first, second: second, count: Int(count))
-        rows = []
-        rows.reserveCapacity(rowCount)
-        for _ in 0..<rowCount {
-            guard let hash = input.word(), let contact = input.int(), let flags = input.byte() else { return nil }
-            rows.append(Row(hash: hash, contact: contact, quiet: flags & 1 != 0, oneToOne: flags & 2 != 0))
+        rows = (0..<rowCount).map { position in
+            let flags = rowBytes.load(fromByteOffset: position * 17 + 16, as: UInt8.self)
+            return Row(
+                hash: UInt64(littleEndian: rowBytes.loadUnaligned(fromByteOffset: position * 17, as: UInt64.self)),
+                contact: Int64(bitPattern: UInt64(littleEndian: rowBytes.loadUnaligned(fromByteOffset: position * 17 + 8, as: UInt64.self))),
+                quiet: flags & 1 != 0, oneToOne: flags & 2 != 0)
         }
         guard let watchCount = input.count(of: 24) else { return nil }
         watches = []
+        watches.reserveCapacity(watchCount)
         for _ in 0..<watchCount {
             guard let a = input.word(), let b = input.word(), let row = input.word() else { return nil }
             watches.append(Watch(key: KeyHash(first: a, second: b), row: row))
@@ -136,40 +141,45 @@ struct PlanState {
     }
 }
 
+/// Little-endian words appended to a byte array; runs of fixed-size entries written in place.
 private struct ByteWriter {
-    var bytes: [UInt8] = []
+    private(set) var bytes: [UInt8] = []
 
-    mutating func word(_ value: UInt64) {
-        var value = value.littleEndian
-        for _ in 0..<8 {
-            bytes.append(UInt8(truncatingIfNeeded: value))
-            value >>= 8
-        }
-    }
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    mutating func word(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func int(_ value: Int64) { word(UInt64(bitPattern: value)) }
+
+    /// Appends `count` bytes written by `body`.
+    mutating func reserve(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: count))
+        bytes.withUnsafeMutableBytes { body(UnsafeMutableRawBufferPointer(rebasing: $0[start..<(start + count)])) }
+    }
 }
 
 private struct ByteReader {
-    let bytes: [UInt8]
+    let bytes: UnsafeRawBufferPointer
     var offset = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     var atEnd: Bool { offset == bytes.count }
 
     mutating func word() -> UInt64? {
         guard offset + 8 <= bytes.count else { return nil }
-        let value = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        let value = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         offset += 8
         return value
     }
 
     mutating func int() -> Int64? { word().map { Int64(bitPattern: $0) } }
 
-    mutating func byte() -> UInt8? {
-        guard offset < bytes.count else { return nil }
-        defer { offset += 1 }
-        return bytes[offset]
+    /// The next `count` bytes.
+    mutating func take(_ count: Int) -> UnsafeRawBufferPointer? {
+        guard count >= 0, offset + count <= bytes.count else { return nil }
+        defer { offset += count }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
     }
 
     /// A count of entries of at least `size` bytes each, checked against what is left.
@@ -183,10 +193,15 @@ extension MirrorDatabase {
     /// The last plan's state, if one was kept and is readable in this version.
     func planState() throws -> PlanState? {
         try writer.read { db in
-            guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT version, state FROM plan_state WHERE id = 1"), row[0] as Int64 == PlanState.version
-            else { return nil }
-            let data: Data = row[1]
-            return PlanState(encoded: [UInt8](data))
+            // Read in place from SQLite's copy of the record: no copy of it is made.
+            let statement = try db.makeStatement(sql: "SELECT version, state FROM plan_state WHERE id = 1")
+            return try withExtendedLifetime(statement) {
+                let handle = statement.sqliteStatement
+                guard try RawSQL.step(handle, in: db), sqlite3_column_int64(handle, 0) == PlanState.version,
+                    let blob = sqlite3_column_blob(handle, 1)
+                else { return nil }
+                return PlanState(encoded: UnsafeRawBufferPointer(start: blob, count: Int(sqlite3_column_bytes(handle, 1))))
+            }
         }
     }
 

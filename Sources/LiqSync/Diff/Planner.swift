@@ -118,6 +118,7 @@ public struct Planner: Sendable {
         var next: PlanState?
         var incremental = false
         var rowIds: [Int64] = []
+        var records = IncrementalTriage.Records()
         phases.mark("begin")
         let saved = stateful ? try database.planState() : nil
         phases.mark("load state")
@@ -125,6 +126,7 @@ public struct Planner: Sendable {
             (index, rowIds, next) = (result.index, ids, result.state)
             context = PlanContext(index: index, links: result.links, policy: policy, sent: sent)
             triage = result.triage
+            records = result.records
             incremental = true
             phases.mark("incremental matching")
         } else {
@@ -152,7 +154,11 @@ public struct Planner: Sendable {
             }
         }
         next?.positions = start
-        try Self.markAgreed(&triage, database: database, ids: index.ids)
+        try Self.markAgreed(&triage, database: database, ids: index.ids) { [records, index] contact in
+            // The incremental triage read the base of the contacts no row speaks for.
+            guard let base = records.contacts[index.rowids[Int(contact)]]?.base else { return nil }
+            return base.agreed != nil
+        }
         phases.mark("matching")
         // The records left to diff are read and diffed a batch at a time, and what both sides
         // agree on is recorded per batch: memory stays bounded even on a first sync, when every
@@ -164,8 +170,8 @@ public struct Planner: Sendable {
         let read = { (batch: ArraySlice<PlanContext.Triage.Work>) -> Background<BatchRecords> in
             let rowIds = batch.compactMap(\.rowId)
             let contacts = batch.compactMap(\.contact).map { (id: index.ids[Int($0)], rowid: index.rowids[Int($0)]) }
-            let base = batch.compactMap(\.pairContact).map { index.ids[Int($0)] }
-            return Background { try Self.readBatch(database, rowIds: rowIds, known: known, contacts: contacts, base: base) }
+            let base = batch.compactMap(\.pairContact).map { (id: index.ids[Int($0)], rowid: index.rowids[Int($0)]) }
+            return Background { [records] in try Self.readBatch(database, rowIds: rowIds, known: known, contacts: contacts, base: base, records: records) }
         }
         // What a batch's pairs agree on is written while the next batch is diffed (a first sync
         // agrees on every field of every pair: most of its time). Each contact is in one pair of
@@ -232,13 +238,19 @@ public struct Planner: Sendable {
     /// with one are in the base) are gone from the export, not new: writing them into LocaliQ's
     /// import files would bring back a record LocaliQ deleted, or double the records an empty or
     /// partial export left out.
-    static func markAgreed(_ triage: inout PlanContext.Triage, database: MirrorDatabase, ids: ContactIds) throws {
-        let candidates = triage.work.indices.compactMap { position -> (Int, Int32)? in
-            if case .unseen(let contact, .new) = triage.work[position] { return (position, contact) }
-            return nil
+    /// `known` answers for the contacts whose base was read already (nil: look it up).
+    static func markAgreed(_ triage: inout PlanContext.Triage, database: MirrorDatabase, ids: ContactIds, known: (Int32) -> Bool? = { _ in nil }) throws {
+        var candidates: [(position: Int, contact: Int32)] = []
+        for position in triage.work.indices {
+            guard case .unseen(let contact, .new) = triage.work[position] else { continue }
+            switch known(contact) {
+            case true?: triage.work[position] = .unseen(contact: contact, state: .agreed)
+            case false?: break
+            case nil: candidates.append((position, contact))
+            }
         }
         guard !candidates.isEmpty else { return }
-        let agreed = try database.contactsWithBase(candidates.map { ids[Int($0.1)] })
+        let agreed = try database.contactsWithBase(candidates.map { ids[Int($0.contact)] })
         for (position, contact) in candidates where agreed.contains(ids[Int(contact)]) {
             triage.work[position] = .unseen(contact: contact, state: .agreed)
         }
@@ -283,10 +295,11 @@ public struct Planner: Sendable {
         var base: [String: [String: JSON]]
     }
 
-    /// A batch's rows, contacts and base values, read side by side.
+    /// A batch's rows, contacts and base values, read side by side; the rows and contacts the
+    /// incremental triage read already are taken from `records`.
     static func readBatch(
         _ database: MirrorDatabase, rowIds: [Int64], known: @escaping @Sendable (Int64, [String: JSON]) -> Set<String>,
-        contacts wanted: [(id: String, rowid: Int64)], base baseIds: [String]
+        contacts wanted: [(id: String, rowid: Int64)], base pairs: [(id: String, rowid: Int64)], records: IncrementalTriage.Records
     ) throws -> BatchRecords {
         let read = Mutex<(rows: [Int64: PlanRow], contacts: [String: PlanContact], base: [String: [String: JSON]], error: (any Error)?)>(
             ([:], [:], [:], nil))
@@ -294,14 +307,41 @@ public struct Planner: Sendable {
             do {
                 switch part {
                 case 0:
-                    let rows = try database.planRows(rowIds: rowIds, known: known)
-                    read.withLock { $0.rows = rows }
+                    var rows: [Int64: PlanRow] = [:]
+                    var missing: [Int64] = []
+                    for rowId in rowIds {
+                        if let (sourceId, stored) = records.rows[rowId], let row = stored.planRow(rowId: rowId, sourceId: sourceId, known: known) {
+                            rows[rowId] = row
+                        } else {
+                            missing.append(rowId)
+                        }
+                    }
+                    rows.merge(try database.planRows(rowIds: missing, known: known)) { taken, _ in taken }
+                    read.withLock { [rows] in $0.rows = rows }
                 case 1:
-                    let contacts = try database.planContacts(wanted)
-                    read.withLock { $0.contacts = contacts }
+                    var contacts: [String: PlanContact] = [:]
+                    var missing: [(id: String, rowid: Int64)] = []
+                    for contact in wanted {
+                        if let facts = records.contacts[contact.rowid], facts.id == contact.id, let read = facts.planContact {
+                            contacts[contact.id] = read
+                        } else {
+                            missing.append(contact)
+                        }
+                    }
+                    contacts.merge(try database.planContacts(missing)) { taken, _ in taken }
+                    read.withLock { [contacts] in $0.contacts = contacts }
                 default:
-                    let base = try database.baseValues(contactIds: baseIds)
-                    read.withLock { $0.base = base }
+                    var base: [String: [String: JSON]] = [:]
+                    var missing: [String] = []
+                    for pair in pairs {
+                        if let facts = records.contacts[pair.rowid], facts.id == pair.id, let read = facts.base {
+                            base[pair.id] = read.values
+                        } else {
+                            missing.append(pair.id)
+                        }
+                    }
+                    base.merge(try database.baseValues(contactIds: missing)) { taken, _ in taken }
+                    read.withLock { [base] in $0.base = base }
                 }
             } catch {
                 read.withLock { $0.error = error }
@@ -333,18 +373,5 @@ extension Array {
                 current = next
             }
         }
-    }
-}
-
-/// Per-phase timings of a plan on standard error when `LIQSYNC_PROFILE_PLAN=1`.
-struct PhaseTimer {
-    private let enabled = ProcessInfo.processInfo.environment["LIQSYNC_PROFILE_PLAN"] == "1"
-    private var last = ContinuousClock.now
-
-    mutating func mark(_ phase: String) {
-        guard enabled else { return }
-        let now = ContinuousClock.now
-        FileHandle.standardError.write(Data("plan: \(phase) \(now - last)\n".utf8))
-        last = now
     }
 }

@@ -140,7 +140,11 @@ extension MirrorDatabase {
     /// Of the given contacts, those with a base (values once agreed with a LocaliQ record).
     func contactsWithBase(_ contactIds: [String]) throws -> Set<String> {
         guard try writer.read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM base)") ?? false }) else { return [] }
-        return try writer.read { db in
+        return try splitRead(contactIds) { part in try readContactsWithBase(part) }.reduce(into: Set<String>()) { $0.formUnion($1) }
+    }
+
+    private func readContactsWithBase(_ contactIds: [String]) throws -> Set<String> {
+        try writer.read { db in
             // Scattered lookups: a small cache, or each page read stays in this connection's 64 MiB.
             try Self.withScanCache(db) {
                 var found = Set<String>()
@@ -154,7 +158,8 @@ extension MirrorDatabase {
 
     /// The agreed values of chosen contacts.
     func baseValues(contactIds: [String]) throws -> [String: [String: JSON]] {
-        try writer.read { db in
+        guard !contactIds.isEmpty else { return [:] }
+        return try writer.read { db in
             try Self.withScanCache(db, kib: 8192) {
                 var base: [String: [String: JSON]] = [:]
                 base.reserveCapacity(contactIds.count)

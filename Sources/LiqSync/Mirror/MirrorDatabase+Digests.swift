@@ -187,7 +187,8 @@ extension MirrorDatabase {
     /// rowid (one B-tree instead of two) and checked against the id expected there; any not found
     /// that way are read by id.
     func planContacts(_ wanted: [(id: String, rowid: Int64)]) throws -> [String: PlanContact] {
-        try writer.read { db in
+        guard !wanted.isEmpty else { return [:] }
+        return try writer.read { db in
             try Self.withScanCache(db, kib: 8192) {
                 var result: [String: PlanContact] = [:]
                 result.reserveCapacity(wanted.count)
@@ -209,7 +210,8 @@ extension MirrorDatabase {
 
     /// The plan's full view of chosen staged rows.
     func planRows(rowIds: [Int64], known: (Int64, [String: JSON]) -> Set<String>) throws -> [Int64: PlanRow] {
-        try writer.read { db in
+        guard !rowIds.isEmpty else { return [:] }
+        return try writer.read { db in
             try Self.withScanCache(db, kib: 8192) {
                 var result: [Int64: PlanRow] = [:]
                 result.reserveCapacity(rowIds.count)

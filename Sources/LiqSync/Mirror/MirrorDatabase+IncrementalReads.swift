@@ -4,17 +4,45 @@ import GRDBSQLite
 
 // The incremental plan's reads: chosen rows, contacts, key holders, links and base digests, by key.
 extension MirrorDatabase {
-    /// Chosen staged rows' keys and digests (`RowKeys`), with their email and phone keys as text,
-    /// in one read of each row.
-    func rowKeys(rowIds: [Int64]) throws -> (keys: [Int64: RowKeys], texts: [Int64: (emailKey: String?, phoneKey: String?)]) {
+    /// A staged row as the incremental plan reads it: its keys as text and, when asked for, what
+    /// the diff needs of it (kept so that the row is read once).
+    struct StoredRow: Sendable {
+        var emailKey: String?
+        var phoneKey: String?
+        /// The row's `fields` JSON (nil: not asked for).
+        var fields: [UInt8]?
+
+        func planRow(rowId: Int64, sourceId: String?, known: (Int64, [String: JSON]) -> Set<String>) -> PlanRow? {
+            guard let fields else { return nil }
+            let parsed = fields.withUnsafeBytes { (try? JSONParser.parse(bytes: $0))?.object ?? [:] }
+            return PlanRow(
+                importId: rowId >> 32, line: Int(rowId & 0xFFFF_FFFF), sourceId: sourceId, emailKey: emailKey, phoneKey: phoneKey, fields: parsed,
+                known: known(rowId >> 32, parsed))
+        }
+    }
+
+    /// Chosen staged rows' keys and digests (`RowKeys`), with their email and phone keys as text
+    /// (and their fields, with `records`), in one read of each row.
+    func rowKeys(rowIds: [Int64], records: Bool = false) throws -> (keys: [Int64: RowKeys], texts: [Int64: StoredRow]) {
         guard !rowIds.isEmpty else { return ([:], [:]) }
-        return try writer.read { db in try Self.withScanCache(db) {
+        let parts = try splitRead(rowIds) { part in try readRowKeys(rowIds: part, records: records) }
+        guard var merged = parts.first else { return ([:], [:]) }
+        for part in parts.dropFirst() {
+            merged.keys.merge(part.keys) { taken, _ in taken }
+            merged.texts.merge(part.texts) { taken, _ in taken }
+        }
+        return merged
+    }
+
+    private func readRowKeys(rowIds: [Int64], records: Bool) throws -> (keys: [Int64: RowKeys], texts: [Int64: StoredRow]) {
+        try writer.read { db in try Self.withScanCache(db) {
             var keys: [Int64: RowKeys] = [:]
-            var texts: [Int64: (emailKey: String?, phoneKey: String?)] = [:]
+            var texts: [Int64: StoredRow] = [:]
             keys.reserveCapacity(rowIds.count)
             texts.reserveCapacity(rowIds.count)
             try db.forEachStatementRow(
-                "SELECT row_id, source_id, sync_digests, email_key, phone_key FROM staged_rows WHERE status = 'staged' AND row_id IN", keys: rowIds
+                "SELECT row_id, source_id, sync_digests, email_key, phone_key\(records ? ", fields" : "") FROM staged_rows WHERE status = 'staged' AND row_id IN",
+                keys: rowIds
             ) { handle in
                 let rowId = sqlite3_column_int64(handle, 0)
                 if sqlite3_column_bytes(handle, 2) == SyncDigest.rowRecordSize, let record = sqlite3_column_blob(handle, 2) {
@@ -22,31 +50,58 @@ extension MirrorDatabase {
                 } else {
                     keys[rowId] = RowKeys(rowId: rowId, sourceId: Self.text(handle, 1))
                 }
-                texts[rowId] = (Self.text(handle, 3), Self.text(handle, 4))
+                texts[rowId] = StoredRow(emailKey: Self.text(handle, 3), phoneKey: Self.text(handle, 4), fields: records ? Array(Self.bytes(handle, 5)) : nil)
             }
             return (keys, texts)
         } }
     }
 
-    /// Contacts by rowid: id, keys, time, deletion and digests (folded over `mask`).
-    func incrementalFacts(rowids: [Int64], mask: UInt32?) throws -> [Int64: IncrementalTriage.Facts] {
+    /// Contacts by rowid: id, keys, time, deletion and digests (folded over `mask`), and with
+    /// `records` their raw JSON (so that a contact the diff reads is read once).
+    func incrementalFacts(rowids: [Int64], mask: UInt32?, records: Bool = false) throws -> [Int64: IncrementalTriage.Facts] {
         guard !rowids.isEmpty else { return [:] }
-        return try writer.read { db in try Self.withScanCache(db) {
+        let parts = try splitRead(rowids) { part in try readFacts(rowids: part, mask: mask, records: records) }
+        return parts.dropFirst().reduce(into: parts.first ?? [:]) { merged, part in merged.merge(part) { taken, _ in taken } }
+    }
+
+    private func readFacts(rowids: [Int64], mask: UInt32?, records: Bool) throws -> [Int64: IncrementalTriage.Facts] {
+        try writer.read { db in try Self.withScanCache(db) {
             var result: [Int64: IncrementalTriage.Facts] = [:]
-            try db.forEachStatementRow("SELECT rowid, id, email_key, phone_key, date_updated, deleted_at, sync_digests FROM contacts WHERE rowid IN", keys: rowids) {
-                handle in
-                var digests: [UInt64]?
-                if sqlite3_column_bytes(handle, 6) == SyncDigest.fieldCount * 8, let blob = sqlite3_column_blob(handle, 6) {
-                    var folded: [UInt64] = []
-                    Self.appendDigests(blob, at: 0, mask: mask, to: &folded)
-                    digests = folded
-                }
+            result.reserveCapacity(rowids.count)
+            try db.forEachStatementRow(
+                "SELECT rowid, id, email_key, phone_key, date_updated, deleted_at, sync_digests\(records ? ", raw" : "") FROM contacts WHERE rowid IN", keys: rowids
+            ) { handle in
                 result[sqlite3_column_int64(handle, 0)] = IncrementalTriage.Facts(
                     id: Self.text(handle, 1) ?? "", emailKey: Self.text(handle, 2), phoneKey: Self.text(handle, 3), updated: Self.text(handle, 4),
-                    deletedAt: Self.text(handle, 5), digests: digests)
+                    deletedAt: Self.text(handle, 5), digests: Self.foldedDigests(handle, 6, mask: mask), raw: records ? Array(Self.bytes(handle, 7)) : nil)
             }
             return result
         } }
+    }
+
+    /// `base.agreed` of contacts by id, as JSON bytes (no entry: no base).
+    func agreedValues(ids: [String]) throws -> [String: [UInt8]] {
+        guard !ids.isEmpty else { return [:] }
+        let parts = try splitRead(ids) { part in try readAgreed(ids: part) }
+        return parts.dropFirst().reduce(into: parts.first ?? [:]) { merged, part in merged.merge(part) { taken, _ in taken } }
+    }
+
+    private func readAgreed(ids: [String]) throws -> [String: [UInt8]] {
+        try writer.read { db in try Self.withScanCache(db) {
+            var result: [String: [UInt8]] = [:]
+            try db.forEachStatementRow("SELECT contact_id, agreed FROM base WHERE contact_id IN", keys: ids) { handle in
+                if let id = Self.text(handle, 0) { result[id] = Array(Self.bytes(handle, 1)) }
+            }
+            return result
+        } }
+    }
+
+    /// A digests column folded over `mask` (nil when it holds no digests).
+    private static func foldedDigests(_ handle: OpaquePointer, _ column: Int32, mask: UInt32?) -> [UInt64]? {
+        guard sqlite3_column_bytes(handle, column) == SyncDigest.fieldCount * 8, let blob = sqlite3_column_blob(handle, column) else { return nil }
+        var folded: [UInt64] = []
+        appendDigests(blob, at: 0, mask: mask, to: &folded)
+        return folded
     }
 
     /// Rowids of contacts by id.
@@ -61,24 +116,27 @@ extension MirrorDatabase {
         }
     }
 
-    /// Live contacts holding each email key, phone key and id.
+    /// Live contacts holding each email key, phone key and id (emails and phones read side by side).
     func liveHolders(emails: [String], phones: [String], ids: [String]) throws -> (email: [String: [Int64]], phone: [String: [Int64]], id: [String: Int64]) {
-        try writer.read { db in try Self.withScanCache(db) {
-            var email: [String: [Int64]] = [:]
-            var phone: [String: [Int64]] = [:]
-            var byId: [String: Int64] = [:]
-            try db.forEachStatementRow("SELECT email_key, rowid FROM contacts WHERE deleted_at IS NULL AND email_key IN", keys: Array(Set(emails))) { handle in
-                if let key = Self.text(handle, 0) { email[key, default: []].append(sqlite3_column_int64(handle, 1)) }
+        let email = Background { try holders(column: "email_key", keys: Array(Set(emails))) }
+        var phone = try holders(column: "phone_key", keys: Array(Set(phones)))
+        var byId: [String: Int64] = [:]
+        for (id, rowids) in try holders(column: "id", keys: Array(Set(ids))) { byId[id] = rowids.first }
+        for key in phone.keys { phone[key]?.sort() }
+        var emailHolders = try email.wait()
+        for key in emailHolders.keys { emailHolders[key]?.sort() }
+        return (emailHolders, phone, byId)
+    }
+
+    /// Live contacts by the value of a key column (`email_key`, `phone_key` or `id`).
+    private func holders(column: String, keys: [String]) throws -> [String: [Int64]] {
+        guard !keys.isEmpty else { return [:] }
+        return try writer.read { db in try Self.withScanCache(db) {
+            var found: [String: [Int64]] = [:]
+            try db.forEachStatementRow("SELECT \(column), rowid FROM contacts WHERE deleted_at IS NULL AND \(column) IN", keys: keys) { handle in
+                if let key = Self.text(handle, 0) { found[key, default: []].append(sqlite3_column_int64(handle, 1)) }
             }
-            try db.forEachStatementRow("SELECT phone_key, rowid FROM contacts WHERE deleted_at IS NULL AND phone_key IN", keys: Array(Set(phones))) { handle in
-                if let key = Self.text(handle, 0) { phone[key, default: []].append(sqlite3_column_int64(handle, 1)) }
-            }
-            try db.forEachStatementRow("SELECT id, rowid FROM contacts WHERE deleted_at IS NULL AND id IN", keys: Array(Set(ids))) { handle in
-                if let id = Self.text(handle, 0) { byId[id] = sqlite3_column_int64(handle, 1) }
-            }
-            for key in email.keys { email[key]?.sort() }
-            for key in phone.keys { phone[key]?.sort() }
-            return (email, phone, byId)
+            return found
         } }
     }
 
@@ -96,17 +154,19 @@ extension MirrorDatabase {
     /// Base digests of contacts by id, folded over `mask` like the full plan's.
     func foldedBaseDigests(ids: [String], mask: UInt32?) throws -> [String: [UInt64]] {
         guard !ids.isEmpty else { return [:] }
-        return try writer.read { db in
+        let parts = try splitRead(Array(Set(ids))) { part in try readBaseDigests(ids: part, mask: mask) }
+        return parts.dropFirst().reduce(into: parts.first ?? [:]) { merged, part in merged.merge(part) { taken, _ in taken } }
+    }
+
+    private func readBaseDigests(ids: [String], mask: UInt32?) throws -> [String: [UInt64]] {
+        try writer.read { db in try Self.withScanCache(db) {
             var result: [String: [UInt64]] = [:]
-            try db.forEachStatementRow("SELECT contact_id, digests FROM base_digests WHERE contact_id IN", keys: Array(Set(ids))) { handle in
-                guard let id = Self.text(handle, 0), sqlite3_column_bytes(handle, 1) == SyncDigest.fieldCount * 8, let blob = sqlite3_column_blob(handle, 1)
-                else { return }
-                var folded: [UInt64] = []
-                Self.appendDigests(blob, at: 0, mask: mask, to: &folded)
+            try db.forEachStatementRow("SELECT contact_id, digests FROM base_digests WHERE contact_id IN", keys: ids) { handle in
+                guard let id = Self.text(handle, 0), let folded = Self.foldedDigests(handle, 1, mask: mask) else { return }
                 result[id] = folded
             }
             return result
-        }
+        } }
     }
 }
 

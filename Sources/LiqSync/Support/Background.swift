@@ -58,3 +58,26 @@ private final class PartCounter: Sendable {
         }
     }
 }
+
+/// `read` over the keys in two halves side by side (each read on a connection of its own) when
+/// there are many: thousands of scattered lookups spend most of their time in the kernel copying
+/// pages, which runs on every core. The halves are of the sorted keys, so each reads its own
+/// stretch of the index.
+func splitRead<Key: Comparable & Sendable, Part: Sendable>(_ keys: [Key], _ read: @escaping @Sendable ([Key]) throws -> Part) throws -> [Part] {
+    guard keys.count >= splitReadThreshold, ProcessInfo.processInfo.activeProcessorCount > 1 else { return [try read(keys)] }
+    let sorted = keys.sorted()
+    let halves = [Array(sorted[..<(sorted.count / 2)]), Array(sorted[(sorted.count / 2)...])]
+    let results = Mutex<[Int: Result<Part, any Error>]>([:])
+    sideBySide(halves.count) { part in
+        let outcome = Result { try read(halves[part]) }
+        results.withLock { $0[part] = outcome }
+    }
+    let done = results.withLock { $0 }
+    return try halves.indices.map { part in
+        guard let outcome = done[part] else { throw CancellationError() }
+        return try outcome.get()
+    }
+}
+
+/// Fewer keys than this are read in one go: splitting costs a second transaction and a merge.
+let splitReadThreshold = 2_000
