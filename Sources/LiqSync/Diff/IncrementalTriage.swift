@@ -23,19 +23,7 @@ struct IncrementalTriage {
         var digests: [UInt64]?
         /// The contact's raw JSON, when read for the diff.
         var raw: [UInt8]?
-        /// The contact's agreed values, when read for the diff (nil: not read).
-        var base: Base?
         var deleted: Bool { deletedAt != nil }
-
-        /// What both sides last agreed on for a contact.
-        struct Base {
-            /// `base.agreed`, the agreed values as JSON (nil: the contact has no base).
-            var agreed: [UInt8]?
-
-            var values: [String: JSON]? {
-                agreed.map { text in text.withUnsafeBytes { (try? JSONParser.parse(bytes: $0))?.object ?? [:] } }
-            }
-        }
 
         /// The contact as the diff reads it (nil: its raw JSON was not read).
         var planContact: PlanContact? {
@@ -316,17 +304,6 @@ struct IncrementalTriage {
             }
         }
 
-        // The agreed values of the pairs the diff reads, and whether the contacts no row speaks
-        // for have any (agreed once: gone from the export, not new), read here with the rest.
-        var wanted: [Int64] = []
-        for work in triage.work {
-            switch work {
-            case .pair(_, let contact), .unseen(let contact, .new): wanted.append(index.rowids[Int(contact)])
-            default: break
-            }
-        }
-        let agreed = try database.agreedValues(ids: wanted.compactMap { facts[$0]?.id })
-        for rowid in wanted { if let id = facts[rowid]?.id { facts[rowid]?.base = Facts.Base(agreed: agreed[id]) } }
         phases.mark("inc: work")
         // Watches of rows followed unchanged are kept; re-matched rows bring their own.
         // A watch stays while a row with its hash was followed unchanged.

@@ -154,11 +154,6 @@ public struct Planner: Sendable {
             }
         }
         next?.positions = start
-        try Self.markAgreed(&triage, database: database, ids: index.ids) { [records, index] contact in
-            // The incremental triage read the base of the contacts no row speaks for.
-            guard let base = records.contacts[index.rowids[Int(contact)]]?.base else { return nil }
-            return base.agreed != nil
-        }
         phases.mark("matching")
         // The records left to diff are read and diffed a batch at a time, and what both sides
         // agree on is recorded per batch: memory stays bounded even on a first sync, when every
@@ -170,8 +165,14 @@ public struct Planner: Sendable {
         let read = { (batch: ArraySlice<PlanContext.Triage.Work>) -> Background<BatchRecords> in
             let rowIds = batch.compactMap(\.rowId)
             let contacts = batch.compactMap(\.contact).map { (id: index.ids[Int($0)], rowid: index.rowids[Int($0)]) }
-            let base = batch.compactMap(\.pairContact).map { (id: index.ids[Int($0)], rowid: index.rowids[Int($0)]) }
-            return Background { [records] in try Self.readBatch(database, rowIds: rowIds, known: known, contacts: contacts, base: base, records: records) }
+            let base = batch.compactMap(\.pairContact).map { index.ids[Int($0)] }
+            let unseen = batch.compactMap { work -> String? in
+                guard case .unseen(let contact, .new) = work else { return nil }
+                return index.ids[Int(contact)]
+            }
+            return Background { [records] in
+                try Self.readBatch(database, rowIds: rowIds, known: known, contacts: contacts, base: base, unseen: unseen, records: records)
+            }
         }
         // What a batch's pairs agree on is written while the next batch is diffed (a first sync
         // agrees on every field of every pair: most of its time). Each contact is in one pair of
@@ -179,9 +180,11 @@ public struct Planner: Sendable {
         var agreed = Set<String>()
         var reading = batches.first.map(read)
         var recording: Background<Void>?
-        for (number, batch) in batches.enumerated() {
+        for (number, listed) in batches.enumerated() {
             guard let current = try reading?.wait() else { break }
             reading = number + 1 < batches.count ? read(batches[number + 1]) : nil
+            var batch = listed
+            Self.markAgreed(&batch, agreed: current.agreedUnseen, ids: index.ids)
             context.base = current.base
             context.finish(batch, rows: current.rows, contacts: current.contacts)
             diffed += batch.filter { $0.pairContact != nil }.count
@@ -237,22 +240,12 @@ public struct Planner: Sendable {
     /// Contacts no row speaks for that were paired with a LocaliQ record before (values agreed
     /// with one are in the base) are gone from the export, not new: writing them into LocaliQ's
     /// import files would bring back a record LocaliQ deleted, or double the records an empty or
-    /// partial export left out.
-    /// `known` answers for the contacts whose base was read already (nil: look it up).
-    static func markAgreed(_ triage: inout PlanContext.Triage, database: MirrorDatabase, ids: ContactIds, known: (Int32) -> Bool? = { _ in nil }) throws {
-        var candidates: [(position: Int, contact: Int32)] = []
-        for position in triage.work.indices {
-            guard case .unseen(let contact, .new) = triage.work[position] else { continue }
-            switch known(contact) {
-            case true?: triage.work[position] = .unseen(contact: contact, state: .agreed)
-            case false?: break
-            case nil: candidates.append((position, contact))
-            }
-        }
-        guard !candidates.isEmpty else { return }
-        let agreed = try database.contactsWithBase(candidates.map { ids[Int($0.contact)] })
-        for (position, contact) in candidates where agreed.contains(ids[Int(contact)]) {
-            triage.work[position] = .unseen(contact: contact, state: .agreed)
+    /// partial export left out. `agreed`: the ids of a batch's unseen contacts that have a base.
+    static func markAgreed(_ batch: inout ArraySlice<PlanContext.Triage.Work>, agreed: Set<String>, ids: ContactIds) {
+        guard !agreed.isEmpty else { return }
+        for position in batch.indices {
+            guard case .unseen(let contact, .new) = batch[position], agreed.contains(ids[Int(contact)]) else { continue }
+            batch[position] = .unseen(contact: contact, state: .agreed)
         }
     }
 
@@ -293,16 +286,18 @@ public struct Planner: Sendable {
         var rows: [Int64: PlanRow]
         var contacts: [String: PlanContact]
         var base: [String: [String: JSON]]
+        /// Of the batch's unseen contacts (as new), those with a base.
+        var agreedUnseen: Set<String>
     }
 
-    /// A batch's rows, contacts and base values, read side by side; the rows and contacts the
-    /// incremental triage read already are taken from `records`.
+    /// A batch's rows, contacts and base values (and which of its unseen contacts have a base),
+    /// read side by side; the rows and contacts the incremental triage read already are taken
+    /// from `records`.
     static func readBatch(
         _ database: MirrorDatabase, rowIds: [Int64], known: @escaping @Sendable (Int64, [String: JSON]) -> Set<String>,
-        contacts wanted: [(id: String, rowid: Int64)], base pairs: [(id: String, rowid: Int64)], records: IncrementalTriage.Records
+        contacts wanted: [(id: String, rowid: Int64)], base baseIds: [String], unseen: [String], records: IncrementalTriage.Records
     ) throws -> BatchRecords {
-        let read = Mutex<(rows: [Int64: PlanRow], contacts: [String: PlanContact], base: [String: [String: JSON]], error: (any Error)?)>(
-            ([:], [:], [:], nil))
+        let read = Mutex<(records: BatchRecords, error: (any Error)?)>((BatchRecords(rows: [:], contacts: [:], base: [:], agreedUnseen: []), nil))
         sideBySide(3) { part in
             do {
                 switch part {
@@ -317,7 +312,7 @@ public struct Planner: Sendable {
                         }
                     }
                     rows.merge(try database.planRows(rowIds: missing, known: known)) { taken, _ in taken }
-                    read.withLock { [rows] in $0.rows = rows }
+                    read.withLock { [rows] in $0.records.rows = rows }
                 case 1:
                     var contacts: [String: PlanContact] = [:]
                     var missing: [(id: String, rowid: Int64)] = []
@@ -329,19 +324,11 @@ public struct Planner: Sendable {
                         }
                     }
                     contacts.merge(try database.planContacts(missing)) { taken, _ in taken }
-                    read.withLock { [contacts] in $0.contacts = contacts }
+                    read.withLock { [contacts] in $0.records.contacts = contacts }
                 default:
-                    var base: [String: [String: JSON]] = [:]
-                    var missing: [String] = []
-                    for pair in pairs {
-                        if let facts = records.contacts[pair.rowid], facts.id == pair.id, let read = facts.base {
-                            base[pair.id] = read.values
-                        } else {
-                            missing.append(pair.id)
-                        }
-                    }
-                    base.merge(try database.baseValues(contactIds: missing)) { taken, _ in taken }
-                    read.withLock { [base] in $0.base = base }
+                    let base = try database.baseValues(contactIds: baseIds)
+                    let agreed = try database.contactsWithBase(unseen)
+                    read.withLock { $0.records.base = base; $0.records.agreedUnseen = agreed }
                 }
             } catch {
                 read.withLock { $0.error = error }
@@ -349,7 +336,7 @@ public struct Planner: Sendable {
         }
         let result = read.withLock { $0 }
         if let error = result.error { throw error }
-        return BatchRecords(rows: result.rows, contacts: result.contacts, base: result.base)
+        return result.records
     }
 
     /// Orders changes of one record (several notes of a contact) by what they write.

@@ -139,7 +139,7 @@ extension MirrorDatabase {
 
     /// Of the given contacts, those with a base (values once agreed with a LocaliQ record).
     func contactsWithBase(_ contactIds: [String]) throws -> Set<String> {
-        guard try writer.read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM base)") ?? false }) else { return [] }
+        guard !contactIds.isEmpty, try writer.read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM base)") ?? false }) else { return [] }
         return try splitRead(contactIds) { part in try readContactsWithBase(part) }.reduce(into: Set<String>()) { $0.formUnion($1) }
     }
 

@@ -79,23 +79,6 @@ extension MirrorDatabase {
         } }
     }
 
-    /// `base.agreed` of contacts by id, as JSON bytes (no entry: no base).
-    func agreedValues(ids: [String]) throws -> [String: [UInt8]] {
-        guard !ids.isEmpty else { return [:] }
-        let parts = try splitRead(ids) { part in try readAgreed(ids: part) }
-        return parts.dropFirst().reduce(into: parts.first ?? [:]) { merged, part in merged.merge(part) { taken, _ in taken } }
-    }
-
-    private func readAgreed(ids: [String]) throws -> [String: [UInt8]] {
-        try writer.read { db in try Self.withScanCache(db) {
-            var result: [String: [UInt8]] = [:]
-            try db.forEachStatementRow("SELECT contact_id, agreed FROM base WHERE contact_id IN", keys: ids) { handle in
-                if let id = Self.text(handle, 0) { result[id] = Array(Self.bytes(handle, 1)) }
-            }
-            return result
-        } }
-    }
-
     /// A digests column folded over `mask` (nil when it holds no digests).
     private static func foldedDigests(_ handle: OpaquePointer, _ column: Int32, mask: UInt32?) -> [UInt64]? {
         guard sqlite3_column_bytes(handle, column) == SyncDigest.fieldCount * 8, let blob = sqlite3_column_blob(handle, column) else { return nil }
