@@ -336,6 +336,27 @@ struct PlanContext {
         }
     }
 
+    /// `finish` over a batch in two halves side by side: items are independent, and each
+    /// half's changes, agreements and creations are appended in the batch's order.
+    mutating func finishSideBySide(_ batch: ArraySlice<Triage.Work>, rows: [Int64: PlanRow], contacts: [String: PlanContact]) throws {
+        guard batch.count >= 512, ProcessInfo.processInfo.activeProcessorCount > 1 else { return finish(batch, rows: rows, contacts: contacts) }
+        let middle = batch.startIndex + batch.count / 2
+        var helper = self
+        helper.changes = []
+        helper.agreements = []
+        helper.createdFrom = []
+        let upper = Background { [helper, part = batch[middle...]] in
+            var helper = helper
+            helper.finish(part, rows: rows, contacts: contacts)
+            return helper
+        }
+        finish(batch[..<middle], rows: rows, contacts: contacts)
+        let done = try upper.wait()
+        changes += done.changes
+        agreements += done.agreements
+        createdFrom.formUnion(done.createdFrom)
+    }
+
     /// The agreements found so far, handed over to be recorded.
     mutating func takeAgreements() -> [(contactId: String, field: String, value: JSON?)] {
         defer { agreements.removeAll() }

@@ -224,6 +224,13 @@ extension MirrorDatabase {
         }
     }
 
+    /// Copies what the WAL holds into the database file (a passive checkpoint: it waits for no
+    /// reader). A plan does it once it has kept its state, while it sorts its changes, rather
+    /// than leave the copying to the mirror's closing.
+    func copyWALIntoDatabase() throws {
+        try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+    }
+
     /// Forgets what the last plan matched: the next plan reads every contact and row again
     /// (and keeps a new state).
     public func forgetPlanState() throws { try clearPlanState() }

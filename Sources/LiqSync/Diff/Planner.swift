@@ -186,7 +186,7 @@ public struct Planner: Sendable {
             var batch = listed
             Self.markAgreed(&batch, agreed: current.agreedUnseen, ids: index.ids)
             context.base = current.base
-            context.finish(batch, rows: current.rows, contacts: current.contacts)
+            try context.finishSideBySide(batch, rows: current.rows, contacts: current.contacts)
             diffed += batch.filter { $0.pairContact != nil }.count
             let agreements = context.takeAgreements()
             for agreement in agreements { agreed.insert(agreement.contactId) }
@@ -201,6 +201,9 @@ public struct Planner: Sendable {
             try database.savePlanState(state)
             phases.mark("save state")
         }
+        // The WAL this plan wrote (its state above all) is copied into the database while the
+        // changes are sorted and the notes planned, not when the mirror is closed.
+        let copying = Background { try database.copyWALIntoDatabase() }
         var activities: [PlanActivity] = []
         for record in imports { activities += try database.planActivities(importId: record.id) }
         if !activities.isEmpty || !taskRules.isEmpty { context.indexMatches() }
@@ -229,6 +232,7 @@ public struct Planner: Sendable {
             mirrorFingerprint: index.fingerprint, mirrorContacts: next?.fingerprint.count ?? index.count, inputs: inputs, policies: policy.summary)
         let set = ChangeSet(header: header, changes: changes)
         phases.mark("sorting")
+        try copying.wait()
         try database.recordRun(
             kind: "plan", mode: direction.rawValue, startedAt: now, status: "ok",
             counts: [
