@@ -95,6 +95,32 @@ func benchMirror(_ count: Int, pageSize: Int = 500, grouped: Bool = true) async 
     print("| mirror write, \(count) contacts, \(how) (raw JSON, key columns, FTS5, pull state; index and FTS build at the end \(String(format: "%.2f", rebuild)) s) | \(String(format: "%.2f", elapsed)) s | \(Int(Double(count) / elapsed)) contacts/s |")
 }
 
+/// A nightly pull's writes into a filled mirror: the contacts in `file` (one raw JSON a line, as
+/// the mirror stores them) written again with a new `dateUpdated`, in pages as a pull writes them.
+/// With `--no-logs` the plan state is forgotten first, which drops the change-log triggers a plan
+/// installs: the two runs side by side give what the triggers cost a pull.
+func benchPullUpdate(directory: URL, file: URL, logs: Bool) async throws {
+    let mirror = try Workspace(root: directory).openMirror()
+    if !logs { try mirror.forgetPlanState() }
+    let stamp = Timestamp.format(Date())
+    let contacts = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").compactMap { line -> Contact? in
+        guard case .object(var object)? = try? JSON.parse(Data(line.utf8)) else { return nil }
+        object["dateUpdated"] = .string(stamp)
+        return Contact(json: .object(object))
+    }
+    let state = try await mirror.beginPull(full: false, entities: ["contacts"], since: nil)
+    announceMeasuring()
+    let clock = ContinuousClock()
+    let start = clock.now
+    var committer = ContactPageCommitter(mirror: mirror, state: state)
+    for index in stride(from: 0, to: contacts.count, by: 500) {
+        try await committer.add(Array(contacts[index..<min(index + 500, contacts.count)]), state: state, pulledAt: Date())
+    }
+    _ = try await mirror.finishContactPhase(try await committer.finish(), at: Date())
+    let elapsed = seconds(clock.now - start)
+    print("pull writing \(contacts.count) contacts again into a filled mirror, change logs \(logs ? "on" : "off"): \(String(format: "%.2f", elapsed)) s, \(Int(Double(contacts.count) / elapsed)) contacts/s")
+}
+
 func benchSearch(_ contactCount: Int, _ noteCount: Int) async throws {
     let (contacts, seededNotes) = apiContacts(contactCount)
     let (mirror, directory) = try temporaryMirror()
@@ -362,6 +388,10 @@ case "plan-setup":
 case "plan-steady-setup":
     try await benchPlanSteadySetup(
         Int(arguments.dropFirst().first ?? "") ?? 1_000_000, directory: URL(fileURLWithPath: arguments.dropFirst(2).first ?? "bench/work/plan-steady"))
+case "pull-update":
+    try await benchPullUpdate(
+        directory: URL(fileURLWithPath: arguments.dropFirst().first ?? "bench/work/plan-steady"),
+        file: URL(fileURLWithPath: arguments.dropFirst(2).first ?? "bench/work/contacts.jsonl"), logs: !arguments.contains("--no-logs"))
 case "plan-run":
     try benchPlanRun(directory: URL(fileURLWithPath: arguments.dropFirst().first ?? "bench/work/plan"), sizes: arguments.contains("--sizes"))
 case "apply-rate":
