@@ -232,7 +232,8 @@ public struct Planner: Sendable {
             mirrorFingerprint: index.fingerprint, mirrorContacts: next?.fingerprint.count ?? index.count, inputs: inputs, policies: policy.summary)
         let set = ChangeSet(header: header, changes: changes)
         phases.mark("sorting")
-        try copying.wait()
+        // Only a head start: what this could not copy, the mirror's closing copies.
+        _ = try? copying.wait()
         try database.recordRun(
             kind: "plan", mode: direction.rawValue, startedAt: now, status: "ok",
             counts: [
