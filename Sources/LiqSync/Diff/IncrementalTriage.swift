@@ -38,7 +38,7 @@ struct IncrementalTriage {
     /// from here instead of reading them again.
     struct Records: Sendable {
         var contacts: [Int64: Facts] = [:]
-        var rows: [Int64: (sourceId: String?, stored: MirrorDatabase.StoredRow)] = [:]
+        var rows: [Int64: MirrorDatabase.StoredRow] = [:]
     }
     var records = Records()
 
@@ -325,9 +325,6 @@ struct IncrementalTriage {
             importId: importId, mask: mask, positions: state.positions, fingerprint: fingerprint, rows: stateRows,
             watches: watches, candidates: candidates, unseen: unseen.sorted())
         phases.mark("inc: next state")
-        var records = Records()
-        records.contacts = facts
-        for (rowId, stored) in keys { records.rows[rowId] = (dirtyRows[rowId]?.sourceId, stored) }
-        return IncrementalTriage(index: index, links: linkPositions, triage: triage, state: next, records: records)
+        return IncrementalTriage(index: index, links: linkPositions, triage: triage, state: next, records: Records(contacts: facts, rows: keys))
     }
 }

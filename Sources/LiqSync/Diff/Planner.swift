@@ -310,7 +310,7 @@ public struct Planner: Sendable {
                     var rows: [Int64: PlanRow] = [:]
                     var missing: [Int64] = []
                     for rowId in rowIds {
-                        if let (sourceId, stored) = records.rows[rowId], let row = stored.planRow(rowId: rowId, sourceId: sourceId, known: known) {
+                        if let row = records.rows[rowId]?.planRow(rowId: rowId, known: known) {
                             rows[rowId] = row
                         } else {
                             missing.append(rowId)

@@ -7,12 +7,13 @@ extension MirrorDatabase {
     /// A staged row as the incremental plan reads it: its keys as text and, when asked for, what
     /// the diff needs of it (kept so that the row is read once).
     struct StoredRow: Sendable {
+        var sourceId: String?
         var emailKey: String?
         var phoneKey: String?
         /// The row's `fields` JSON (nil: not asked for).
         var fields: [UInt8]?
 
-        func planRow(rowId: Int64, sourceId: String?, known: (Int64, [String: JSON]) -> Set<String>) -> PlanRow? {
+        func planRow(rowId: Int64, known: (Int64, [String: JSON]) -> Set<String>) -> PlanRow? {
             guard let fields else { return nil }
             let parsed = fields.withUnsafeBytes { (try? JSONParser.parse(bytes: $0))?.object ?? [:] }
             return PlanRow(
@@ -50,7 +51,9 @@ extension MirrorDatabase {
                 } else {
                     keys[rowId] = RowKeys(rowId: rowId, sourceId: Self.text(handle, 1))
                 }
-                texts[rowId] = StoredRow(emailKey: Self.text(handle, 3), phoneKey: Self.text(handle, 4), fields: records ? Array(Self.bytes(handle, 5)) : nil)
+                texts[rowId] = StoredRow(
+                    sourceId: Self.text(handle, 1), emailKey: Self.text(handle, 3), phoneKey: Self.text(handle, 4),
+                    fields: records ? Array(Self.bytes(handle, 5)) : nil)
             }
             return (keys, texts)
         } }
