@@ -160,6 +160,34 @@ struct IncrementalPlanTests {
         return plan.changes
     }
 
+    @Test("thousands of changed contacts and rows (read in two halves side by side) are planned as a full plan plans them")
+    func thousandsOfChanges() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        let count = 25_000
+        var people = (0..<count).map { n in Person(id: "hl\(n)", email: "p\(n)@example.com", phone: nil, city: "Austin", tags: ["a"], updated: 0) }
+        try workspace.database.storeContacts(people.map(Self.contact))
+        var rows = people.enumerated().map { offset, person in Row(id: "lq\(offset)", email: person.email ?? "", phone: "", city: "Austin", tags: "a") }
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        _ = try Importer(database: workspace.database).run(try workspace.file("localiq.csv", Self.csv(rows)), mapping: mapping)
+        _ = try Planner(database: workspace.database).plan(workspace: "w")
+        // 2,200 contacts edited in HighLevel and 2,200 other rows in LocaliQ: each read is over the
+        // 2,000 keys from which lookups are split, and under the tenth that sends a plan back to reading everything.
+        let changes = try Self.planAfter(workspace, round: 1) {
+            var edited: [Person] = []
+            for n in stride(from: 0, to: 22_000, by: 10) {
+                people[n].city = "Dallas"
+                people[n].updated += 1
+                edited.append(people[n])
+                rows[n + 5].city = "Waco"
+            }
+            try workspace.database.storeContacts(edited.map(Self.contact))
+            _ = try Importer(database: workspace.database).run(try workspace.file("localiq.csv", Self.csv(rows)), mapping: mapping)
+        }
+        #expect(changes.filter { $0.target == .localiq && $0.op == .update }.count == 2_200)
+        #expect(changes.filter { $0.target == .highlevel && $0.op == .update }.count == 2_200)
+    }
+
     static let phone = "+15125550142"
     static let other = "+15125550143"
 
