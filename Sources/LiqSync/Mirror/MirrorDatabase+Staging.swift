@@ -65,7 +65,7 @@ extension MirrorDatabase {
     public func finishedImport(sha256: String, mappingDigest: String) throws -> ImportRecord? {
         try writer.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT * FROM imports WHERE sha256 = ? AND mapping_digest = ? AND status = 'done' ORDER BY id DESC LIMIT 1",
+                db, sql: "SELECT \(Self.importRecordColumns) FROM imports WHERE sha256 = ? AND mapping_digest = ? AND status = 'done' ORDER BY id DESC LIMIT 1",
                 arguments: [sha256, mappingDigest]
             ).map(Self.importRecord)
         }
@@ -73,15 +73,19 @@ extension MirrorDatabase {
 
     /// One import, whatever its state.
     public func importRecord(id: Int64) throws -> ImportRecord? {
-        try writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM imports WHERE id = ?", arguments: [id]).map(Self.importRecord) }
+        try writer.read { db in try Row.fetchOne(db, sql: "SELECT \(Self.importRecordColumns) FROM imports WHERE id = ?", arguments: [id]).map(Self.importRecord) }
     }
 
     /// Every import, newest first.
     public func imports(limit: Int = 50) throws -> [ImportRecord] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM imports ORDER BY id DESC LIMIT ?", arguments: [limit]).map(Self.importRecord)
+            try Row.fetchAll(db, sql: "SELECT \(Self.importRecordColumns) FROM imports ORDER BY id DESC LIMIT ?", arguments: [limit]).map(Self.importRecord)
         }
     }
+
+    /// The columns `importRecord` reads (never `*`: an import's row hashes are a 12-byte-a-row
+    /// blob that a listing has no use for).
+    static let importRecordColumns = "id, file, sha256, profile, status, started_at, finished_at, rows_read, rows_staged, rows_rejected"
 
     static func importRecord(_ row: Row) -> ImportRecord {
         ImportRecord(

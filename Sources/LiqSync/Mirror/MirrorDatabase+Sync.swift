@@ -68,7 +68,7 @@ extension MirrorDatabase {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM imports WHERE status = 'done' AND retired_by IS NULL
+                    SELECT \(Self.importRecordColumns) FROM imports WHERE status = 'done' AND retired_by IS NULL
                         AND id IN (SELECT max(id) FROM imports WHERE status = 'done' GROUP BY file)
                     ORDER BY id
                     """
