@@ -5,7 +5,8 @@ import GRDBSQLite
 /// What a plan's matching found, kept so the next plan can start from it and redo only what
 /// changed since (docs/internals/incremental-plan.md).
 struct PlanState {
-    static let version: Int64 = 1
+    /// 2: kept in a file beside the mirror (`PlanStateStore`); 1 was a blob in `plan_state`.
+    static let version: Int64 = 2
     /// Outcome codes of a row that matched no single contact.
     static let unmatched: Int64 = -1
     static let ambiguous: Int64 = -2
@@ -186,61 +187,6 @@ private struct ByteReader {
     mutating func count(of size: Int) -> Int? {
         guard let value = int(), value >= 0, value <= (bytes.count - offset) / size else { return nil }
         return Int(value)
-    }
-}
-
-extension MirrorDatabase {
-    /// The last plan's state, if one was kept and is readable in this version.
-    func planState() throws -> PlanState? {
-        try writer.read { db in
-            // Read in place from SQLite's copy of the record: no copy of it is made.
-            let statement = try db.makeStatement(sql: "SELECT version, state FROM plan_state WHERE id = 1")
-            return try withExtendedLifetime(statement) {
-                let handle = statement.sqliteStatement
-                guard try RawSQL.step(handle, in: db), sqlite3_column_int64(handle, 0) == PlanState.version,
-                    let blob = sqlite3_column_blob(handle, 1)
-                else { return nil }
-                return PlanState(encoded: UnsafeRawBufferPointer(start: blob, count: Int(sqlite3_column_bytes(handle, 1))))
-            }
-        }
-    }
-
-    /// Keeps `state` for the next plan and starts the change logs, dropping what they hold up
-    /// to the state's positions.
-    func savePlanState(_ state: PlanState) throws {
-        let blob = Data(state.encoded)
-        try writer.write { db in
-            // The state holds hashes and rowids, no personal data: the pages of the state it
-            // replaces are freed without being zeroed first (this SQLite zeroes freed pages by
-            // default, which wrote the 17 MB state of a million rows to the WAL twice).
-            let secure = try Int.fetchOne(db, sql: "PRAGMA secure_delete") ?? 1
-            try db.execute(sql: "PRAGMA secure_delete = FAST")
-            defer { try? db.execute(sql: "PRAGMA secure_delete = \(secure)") }
-            try Self.startChangeLogs(in: db)
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO plan_state (id, version, state, saved_at) VALUES (1, ?, ?, ?)",
-                arguments: [PlanState.version, blob, Timestamp.format(Date())])
-            try Self.trimChangeLogs(upTo: state.positions, in: db)
-        }
-    }
-
-    /// Copies what the WAL holds into the database file (a passive checkpoint: it waits for no
-    /// reader). A plan does it once it has kept its state, while it sorts its changes, rather
-    /// than leave the copying to the mirror's closing.
-    func copyWALIntoDatabase() throws {
-        try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
-    }
-
-    /// Forgets what the last plan matched: the next plan reads every contact and row again
-    /// (and keeps a new state).
-    public func forgetPlanState() throws { try clearPlanState() }
-
-    /// Forgets the plan state and stops the change logs.
-    func clearPlanState() throws {
-        try writer.write { db in
-            try db.execute(sql: "DELETE FROM plan_state")
-            try Self.stopChangeLogs(in: db)
-        }
     }
 }
 

@@ -242,6 +242,45 @@ struct IncrementalPlanTests {
         #expect(!settled.contains { $0.conflict?.kind == .ambiguousMatch })
     }
 
+    @Test(
+        "the state is a file beside the mirror, readable by its owner only; damaged, cut short, gone or left from an earlier plan, it is not read: the next plan reads everything, plans the same changes and keeps a new state"
+    )
+    func stateFileNotTrusted() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        try Self.store(workspace.database, [("hl1", "ana@example.com", nil), ("hl2", "bo@example.com", nil)])
+        let rows = [Row(id: "lq1", email: "ana@example.com", phone: "", city: "Austin", tags: "a"), Row(id: "lq2", email: "bo@example.com", phone: "", city: "Austin", tags: "a")]
+        _ = try Importer(database: workspace.database).run(try workspace.file("l.csv", Self.csv(rows)), mapping: try BuiltInProfiles.profile(named: "localiq-contacts"))
+        _ = try Planner(database: workspace.database).plan(workspace: "w")
+        let file = workspace.root.appendingPathComponent("mirror.sqlite-plan-state")
+        let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let earlier = try Data(contentsOf: file)
+        let damages: [(String, (URL) throws -> Void)] = [
+            ("a byte flipped", { url in
+                var bytes = [UInt8](try Data(contentsOf: url))
+                bytes[bytes.count / 2] ^= 0x40
+                try Data(bytes).write(to: url)
+            }),
+            ("cut short", { url in try Data(try Data(contentsOf: url).dropLast()).write(to: url) }),
+            ("gone", { url in try FileManager.default.removeItem(at: url) }),
+            ("an earlier plan's", { url in try earlier.write(to: url) }),
+        ]
+        for (round, (damage, apply)) in damages.enumerated() {
+            try Self.store(workspace.database, [("hl1", "ana@example.com", nil)], updated: round + 1)
+            _ = try Planner(database: workspace.database).plan(workspace: "w")
+            try Self.store(workspace.database, [("hl2", "bo\(round)@example.com", nil)], updated: round + 1)
+            try apply(file)
+            let (full, _) = try Self.fullPlan(of: workspace, round: round)
+            let (plan, statistics) = try Planner(database: workspace.database).planMeasured(workspace: "w", now: Date(timeIntervalSince1970: 1_790_000_000))
+            #expect(!statistics.incremental, "state file \(damage)")
+            #expect(plan.changes.map(Self.describe) == full.changes.map(Self.describe), "state file \(damage)")
+            #expect(plan.changes.contains { $0.key.highlevelId == "hl2" }, "state file \(damage)")
+            let (_, next) = try Planner(database: workspace.database).planMeasured(workspace: "w")
+            #expect(next.incremental, "after a state file \(damage)")
+        }
+    }
+
     @Test("a link set by hand sends the next plan back to reading everything, with the same result")
     func linkChangeFallsBack() throws {
         let workspace = try ImportWorkspace()

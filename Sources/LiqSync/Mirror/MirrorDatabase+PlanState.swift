@@ -1,0 +1,150 @@
+import CZlib
+import Foundation
+import GRDB
+
+/// The last plan's state lives in a file beside the mirror (`mirror.sqlite-plan-state`), not in
+/// it. A million rows' state is 17 MB that every plan rewrites: as a record, SQLite wrote it
+/// twice (to the WAL, then into the database) and read it back through its page cache, a tenth of
+/// a nightly plan's time. The mirror keeps the file's reference (a token written into the file,
+/// the length and the CRC-32 of what follows it) in `plan_state`, in the same transaction that
+/// trims the change logs. A file that does not answer to its reference is never read: a plan
+/// stopped between writing the file and the transaction, a copy of the mirror made without the
+/// file, a write the disk lost. The next plan is then a full one, and keeps a new state.
+extension MirrorDatabase {
+    /// The state file of this mirror.
+    var planStateFile: URL { URL(fileURLWithPath: writer.path + "-plan-state") }
+
+    /// The last plan's state, if one was kept, answers to its reference and is readable in this version.
+    func planState() throws -> PlanState? {
+        guard
+            let row = try writer.read({ db in try Row.fetchOne(db, sql: "SELECT version, state FROM plan_state WHERE id = 1") }),
+            row["version"] as Int64 == PlanState.version, let reference = StateReference(row["state"] as Data)
+        else { return nil }
+        return StateFile.read(planStateFile) { bytes in
+            guard let payload = reference.payload(of: bytes) else { return nil }
+            return PlanState(encoded: payload)
+        }
+    }
+
+    /// Keeps `state` for the next plan and starts the change logs, dropping what they hold up
+    /// to the state's positions. When the file cannot be written, the mirror forgets the state
+    /// instead (the next plan is a full one): a plan never fails for want of its head start.
+    func savePlanState(_ state: PlanState) throws {
+        let payload = state.encoded
+        let reference = StateReference(payload: payload)
+        guard (try? StateFile.write(reference.header + payload, to: planStateFile)) != nil else {
+            try clearPlanState()
+            return
+        }
+        try writer.write { db in
+            try Self.startChangeLogs(in: db)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO plan_state (id, version, state, saved_at) VALUES (1, ?, ?, ?)",
+                arguments: [PlanState.version, reference.encoded, Timestamp.format(Date())])
+            try Self.trimChangeLogs(upTo: state.positions, in: db)
+        }
+    }
+
+    /// Copies what the WAL holds into the database file (a passive checkpoint: it waits for no
+    /// reader). A plan does it once it has kept its state, while it sorts its changes, rather
+    /// than leave the copying to the mirror's closing.
+    func copyWALIntoDatabase() throws {
+        try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+    }
+
+    /// Forgets what the last plan matched: the next plan reads every contact and row again
+    /// (and keeps a new state).
+    public func forgetPlanState() throws { try clearPlanState() }
+
+    /// Forgets the plan state and stops the change logs.
+    func clearPlanState() throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM plan_state")
+            try Self.stopChangeLogs(in: db)
+        }
+        try? FileManager.default.removeItem(at: planStateFile)
+    }
+}
+
+/// What the mirror records of a state file: the token the file starts with, and the length and
+/// CRC-32 of what follows the file's header.
+struct StateReference: Equatable {
+    static let magic = Array("LQPSTATE".utf8)
+    var token: [UInt8]
+    var length: UInt64
+    var crc: UInt64
+
+    init(payload: [UInt8]) {
+        token = withUnsafeBytes(of: UUID().uuid) { Array($0) }
+        length = UInt64(payload.count)
+        crc = Self.crc(payload.withUnsafeBytes { $0 })
+    }
+
+    /// Read back from `plan_state.state`; nil when it is not a reference.
+    init?(_ data: Data) {
+        guard data.count == 32 else { return nil }
+        let bytes = [UInt8](data)
+        token = Array(bytes[0..<16])
+        length = bytes[16..<24].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        crc = bytes[24..<32].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    var encoded: Data {
+        var bytes = token
+        withUnsafeBytes(of: length.littleEndian) { bytes += $0 }
+        withUnsafeBytes(of: crc.littleEndian) { bytes += $0 }
+        return Data(bytes)
+    }
+
+    /// The file's first bytes: the magic and the token.
+    var header: [UInt8] { Self.magic + token }
+
+    /// The payload of a file's bytes, when the file is the one this reference names.
+    func payload(of bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        let size = header.count
+        guard bytes.count == size + Int(clamping: length), header.elementsEqual(bytes[0..<size]) else { return nil }
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[size...])
+        return Self.crc(payload) == crc ? payload : nil
+    }
+
+    static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        guard let base = bytes.baseAddress else { return UInt64(crc32_z(0, nil, 0)) }
+        return UInt64(crc32_z(0, base.assumingMemoryBound(to: Bytef.self), bytes.count))
+    }
+}
+
+/// A file written whole (to a temporary name, then renamed over the old one) and read mapped.
+enum StateFile {
+    static func write(_ bytes: [UInt8], to file: URL) throws {
+        let temporary = file.path + ".tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        var written = 0
+        let complete = bytes.withUnsafeBytes { raw -> Bool in
+            while written < raw.count {
+                let count = Foundation.write(descriptor, raw.baseAddress.map { $0 + written }, raw.count - written)
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { return false }
+                written += count
+            }
+            return true
+        }
+        guard close(descriptor) == 0, complete, rename(temporary, file.path) == 0 else {
+            unlink(temporary)
+            throw CocoaError(.fileWriteUnknown)
+        }
+    }
+
+    /// `body` over the file's bytes, mapped (nil when the file cannot be read).
+    static func read<T>(_ file: URL, _ body: (UnsafeRawBufferPointer) -> T?) -> T? {
+        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_size > 0 else { return nil }
+        let size = Int(status.st_size)
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), mapped != MAP_FAILED else { return nil }
+        defer { munmap(mapped, size) }
+        return body(UnsafeRawBufferPointer(start: mapped, count: size))
+    }
+}
