@@ -198,13 +198,23 @@ extension Change {
         for (index, diff) in fields.enumerated() {
             if index > 0 { output.append(UInt8(ascii: ",")) }
             output.append(UInt8(ascii: "{"))
-            var first = true
-            for (key, value) in [("base", diff.base), ("field", JSON.string(diff.field)), ("highlevel", diff.highlevel), ("localiq", diff.localiq), ("proposed", diff.proposed)] {
-                guard let value else { continue }
-                if !first { output.append(UInt8(ascii: ",")) }
-                first = false
-                text(key)
-                output.append(UInt8(ascii: ":"))
+            // Keys in sorted order; `field` is always there, so only `base` comes before a comma-less start.
+            if let base = diff.base {
+                name("base", first: true)
+                base.write(to: &output)
+            }
+            name("field", first: diff.base == nil)
+            text(diff.field)
+            if let value = diff.highlevel {
+                name("highlevel")
+                value.write(to: &output)
+            }
+            if let value = diff.localiq {
+                name("localiq")
+                value.write(to: &output)
+            }
+            if let value = diff.proposed {
+                name("proposed")
                 value.write(to: &output)
             }
             output.append(UInt8(ascii: "}"))
@@ -213,7 +223,20 @@ extension Change {
         name("id")
         JSON.number(Double(id)).write(to: &output)
         name("key")
-        key.json.write(to: &output)
+        // The key's members in sorted order, absent ones left out (what `key.json` writes).
+        output.append(UInt8(ascii: "{"))
+        var firstMember = true
+        func member(_ member: StaticString, _ value: String?) {
+            guard let value else { return }
+            name(member, first: firstMember)
+            firstMember = false
+            text(value)
+        }
+        member("email", key.email)
+        member("highlevelId", key.highlevelId)
+        member("localiqId", key.localiqId)
+        member("phone", key.phone)
+        output.append(UInt8(ascii: "}"))
         name("op")
         text(op.rawValue)
         name("reason")

@@ -133,30 +133,31 @@ public enum ChangeSetFile {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         defer { try? FileManager.default.removeItem(at: temporary) }
-        let writer = try GzipWriter(url: temporary, level: Self.compressionLevel)
+        let writer = try GzipPieceWriter(url: temporary)
         var hasher = SHA256()
         let encoder = encoder()
-        func emit(_ data: Data) throws {
+        func line(_ data: Data) -> [UInt8] {
             var line = [UInt8](data)
             line.append(0x0A)
             hasher.update(data: line)
-            try writer.write(line)
+            return line
         }
-        try emit(try encoder.encode(set.header))
+        try writer.append(try DeflatedPiece(line(try encoder.encode(set.header)), level: Self.compressionLevel, last: false))
         var accepted = 0
         var rejected = 0
-        // Lines are encoded on every core a block at a time, then hashed and compressed in order,
-        // while the next block is encoded.
+        // Lines are encoded and compressed on every core a block at a time (each part a piece of
+        // the gzip stream of its own), then hashed and written in order while the next block is
+        // encoded.
         let blocks = stride(from: 0, to: set.changes.count, by: Self.encodingBlock).map {
             set.changes[$0..<min($0 + Self.encodingBlock, set.changes.count)]
         }
-        var encoding = blocks.first.map { block in Background { Self.encodeLines(block) } }
+        var encoding = blocks.first.map { block in Background { try Self.encodeLines(block) } }
         for number in blocks.indices {
             guard let parts = try encoding?.wait() else { break }
-            encoding = number + 1 < blocks.count ? Background { [block = blocks[number + 1]] in Self.encodeLines(block) } : nil
-            for lines in parts {
-                lines.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-                try writer.write(lines)
+            encoding = number + 1 < blocks.count ? Background { [block = blocks[number + 1]] in try Self.encodeLines(block) } : nil
+            for part in parts {
+                part.lines.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                try writer.append(part.piece)
             }
         }
         for index in set.changes.indices {
@@ -171,8 +172,7 @@ public enum ChangeSetFile {
             sha256: FileDigest.hex(hasher.finalize()))
         var last = [UInt8](try encoder.encode(trailer))
         last.append(0x0A)
-        try writer.write(last)
-        try writer.finish()
+        try writer.finish(with: try DeflatedPiece(last, level: Self.compressionLevel, last: true))
         // rename(2) replaces the old file in one step: a reader sees the old plan or the new one.
         guard rename(temporary.path, url.path) == 0 else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
@@ -186,12 +186,12 @@ public enum ChangeSetFile {
     /// critical path, for files 15% larger.
     static let compressionLevel: Int32 = 3
 
-    /// The change lines of a block, each ending in a newline, encoded in parts side by side
-    /// (the parts' bytes, in order).
-    static func encodeLines(_ block: ArraySlice<Change>) -> [[UInt8]] {
+    /// The change lines of a block, each ending in a newline, encoded and compressed in parts
+    /// side by side (each part's bytes and its gzip piece, in order).
+    static func encodeLines(_ block: ArraySlice<Change>) throws -> [(lines: [UInt8], piece: DeflatedPiece)] {
         let parts = block.count < 256 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
         let size = (block.count + parts - 1) / parts
-        let encoded = Mutex<[Int: [UInt8]]>([:])
+        let encoded = Mutex<[Int: Result<(lines: [UInt8], piece: DeflatedPiece), any Error>]>([:])
         sideBySide(parts) { part in
             let lower = block.startIndex + part * size
             let upper = min(lower + size, block.endIndex)
@@ -202,10 +202,11 @@ public enum ChangeSetFile {
                 block[index].writeLine(to: &bytes)
                 bytes.append(0x0A)
             }
-            encoded.withLock { $0[part] = bytes }
+            let result = Result { (lines: bytes, piece: try DeflatedPiece(bytes, level: compressionLevel, last: false)) }
+            encoded.withLock { $0[part] = result }
         }
         let done = encoded.withLock { $0 }
-        return (0..<parts).compactMap { done[$0] }
+        return try (0..<parts).compactMap { try done[$0]?.get() }
     }
 
     /// Reads and verifies a change set. Throws `ChangeSetError` for anything but a whole,

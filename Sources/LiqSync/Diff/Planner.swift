@@ -197,13 +197,16 @@ public struct Planner: Sendable {
         phases.mark("reading and diffing \(diffed) pairs, \(triage.work.count - diffed) other records")
         if var state = next {
             try Self.absorb(agreed, into: &state, rowIds: rowIds, database: database, mask: mask)
+            next = state
             phases.mark("absorb")
-            try database.savePlanState(state)
-            phases.mark("save state")
         }
-        // The WAL this plan wrote (its state above all) is copied into the database while the
-        // changes are sorted and the notes planned, not when the mirror is closed.
-        let copying = Background { try database.copyWALIntoDatabase() }
+        // The state is kept, and the WAL this plan wrote copied into the database, while the
+        // changes are sorted and the notes planned (not when the mirror is closed).
+        let keeping = Background { [next] in
+            if let next { try database.savePlanState(next) }
+            // Only a head start: what this could not copy, the mirror's closing copies.
+            _ = try? database.copyWALIntoDatabase()
+        }
         var activities: [PlanActivity] = []
         for record in imports { activities += try database.planActivities(importId: record.id) }
         if !activities.isEmpty || !taskRules.isEmpty { context.indexMatches() }
@@ -231,8 +234,8 @@ public struct Planner: Sendable {
             mirrorFingerprint: index.fingerprint, mirrorContacts: next?.fingerprint.count ?? index.count, inputs: inputs, policies: policy.summary)
         let set = ChangeSet(header: header, changes: changes)
         phases.mark("sorting")
-        // Only a head start: what this could not copy, the mirror's closing copies.
-        _ = try? copying.wait()
+        try keeping.wait()
+        phases.mark("keeping the state")
         try database.recordRun(
             kind: "plan", mode: direction.rawValue, startedAt: now, status: "ok",
             counts: [

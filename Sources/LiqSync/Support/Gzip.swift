@@ -146,3 +146,86 @@ public final class GzipLineReader {
         }
     }
 }
+
+/// A piece of a gzip stream compressed on its own, side by side with the others, as pigz does:
+/// a raw deflate stream ended by a sync flush (byte-aligned, not final) or, for the last piece,
+/// by the stream's end; with the CRC-32 and length of what it holds. Pieces of a megabyte lose
+/// next to nothing against one stream (each starts without the 32 KiB window before it).
+public struct DeflatedPiece: Sendable {
+    var bytes: [UInt8] = []
+    var crc: UInt
+    var count: Int
+    /// It ends the stream.
+    var last: Bool
+
+    public init(_ input: [UInt8], level: Int32, last: Bool) throws {
+        self.last = last
+        count = input.count
+        crc = input.withUnsafeBufferPointer { UInt(crc32_z(0, $0.baseAddress, $0.count)) }
+        var stream = z_stream()
+        // windowBits -15: raw deflate, no header or trailer of its own.
+        let code = czlib_deflateInit2(&stream, level, -15)
+        guard code == Z_OK else { throw GzipError.zlib(code) }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 64)
+        let (result, produced) = input.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target -> (Int32, Int) in
+                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+                stream.avail_in = uInt(source.count)
+                stream.next_out = target.baseAddress
+                stream.avail_out = uInt(target.count)
+                let result = deflate(&stream, last ? Z_FINISH : Z_SYNC_FLUSH)
+                return (result, target.count - Int(stream.avail_out))
+            }
+        }
+        guard result == (last ? Z_STREAM_END : Z_OK), stream.avail_in == 0 else { throw GzipError.zlib(result) }
+        output.removeSubrange(produced...)
+        bytes = output
+    }
+}
+
+/// Writes a gzip file from pieces compressed elsewhere (`DeflatedPiece`), in order: one gzip
+/// member whose CRC-32 and length are those of all the pieces together.
+public final class GzipPieceWriter {
+    private let handle: FileHandle
+    private var crc = UInt(crc32_z(0, nil, 0))
+    private var length = 0
+    private var ended = false
+
+    /// Creates (truncating) `url` and writes the gzip header.
+    public init(url: URL) throws {
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
+        }
+        handle = try FileHandle(forWritingTo: url)
+        // Magic, deflate, no flags, no time, no extra flags, OS unknown.
+        try handle.write(contentsOf: [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF])
+    }
+
+    deinit { try? handle.close() }
+
+    /// Appends a piece that does not end the stream.
+    public func append(_ piece: DeflatedPiece) throws {
+        guard !piece.last, !ended else { throw GzipError.zlib(Z_STREAM_ERROR) }
+        try write(piece)
+    }
+
+    private func write(_ piece: DeflatedPiece) throws {
+        try handle.write(contentsOf: piece.bytes)
+        crc = UInt(crc32_combine(uLong(crc), uLong(piece.crc), .init(piece.count)))
+        length += piece.count
+    }
+
+    /// Writes the last piece (made with `last`) and the gzip trailer, flushes the file to disk and closes it.
+    public func finish(with last: DeflatedPiece) throws {
+        guard last.last, !ended else { throw GzipError.zlib(Z_STREAM_ERROR) }
+        try write(last)
+        ended = true
+        var trailer: [UInt8] = []
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: crc).littleEndian) { trailer += $0 }
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian) { trailer += $0 }
+        try handle.write(contentsOf: trailer)
+        try handle.synchronize()
+        try handle.close()
+    }
+}

@@ -51,7 +51,40 @@ struct ChangeSetFileTests {
         #expect(lines.last?.contains(#""conflicts":7"#) == true)
     }
 
-    @Test("a flipped byte anywhere is refused as changed outside liqsync", arguments: [10, 100, 300, 600, -12, -5])
+    @Test("a change set of many blocks, compressed in pieces side by side, is one gzip stream: read back equal, lines in order, its trailer the CRC-32 and length of all of it")
+    func compressedInPieces() throws {
+        let url = temporaryFile()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let set = sample(changes: 9_000)
+        try ChangeSetFile.write(set, to: url)
+        #expect(try ChangeSetFile.read(url) == set)
+        let reader = try GzipLineReader(url: url)
+        var plain: [UInt8] = []
+        var ids: [Int] = []
+        while let line = try reader.nextLine() {
+            plain += line + [0x0A]
+            if case .object(let change)? = try JSON.parse(Data(line)).object?["change"], case .number(let id)? = change["id"] { ids.append(Int(id)) }
+        }
+        #expect(ids == Array(1...9_000))
+        let bytes = [UInt8](try Data(contentsOf: url))
+        let trailer = bytes.suffix(8).map(UInt32.init)
+        let crc = trailer[0] | trailer[1] << 8 | trailer[2] << 16 | trailer[3] << 24
+        let length = trailer[4] | trailer[5] << 8 | trailer[6] << 16 | trailer[7] << 24
+        #expect(crc == Self.crc32(plain))
+        #expect(length == UInt32(truncatingIfNeeded: plain.count))
+    }
+
+    /// CRC-32 (the gzip trailer's), bit by bit.
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    @Test("a flipped byte anywhere is refused as changed outside liqsync", arguments: [10, 100, 300, 600, -12, -8, -5])
     func flippedByte(offset: Int) throws {
         let url = temporaryFile()
         defer { try? FileManager.default.removeItem(at: url) }
