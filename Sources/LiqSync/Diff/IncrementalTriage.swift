@@ -25,6 +25,12 @@ struct IncrementalTriage {
         var raw: [UInt8]?
         var deleted: Bool { deletedAt != nil }
 
+        /// The contact without its values, for a report that names it by its keys (nil: its raw JSON was not read).
+        var keysOnly: PlanContact? {
+            guard raw != nil else { return nil }
+            return PlanContact(id: id, emailKey: emailKey, phoneKey: phoneKey, dateUpdated: updated, deleted: deleted, values: [:])
+        }
+
         /// The contact as the diff reads it (nil: its raw JSON was not read).
         var planContact: PlanContact? {
             guard let raw else { return nil }

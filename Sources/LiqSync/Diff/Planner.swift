@@ -170,8 +170,13 @@ public struct Planner: Sendable {
                 guard case .unseen(let contact, .new) = work else { return nil }
                 return index.ids[Int(contact)]
             }
+            let keysOnly = Set(batch.compactMap { work -> String? in
+                guard case .unseen(let contact, _) = work else { return nil }
+                return index.ids[Int(contact)]
+            })
             return Background { [records] in
-                try Self.readBatch(database, rowIds: rowIds, known: known, contacts: contacts, base: base, unseen: unseen, records: records)
+                try Self.readBatch(
+                    database, rowIds: rowIds, known: known, contacts: contacts, base: base, unseen: unseen, keysOnly: keysOnly, records: records)
             }
         }
         // What a batch's pairs agree on is written while the next batch is diffed (a first sync
@@ -299,10 +304,13 @@ public struct Planner: Sendable {
 
     /// A batch's rows, contacts and base values (and which of its unseen contacts have a base),
     /// read side by side; the rows and contacts the incremental triage read already are taken
-    /// from `records`.
+    /// from `records`. Of the contacts in `keysOnly` (no row speaks for them: a report names
+    /// them by their keys), the values are read only for those that turn out new to LocaliQ
+    /// (unseen as new, without a base): a nightly plan reports thousands gone from the export.
     static func readBatch(
         _ database: MirrorDatabase, rowIds: [Int64], known: @escaping @Sendable (Int64, [String: JSON]) -> Set<String>,
-        contacts wanted: [(id: String, rowid: Int64)], base baseIds: [String], unseen: [String], records: IncrementalTriage.Records
+        contacts wanted: [(id: String, rowid: Int64)], base baseIds: [String], unseen: [String], keysOnly: Set<String> = [],
+        records: IncrementalTriage.Records
     ) throws -> BatchRecords {
         let read = Mutex<(records: BatchRecords, error: (any Error)?)>((BatchRecords(rows: [:], contacts: [:], base: [:], agreedUnseen: []), nil))
         sideBySide(3) { part in
@@ -324,7 +332,9 @@ public struct Planner: Sendable {
                     var contacts: [String: PlanContact] = [:]
                     var missing: [(id: String, rowid: Int64)] = []
                     for contact in wanted {
-                        if let facts = records.contacts[contact.rowid], facts.id == contact.id, let read = facts.planContact {
+                        if let facts = records.contacts[contact.rowid], facts.id == contact.id,
+                            let read = keysOnly.contains(contact.id) ? facts.keysOnly : facts.planContact
+                        {
                             contacts[contact.id] = read
                         } else {
                             missing.append(contact)
@@ -341,8 +351,22 @@ public struct Planner: Sendable {
                 read.withLock { $0.error = error }
             }
         }
-        let result = read.withLock { $0 }
+        var result = read.withLock { $0 }
         if let error = result.error { throw error }
+        // Unseen contacts new to LocaliQ are written to its import files: those need their values.
+        let valued = unseen.filter { !result.records.agreedUnseen.contains($0) && result.records.contacts[$0]?.values.isEmpty == true }
+        guard !valued.isEmpty else { return result.records }
+        let rowids = Dictionary(wanted.map { ($0.id, $0.rowid) }, uniquingKeysWith: { first, _ in first })
+        var missing: [(id: String, rowid: Int64)] = []
+        for id in valued {
+            guard let rowid = rowids[id] else { continue }
+            if let facts = records.contacts[rowid], facts.id == id, let read = facts.planContact {
+                result.records.contacts[id] = read
+            } else {
+                missing.append((id, rowid))
+            }
+        }
+        result.records.contacts.merge(try database.planContacts(missing)) { _, read in read }
         return result.records
     }
 
