@@ -72,7 +72,7 @@ struct IncrementalTriage {
         let rowIds = (0..<count).map { importId << 32 | Int64(rows.line($0)) }
         // 1. The import's rows, each paired with a row of the state's import with the same
         // content hash (same content, same match).
-        let inherited = Self.align(old: state.rows.map(\.hash), new: hashes)
+        let inherited = Self.align(old: state.rows.lazy.map(\.hash), new: hashes)
         var dirty = [Bool](repeating: true, count: count)
         var usedOld = [Bool](repeating: false, count: state.rows.count)
         for position in 0..<count where inherited[position] >= 0 {

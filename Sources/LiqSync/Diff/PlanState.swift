@@ -243,16 +243,16 @@ public struct RowHashes: Sendable, Equatable {
         return data
     }
 
-    init?(encoded data: Data) {
-        guard data.count % 12 == 0 else { return nil }
-        let count = data.count / 12
-        lines.reserveCapacity(count)
-        hashes.reserveCapacity(count)
-        data.withUnsafeBytes { raw in
-            for position in 0..<count {
-                lines.append(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: position * 12, as: UInt32.self)))
-                hashes.append(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: position * 12 + 4, as: UInt64.self)))
-            }
+    init?(encoded raw: UnsafeRawBufferPointer) {
+        guard raw.count % 12 == 0 else { return nil }
+        let count = raw.count / 12
+        lines = [UInt32](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for position in 0..<count { buffer[position] = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: position * 12, as: UInt32.self)) }
+            initialized = count
+        }
+        hashes = [UInt64](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for position in 0..<count { buffer[position] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: position * 12 + 4, as: UInt64.self)) }
+            initialized = count
         }
     }
 }
@@ -261,8 +261,17 @@ extension MirrorDatabase {
     /// An import's row hashes, if it kept them.
     func rowHashes(importId: Int64) throws -> RowHashes? {
         try writer.read { db in
-            guard let data = try Data.fetchOne(db, sql: "SELECT row_hashes FROM imports WHERE id = ?", arguments: [importId]) else { return nil }
-            return RowHashes(encoded: data)
+            // Read in place from SQLite's copy of the blob: no copy of it is made.
+            let statement = try db.makeStatement(sql: "SELECT row_hashes FROM imports WHERE id = ?")
+            return try withExtendedLifetime(statement) {
+                let handle = statement.sqliteStatement
+                guard sqlite3_bind_int64(handle, 1, importId) == SQLITE_OK, try RawSQL.step(handle, in: db),
+                    sqlite3_column_type(handle, 0) != SQLITE_NULL
+                else { return nil }
+                // An empty blob (an import of no rows) comes back as a null pointer.
+                let blob = sqlite3_column_blob(handle, 0)
+                return RowHashes(encoded: UnsafeRawBufferPointer(start: blob, count: blob == nil ? 0 : Int(sqlite3_column_bytes(handle, 0))))
+            }
         }
     }
 }
