@@ -67,6 +67,10 @@ struct IncrementalTriage {
         else { return nil }
 
         phases.mark("inc: logs")
+        // Read while the rows are aligned: the contacts changed since the state, and the ones no
+        // row spoke for then (most stay so, and every plan names them).
+        let changedReading = Background { try database.incrementalFacts(rowids: Array(logs.contacts.keys), mask: mask, records: true) }
+        let unseenReading = Background { try database.incrementalFacts(rowids: state.unseen.filter { logs.contacts[$0] == nil }, mask: mask, records: true) }
         let count = rows.count
         let hashes = rows.hashes
         let rowIds = (0..<count).map { importId << 32 | Int64(rows.line($0)) }
@@ -82,6 +86,9 @@ struct IncrementalTriage {
             dirty[position] = state.rows[at].contact < 0 || rows.hasHighLevelId(position)
         }
         if dirty.count(where: { $0 }) > limit { return nil }
+        // The rows new or changed in the import are read while the contacts' changes are followed.
+        let changedRows = (0..<count).compactMap { dirty[$0] ? rowIds[$0] : nil }
+        let changedRowReading = Background { try database.rowKeys(rowIds: changedRows, records: true) }
         let bound = try database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM contacts") ?? 0 }
         guard bound < 100_000_000 else { return nil }
         var touched = ContactSet(bound: bound)
@@ -91,7 +98,7 @@ struct IncrementalTriage {
         phases.mark("inc: align rows")
         // 2. Contacts changed in the mirror or in the base; the keys they held or hold.
         var fingerprint = state.fingerprint
-        let changed = try database.incrementalFacts(rowids: Array(logs.contacts.keys), mask: mask, records: true)
+        let changed = try changedReading.wait()
         // Contacts whose keys, ids or deletion changed: their rows are matched again. Contacts
         // whose digests or base changed keep their rows' matches; only the pairs' quiet state is
         // worked out again.
@@ -151,7 +158,10 @@ struct IncrementalTriage {
 
         phases.mark("inc: holders and watches")
         // 4. The dirty rows matched again from their keys.
-        let (dirtyRows, keys) = try database.rowKeys(rowIds: (dirtyPositions + requiet).map { rowIds[$0] }, records: true)
+        var (dirtyRows, keys) = try changedRowReading.wait()
+        let more = try database.rowKeys(rowIds: (dirtyPositions + requiet).compactMap { dirtyRows[rowIds[$0]] == nil ? rowIds[$0] : nil }, records: true)
+        dirtyRows.merge(more.keys) { taken, _ in taken }
+        keys.merge(more.texts) { taken, _ in taken }
         phases.mark("inc: row keys \(dirtyPositions.count) + \(requiet.count)")
         let flagged = dirtyPositions.filter { rows.hasHighLevelId($0) }
         let flaggedKeys = try database.rowMatchKeys(rowIds: flagged.map { rowIds[$0] })
@@ -232,9 +242,10 @@ struct IncrementalTriage {
             named.insert(matched[position])
         }
         phases.mark("inc: named \(named.count)")
-        // Each contact is read once: those read from the log are not read again.
+        // Each contact is read once: those read from the log, or as unseen, are not read again.
         var facts = changed
-        for (rowid, contact) in try database.incrementalFacts(rowids: named.filter { changed[$0] == nil }, mask: mask, records: true) { facts[rowid] = contact }
+        for (rowid, contact) in try unseenReading.wait() { facts[rowid] = contact }
+        for (rowid, contact) in try database.incrementalFacts(rowids: named.filter { facts[$0] == nil }, mask: mask, records: true) { facts[rowid] = contact }
         phases.mark("inc: facts read")
         let rechecked = dirtyPositions.filter { matched[$0] >= 0 } + requiet
         let bases = try database.foldedBaseDigests(ids: rechecked.compactMap { facts[matched[$0]]?.id }, mask: mask)
