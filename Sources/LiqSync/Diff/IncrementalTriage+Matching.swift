@@ -5,7 +5,7 @@ extension IncrementalTriage {
     /// For each new row, the old row it is paired with (-1: none): rows with the same content
     /// hash, in order where the two files agree (an export keeps its order from night to night:
     /// a row edited, added or dropped leaves the rest in step), then by hash among the rest.
-    static func align<Old: RandomAccessCollection<UInt64>>(old: Old, new: [UInt64]) -> [Int32] where Old.Index == Int {
+    static func align(old: [UInt64], new: [UInt64]) -> [Int32] {
         var paired = [Int32](repeating: -1, count: new.count)
         var usedOld = [Bool](repeating: false, count: old.count)
         var leftover: [Int] = []

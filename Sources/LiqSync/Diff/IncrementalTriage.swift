@@ -76,14 +76,14 @@ struct IncrementalTriage {
         let rowIds = (0..<count).map { importId << 32 | Int64(rows.line($0)) }
         // 1. The import's rows, each paired with a row of the state's import with the same
         // content hash (same content, same match).
-        let inherited = Self.align(old: state.rows.lazy.map(\.hash), new: hashes)
+        let inherited = Self.align(old: state.hashes, new: hashes)
         var dirty = [Bool](repeating: true, count: count)
-        var usedOld = [Bool](repeating: false, count: state.rows.count)
+        var usedOld = [Bool](repeating: false, count: state.rowCount)
         for position in 0..<count where inherited[position] >= 0 {
             let at = Int(inherited[position])
             usedOld[at] = true
             // A HighLevel id column's value is not in the digest record: such rows are matched again.
-            dirty[position] = state.rows[at].contact < 0 || rows.hasHighLevelId(position)
+            dirty[position] = state.contacts[at] < 0 || rows.hasHighLevelId(position)
         }
         if dirty.count(where: { $0 }) > limit { return nil }
         // The rows new or changed in the import are read while the contacts' changes are followed.
@@ -92,7 +92,7 @@ struct IncrementalTriage {
         let bound = try database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM contacts") ?? 0 }
         guard bound < 100_000_000 else { return nil }
         var touched = ContactSet(bound: bound)
-        for position in state.rows.indices where !usedOld[position] && state.rows[position].contact >= 0 { touched.insert(state.rows[position].contact) }
+        for position in state.contacts.indices where !usedOld[position] && state.contacts[position] >= 0 { touched.insert(state.contacts[position]) }
         for candidates in state.candidates.values { for contact in candidates { touched.insert(contact) } }
 
         phases.mark("inc: align rows")
@@ -140,7 +140,7 @@ struct IncrementalTriage {
         for watch in state.watches where movedKeys.contains(watch.key) { watchedHashes.insert(watch.row) }
         var requiet: [Int] = []
         for position in 0..<count where !dirty[position] {
-            let contact = state.rows[Int(inherited[position])].contact
+            let contact = state.contacts[Int(inherited[position])]
             if dirtyContacts.contains(contact) || (!watchedHashes.isEmpty && watchedHashes.contains(hashes[position])) {
                 dirty[position] = true
             } else if requietContacts.contains(contact) {
@@ -152,7 +152,7 @@ struct IncrementalTriage {
         var dirtyPositions: [Int] = []
         for position in 0..<count where dirty[position] {
             dirtyPositions.append(position)
-            if inherited[position] >= 0 { touched.insert(state.rows[Int(inherited[position])].contact) }
+            if inherited[position] >= 0 { touched.insert(state.contacts[Int(inherited[position])]) }
         }
         if dirtyPositions.count > limit { return nil }
 
@@ -208,7 +208,7 @@ struct IncrementalTriage {
         var rowsOf = [Int32](repeating: 0, count: Int(max(bound, touched.members.max() ?? 0)) + 1)
         var seenAsCandidate = ContactSet(bound: bound)
         for position in 0..<count {
-            let contact = newContact[position] != notDirty ? newContact[position] : state.rows[Int(inherited[position])].contact
+            let contact = newContact[position] != notDirty ? newContact[position] : state.contacts[Int(inherited[position])]
             matched[position] = contact
             if contact >= 0, touched.contains(contact) { rowsOf[Int(contact)] += 1 }
             if contact == PlanState.ambiguous {
@@ -223,9 +223,9 @@ struct IncrementalTriage {
         for position in 0..<count where matched[position] >= 0 {
             let contact = matched[position]
             if newContact[position] == notDirty {
-                let old = state.rows[Int(inherited[position])]
-                quiet[position] = old.quiet
-                oneToOne[position] = touched.contains(contact) ? rowsOf[Int(contact)] == 1 : old.oneToOne
+                let old = Int(inherited[position])
+                quiet[position] = state.quiet(old)
+                oneToOne[position] = touched.contains(contact) ? rowsOf[Int(contact)] == 1 : state.oneToOne(old)
             } else {
                 oneToOne[position] = rowsOf[Int(contact)] == 1
             }
@@ -337,10 +337,10 @@ struct IncrementalTriage {
         }
         var linkPositions: [String: Int32] = [:]
         for (sourceId, link) in links { if let at = positionOf[link.rowid] { linkPositions[sourceId] = at } }
-        let stateRows = (0..<count).map { PlanState.Row(hash: hashes[$0], contact: matched[$0], quiet: quiet[$0], oneToOne: oneToOne[$0]) }
         let next = PlanState(
-            importId: importId, mask: mask, positions: state.positions, fingerprint: fingerprint, rows: stateRows,
-            watches: watches, candidates: candidates, unseen: unseen.sorted())
+            importId: importId, mask: mask, positions: state.positions, fingerprint: fingerprint, hashes: hashes, contacts: matched,
+            flags: (0..<count).map { PlanState.flags(quiet: quiet[$0], oneToOne: oneToOne[$0]) }, watches: watches, candidates: candidates,
+            unseen: unseen.sorted())
         phases.mark("inc: next state")
         return IncrementalTriage(index: index, links: linkPositions, triage: triage, state: next, records: Records(contacts: facts, rows: keys))
     }

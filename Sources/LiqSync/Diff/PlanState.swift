@@ -5,23 +5,12 @@ import GRDBSQLite
 /// What a plan's matching found, kept so the next plan can start from it and redo only what
 /// changed since (docs/internals/incremental-plan.md).
 struct PlanState {
-    /// 2: kept in a file beside the mirror (`PlanStateStore`); 1 was a blob in `plan_state`.
-    static let version: Int64 = 2
+    /// 3: the rows as columns, in a file beside the mirror (`MirrorDatabase+PlanState.swift`);
+    /// 2 (never released) held them row by row in the file, 1 as a blob in `plan_state`.
+    static let version: Int64 = 3
     /// Outcome codes of a row that matched no single contact.
     static let unmatched: Int64 = -1
     static let ambiguous: Int64 = -2
-
-    /// One staged row of the import, in row order.
-    struct Row: Equatable {
-        /// `RowKeys.contentHash`.
-        var hash: UInt64
-        /// The matched contact's rowid, `unmatched` or `ambiguous`.
-        var contact: Int64
-        /// The pair needed nothing (digests agree).
-        var quiet: Bool
-        /// The contact matched this row and no other.
-        var oneToOne: Bool
-    }
 
     /// A key of a matched row whose lookup did not find exactly the matched contact (none, or
     /// several): a contact taking or leaving that key changes the row's match.
@@ -34,7 +23,17 @@ struct PlanState {
     var mask: UInt32?
     var positions: MirrorDatabase.ChangeLogPositions
     var fingerprint: FingerprintHasher
-    var rows: [Row]
+    // The staged rows of the import, in row order, as columns (a million rows are written and
+    // read as three runs of bytes, and the next state takes the triage's arrays as they are):
+    /// `RowKeys.contentHash` of each row.
+    var hashes: [UInt64]
+    /// The matched contact's rowid, `unmatched` or `ambiguous`.
+    var contacts: [Int64]
+    /// `quietFlag` (the pair needed nothing: digests agree) and `oneToOneFlag` (the contact
+    /// matched this row and no other).
+    var flags: [UInt8]
+    static let quietFlag: UInt8 = 1
+    static let oneToOneFlag: UInt8 = 2
     var watches: [Watch]
     /// Ambiguous rows' candidates (contact rowids), by row hash.
     var candidates: [UInt64: [Int64]]
@@ -44,41 +43,78 @@ struct PlanState {
     /// The watch key of a HighLevel id column's value (apart from email and phone keys).
     static func idKey(_ id: String) -> KeyHash { KeyHash("id\u{0}" + id) }
 
+    var rowCount: Int { hashes.count }
+    func quiet(_ row: Int) -> Bool { flags[row] & Self.quietFlag != 0 }
+    func oneToOne(_ row: Int) -> Bool { flags[row] & Self.oneToOneFlag != 0 }
+
+    mutating func setQuiet(_ row: Int, _ quiet: Bool) {
+        flags[row] = quiet ? flags[row] | Self.quietFlag : flags[row] & ~Self.quietFlag
+    }
+
+    static func flags(quiet: Bool, oneToOne: Bool) -> UInt8 { (quiet ? quietFlag : 0) | (oneToOne ? oneToOneFlag : 0) }
+
     // MARK: Binary form
 
-    var encoded: [UInt8] {
-        var out = ByteWriter(capacity: 80 + rows.count * 17 + watches.count * 24 + unseen.count * 8 + candidates.count * 32)
-        out.int(importId)
-        out.int(mask.map { Int64($0) } ?? -1)
-        out.int(positions.contacts)
-        out.int(positions.base)
-        out.int(positions.links)
-        out.word(fingerprint.first)
-        out.word(fingerprint.second)
-        out.int(Int64(fingerprint.count))
-        out.int(Int64(rows.count))
-        out.reserve(rows.count * 17) { raw in
-            for (position, row) in rows.enumerated() {
-                raw.storeBytes(of: row.hash.littleEndian, toByteOffset: position * 17, as: UInt64.self)
-                raw.storeBytes(of: UInt64(bitPattern: row.contact).littleEndian, toByteOffset: position * 17 + 8, as: UInt64.self)
-                raw.storeBytes(of: (row.quiet ? 1 : 0) | (row.oneToOne ? 2 : 0), toByteOffset: position * 17 + 16, as: UInt8.self)
-            }
-        }
-        out.int(Int64(watches.count))
+    /// The binary form, handed to `sink` in runs of bytes (the row columns as they are in
+    /// memory: no copy of a million rows is made).
+    func encode(_ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        var head = ByteWriter(capacity: 80)
+        head.int(importId)
+        head.int(mask.map { Int64($0) } ?? -1)
+        head.int(positions.contacts)
+        head.int(positions.base)
+        head.int(positions.links)
+        head.word(fingerprint.first)
+        head.word(fingerprint.second)
+        head.int(Int64(fingerprint.count))
+        head.int(Int64(rowCount))
+        try head.bytes.withUnsafeBytes(sink)
+        try Self.littleEndian(hashes, sink)
+        try Self.littleEndian(contacts.map { UInt64(bitPattern: $0) }, sink)
+        try flags.withUnsafeBytes(sink)
+        var tail = ByteWriter(capacity: 24 + watches.count * 24 + unseen.count * 8 + candidates.count * 32)
+        tail.int(Int64(watches.count))
         for watch in watches {
-            out.word(watch.key.first)
-            out.word(watch.key.second)
-            out.word(watch.row)
+            tail.word(watch.key.first)
+            tail.word(watch.key.second)
+            tail.word(watch.row)
         }
-        out.int(Int64(candidates.count))
+        tail.int(Int64(candidates.count))
         for (row, contacts) in candidates.sorted(by: { $0.key < $1.key }) {
-            out.word(row)
-            out.int(Int64(contacts.count))
-            for contact in contacts { out.int(contact) }
+            tail.word(row)
+            tail.int(Int64(contacts.count))
+            for contact in contacts { tail.int(contact) }
         }
-        out.int(Int64(unseen.count))
-        for contact in unseen { out.int(contact) }
-        return out.bytes
+        tail.int(Int64(unseen.count))
+        for contact in unseen { tail.int(contact) }
+        try tail.bytes.withUnsafeBytes(sink)
+    }
+
+    /// The binary form as one array (tests of the form, small states).
+    var encoded: [UInt8] {
+        var bytes: [UInt8] = []
+        encode { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    private static func littleEndian(_ words: [UInt64], _ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        #if _endian(little)
+            try words.withUnsafeBytes(sink)
+        #else
+            try words.map(\.littleEndian).withUnsafeBytes(sink)
+        #endif
+    }
+
+    private static func words(_ bytes: UnsafeRawBufferPointer, count: Int) -> [UInt64] {
+        [UInt64](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if let target = buffer.baseAddress, let source = bytes.baseAddress {
+                UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: count * 8)
+            }
+            #if !_endian(little)
+                for position in 0..<count { buffer[position] = UInt64(littleEndian: buffer[position]) }
+            #endif
+            initialized = count
+        }
     }
 
     /// Reads the binary form back; nil when it is cut short or otherwise not one.
@@ -86,19 +122,15 @@ struct PlanState {
         var input = ByteReader(bytes)
         guard let importId = input.int(), let mask = input.int(), let contacts = input.int(), let base = input.int(), let links = input.int(),
             let first = input.word(), let second = input.word(), let count = input.int(), let rowCount = input.count(of: 17),
-            let rowBytes = input.take(rowCount * 17)
+            let hashBytes = input.take(rowCount * 8), let contactBytes = input.take(rowCount * 8), let flagBytes = input.take(rowCount)
         else { return nil }
         self.importId = importId
         self.mask = mask < 0 ? nil : UInt32(truncatingIfNeeded: mask)
         positions = MirrorDatabase.ChangeLogPositions(contacts: contacts, base: base, links: links)
         fingerprint = FingerprintHasher(first: first, second: second, count: Int(count))
-        rows = (0..<rowCount).map { position in
-            let flags = rowBytes.load(fromByteOffset: position * 17 + 16, as: UInt8.self)
-            return Row(
-                hash: UInt64(littleEndian: rowBytes.loadUnaligned(fromByteOffset: position * 17, as: UInt64.self)),
-                contact: Int64(bitPattern: UInt64(littleEndian: rowBytes.loadUnaligned(fromByteOffset: position * 17 + 8, as: UInt64.self))),
-                quiet: flags & 1 != 0, oneToOne: flags & 2 != 0)
-        }
+        hashes = Self.words(hashBytes, count: rowCount)
+        self.contacts = Self.words(contactBytes, count: rowCount).map { Int64(bitPattern: $0) }
+        flags = Array(flagBytes)
         guard let watchCount = input.count(of: 24) else { return nil }
         watches = []
         watches.reserveCapacity(watchCount)
@@ -128,21 +160,23 @@ struct PlanState {
     }
 
     init(
-        importId: Int64, mask: UInt32?, positions: MirrorDatabase.ChangeLogPositions, fingerprint: FingerprintHasher, rows: [Row], watches: [Watch],
-        candidates: [UInt64: [Int64]], unseen: [Int64]
+        importId: Int64, mask: UInt32?, positions: MirrorDatabase.ChangeLogPositions, fingerprint: FingerprintHasher, hashes: [UInt64],
+        contacts: [Int64], flags: [UInt8], watches: [Watch], candidates: [UInt64: [Int64]], unseen: [Int64]
     ) {
         self.importId = importId
         self.mask = mask
         self.positions = positions
         self.fingerprint = fingerprint
-        self.rows = rows
+        self.hashes = hashes
+        self.contacts = contacts
+        self.flags = flags
         self.watches = watches
         self.candidates = candidates
         self.unseen = unseen
     }
 }
 
-/// Little-endian words appended to a byte array; runs of fixed-size entries written in place.
+/// Little-endian words appended to a byte array.
 private struct ByteWriter {
     private(set) var bytes: [UInt8] = []
 
@@ -150,13 +184,6 @@ private struct ByteWriter {
 
     mutating func word(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func int(_ value: Int64) { word(UInt64(bitPattern: value)) }
-
-    /// Appends `count` bytes written by `body`.
-    mutating func reserve(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) {
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: count))
-        bytes.withUnsafeMutableBytes { body(UnsafeMutableRawBufferPointer(rebasing: $0[start..<(start + count)])) }
-    }
 }
 
 private struct ByteReader {

@@ -26,17 +26,16 @@ extension Planner {
     /// The state a full triage leaves.
     static func state(of triage: PlanContext.Triage, table: RowTable, index: ContactIndex, importId: Int64, mask: UInt32?) -> PlanState {
         let hashes = table.rows.map(\.contentHash)
-        let rows = table.rows.indices.map { position in
+        let contacts = table.rows.indices.map { position in
             let contact = triage.rowContact[position]
-            return PlanState.Row(
-                hash: hashes[position], contact: contact >= 0 ? index.rowids[Int(contact)] : Int64(contact), quiet: triage.rowQuiet[position],
-                oneToOne: triage.rowOneToOne[position])
+            return contact >= 0 ? index.rowids[Int(contact)] : Int64(contact)
         }
+        let flags = table.rows.indices.map { PlanState.flags(quiet: triage.rowQuiet[$0], oneToOne: triage.rowOneToOne[$0]) }
         var candidates: [UInt64: [Int64]] = [:]
         for (position, list) in triage.candidates { candidates[hashes[position]] = list.map { index.rowids[Int($0)] } }
         return PlanState(
             importId: importId, mask: mask, positions: MirrorDatabase.ChangeLogPositions(contacts: 0, base: 0, links: 0), fingerprint: index.fingerprintSums,
-            rows: rows, watches: triage.watches.map { PlanState.Watch(key: $0.key, row: hashes[$0.row]) }, candidates: candidates,
+            hashes: hashes, contacts: contacts, flags: flags, watches: triage.watches.map { PlanState.Watch(key: $0.key, row: hashes[$0.row]) }, candidates: candidates,
             unseen: triage.unseen.map { index.rowids[Int($0)] }.sorted())
     }
 
@@ -51,14 +50,14 @@ extension Planner {
         }
         guard let logged, logged.isSubset(of: agreed) else { return }
         let wanted = Set(try database.contactRowids(ids: Array(logged)).values)
-        let positions = state.rows.indices.filter { wanted.contains(state.rows[$0].contact) }
+        let positions = state.contacts.indices.filter { wanted.contains(state.contacts[$0]) }
         let facts = try database.incrementalFacts(rowids: Array(wanted), mask: mask)
         let bases = try database.foldedBaseDigests(ids: Array(logged), mask: mask)
         let keys = try database.rowKeys(rowIds: positions.map { rowIds[$0] }).keys
         for position in positions {
-            guard let row = keys[rowIds[position]], let contact = facts[state.rows[position].contact], let digests = contact.digests else { continue }
+            guard let row = keys[rowIds[position]], let contact = facts[state.contacts[position]], let digests = contact.digests else { continue }
             let base = bases[contact.id]
-            state.rows[position].quiet = PlanContext.quiet(row, mask: mask, digests: { digests[$0] }, base: { base?[$0] ?? SyncDigest.none })
+            state.setQuiet(position, PlanContext.quiet(row, mask: mask, digests: { digests[$0] }, base: { base?[$0] ?? SyncDigest.none }))
         }
         state.positions.base = now.base
     }

@@ -30,9 +30,7 @@ extension MirrorDatabase {
     /// to the state's positions. When the file cannot be written, the mirror forgets the state
     /// instead (the next plan is a full one): a plan never fails for want of its head start.
     func savePlanState(_ state: PlanState) throws {
-        let payload = state.encoded
-        let reference = StateReference(payload: payload)
-        guard (try? StateFile.write(reference.header + payload, to: planStateFile)) != nil else {
+        guard let reference = try? StateFile.write(to: planStateFile, state.encode) else {
             try clearPlanState()
             return
         }
@@ -74,10 +72,17 @@ struct StateReference: Equatable {
     var length: UInt64
     var crc: UInt64
 
-    init(payload: [UInt8]) {
+    /// A new token, for a payload not written yet.
+    init() {
         token = withUnsafeBytes(of: UUID().uuid) { Array($0) }
-        length = UInt64(payload.count)
-        crc = Self.crc(payload.withUnsafeBytes { $0 })
+        length = 0
+        crc = 0
+    }
+
+    /// Takes the next run of the payload into the length and CRC.
+    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        length += UInt64(bytes.count)
+        crc = Self.crc(bytes, after: crc)
     }
 
     /// Read back from `plan_state.state`; nil when it is not a reference.
@@ -107,28 +112,35 @@ struct StateReference: Equatable {
         return Self.crc(payload) == crc ? payload : nil
     }
 
-    static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        guard let base = bytes.baseAddress else { return UInt64(crc32_z(0, nil, 0)) }
-        return UInt64(crc32_z(0, base.assumingMemoryBound(to: Bytef.self), bytes.count))
+    static func crc(_ bytes: UnsafeRawBufferPointer, after crc: UInt64 = 0) -> UInt64 {
+        guard let base = bytes.baseAddress else { return crc }
+        return UInt64(crc32_z(uLong(crc), base.assumingMemoryBound(to: Bytef.self), bytes.count))
     }
 }
 
 /// A file written whole (to a temporary name, then renamed over the old one) and read mapped.
 enum StateFile {
-    static func write(_ bytes: [UInt8], to file: URL) throws {
+    /// Writes the header of a new reference, then the payload `encode` hands over in runs;
+    /// returns the reference (its length and CRC those of the payload).
+    static func write(to file: URL, _ encode: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> StateReference {
         let temporary = file.path + ".tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
-        var written = 0
-        let complete = bytes.withUnsafeBytes { raw -> Bool in
+        var reference = StateReference()
+        func put(_ raw: UnsafeRawBufferPointer) throws {
+            var written = 0
             while written < raw.count {
                 let count = Foundation.write(descriptor, raw.baseAddress.map { $0 + written }, raw.count - written)
                 if count < 0, errno == EINTR { continue }
-                guard count > 0 else { return false }
+                guard count > 0 else { throw CocoaError(.fileWriteUnknown) }
                 written += count
             }
-            return true
         }
+        let complete = (try? reference.header.withUnsafeBytes(put)) != nil
+            && (try? encode { run in
+                reference.add(run)
+                try put(run)
+            }) != nil
         // The old file is unlinked first: renamed over, ext4 writes the new one's 17 MB out
         // there and then (its safeguard for files replaced by rename), 13 ms of a plan. A plan
         // reading the old file meanwhile keeps it; one opening it in between finds none and
@@ -138,6 +150,7 @@ enum StateFile {
             unlink(temporary)
             throw CocoaError(.fileWriteUnknown)
         }
+        return reference
     }
 
     /// `body` over the file's bytes, mapped (nil when the file cannot be read).
