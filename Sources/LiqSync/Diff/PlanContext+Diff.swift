@@ -56,11 +56,15 @@ extension PlanContext {
         var notWritable: [FieldDiff] = []
         var firstSyncFields = Set<String>()
         for field in SyncField.all where row.known.contains(field.name) {
-            let firstSync = base[field.name] == nil
+            // Each side's value looked up once (string keys: hashing them was a good part of the diff).
+            let baseValue = base[field.name]
+            let highlevelValue = contact.values[field.name]
+            let localiqValue = row.fields[field.name]
+            let firstSync = baseValue == nil
             if firstSync { firstSyncFields.insert(field.name) }
-            let b = firstSync ? nil : field.comparable(base[field.name])
-            let h = field.comparable(contact.values[field.name])
-            let l = field.comparable(row.fields[field.name])
+            let b = firstSync ? nil : field.comparable(baseValue)
+            let h = field.comparable(highlevelValue)
+            let l = field.comparable(localiqValue)
             if field.name == "tags" {
                 let baseTags = firstSync ? nil : Set(b?.array?.compactMap(\.string) ?? [])
                 if let merged = planTags(contact: contact, key: key, base: baseTags, highlevel: h, localiq: l) {
@@ -72,7 +76,7 @@ extension PlanContext {
                 if firstSync || b != h { agreements.append((contact.id, field.name, h ?? .null)) }
                 continue
             }
-            let diff = FieldDiff(field: field.name, base: b, highlevel: contact.values[field.name], localiq: row.fields[field.name], proposed: nil)
+            let diff = FieldDiff(field: field.name, base: b, highlevel: highlevelValue, localiq: localiqValue, proposed: nil)
             let side: ChangeTarget?
             if firstSync {
                 if h == nil {
@@ -94,11 +98,11 @@ extension PlanContext {
                 notWritable.append(diff)
             case .highlevel?:
                 var proposed = diff
-                proposed.proposed = field.name == "phone" ? l : row.fields[field.name]
+                proposed.proposed = field.name == "phone" ? l : localiqValue
                 toHighLevel.append(proposed)
             case .localiq?:
                 var proposed = diff
-                proposed.proposed = contact.values[field.name]
+                proposed.proposed = highlevelValue
                 toLocaliQ.append(proposed)
             case nil:
                 conflicts.append(diff)
