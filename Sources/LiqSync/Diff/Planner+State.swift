@@ -3,13 +3,13 @@ import Foundation
 /// The plan's state: starting from it (`IncrementalTriage`), keeping a new one.
 extension Planner {
     /// The incremental triage from `state`, with the import's row ids in the state's order; nil
-    /// to plan in full. The import's row hashes come from the import (or, for an import staged
-    /// before they were kept, from its rows).
+    /// to plan in full. The import's row hashes are those it kept (`rowHashes`) or, for an import
+    /// staged before they were kept, come from its rows.
     static func incremental(
-        _ database: MirrorDatabase, state: PlanState, importId: Int64, mask: UInt32?, sent: [String: String]
+        _ database: MirrorDatabase, state: PlanState, importId: Int64, rowHashes: RowHashes?, mask: UInt32?, sent: [String: String]
     ) throws -> ([Int64], IncrementalTriage)? {
         var phases = PhaseTimer()
-        var rows = try database.rowHashes(importId: importId)
+        var rows = rowHashes
         if rows == nil {
             var table = RowTable()
             try database.rowDigests(importId: importId, into: &table)

@@ -329,7 +329,7 @@ func benchPlanRun(directory: URL, sizes: Bool) throws {
     try ChangeSetFile.write(set, to: url)
     let elapsed = seconds(clock.now - start)
     if ProcessInfo.processInfo.environment["LIQSYNC_PROFILE_PLAN"] == "1" {
-        FileHandle.standardError.write(Data("open \(start - opening), write change set \(clock.now - written)\n".utf8))
+        FileHandle.standardError.write(Data("open \(start - opening), plan \(written - start), write change set \(clock.now - written)\n".utf8))
     }
     guard sizes else { return }
     let compressed = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
