@@ -90,13 +90,6 @@ struct PlanState {
         try tail.bytes.withUnsafeBytes(sink)
     }
 
-    /// The binary form as one array (tests of the form, small states).
-    var encoded: [UInt8] {
-        var bytes: [UInt8] = []
-        encode { bytes.append(contentsOf: $0) }
-        return bytes
-    }
-
     private static func littleEndian(_ words: [UInt64], _ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         #if _endian(little)
             try words.withUnsafeBytes(sink)
