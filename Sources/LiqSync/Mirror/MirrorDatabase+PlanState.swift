@@ -118,37 +118,22 @@ struct StateReference: Equatable {
     }
 }
 
-/// A file written whole (to a temporary name, then renamed over the old one) and read mapped.
+/// A state file written whole (`AtomicFile`, unsynced) and read mapped.
 enum StateFile {
     /// Writes the header of a new reference, then the payload `encode` hands over in runs;
-    /// returns the reference (its length and CRC those of the payload).
+    /// returns the reference (its length and CRC those of the payload). Not synced to disk: a
+    /// file the disk lost fails its CRC, and a full plan is the worst that comes of it.
     static func write(to file: URL, _ encode: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> StateReference {
-        let temporary = file.path + ".tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
         var reference = StateReference()
-        func put(_ raw: UnsafeRawBufferPointer) throws {
-            var written = 0
-            while written < raw.count {
-                let count = Foundation.write(descriptor, raw.baseAddress.map { $0 + written }, raw.count - written)
-                if count < 0, errno == EINTR { continue }
-                guard count > 0 else { throw CocoaError(.fileWriteUnknown) }
-                written += count
+        try AtomicFile.write(to: file, mode: 0o600, durable: false, unlinkingFirst: true) { put in
+            try reference.header.withUnsafeBytes(put)
+            // Two non-escaping closures, one calling the other: Swift needs to be told it is safe.
+            try withoutActuallyEscaping(put) { put in
+                try encode { run in
+                    reference.add(run)
+                    try put(run)
+                }
             }
-        }
-        let complete = (try? reference.header.withUnsafeBytes(put)) != nil
-            && (try? encode { run in
-                reference.add(run)
-                try put(run)
-            }) != nil
-        // The old file is unlinked first: renamed over, ext4 writes the new one's 17 MB out
-        // there and then (its safeguard for files replaced by rename), 13 ms of a plan. A plan
-        // reading the old file meanwhile keeps it; one opening it in between finds none and
-        // reads everything.
-        unlink(file.path)
-        guard close(descriptor) == 0, complete, rename(temporary, file.path) == 0 else {
-            unlink(temporary)
-            throw CocoaError(.fileWriteUnknown)
         }
         return reference
     }

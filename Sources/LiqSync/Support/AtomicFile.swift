@@ -10,25 +10,36 @@ import Foundation
 /// same folder with the final mode from the start, fsync, rename.
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL, mode: mode_t = 0o644) throws {
+        try write(to: url, mode: mode) { put in try data.withUnsafeBytes(put) }
+    }
+
+    /// Writes what `body` hands to `put`, run after run, as one file. `durable`: fsync before the
+    /// rename (a file that is only a cache, checked when read, can do without). `unlinkingFirst`:
+    /// the old file is removed before the rename, not renamed over — ext4 writes a file renamed
+    /// over another out there and then (its safeguard for replaced files); readers holding the old
+    /// file keep it, and one opening it in between finds none.
+    static func write(
+        to url: URL, mode: mode_t = 0o644, durable: Bool = true, unlinkingFirst: Bool = false,
+        _ body: (_ put: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws {
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, mode)
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary.path]) }
-        var failed = false
-        data.withUnsafeBytes { buffer in
+        struct Failed: Error {}
+        var failed = (try? body { buffer in
             var offset = 0
             while offset < buffer.count, let base = buffer.baseAddress {
                 let written = Glibc.write(descriptor, base + offset, buffer.count - offset)
-                if written <= 0 {
-                    failed = true
-                    return
-                }
+                if written < 0, errno == EINTR { continue }
+                guard written > 0 else { throw Failed() }
                 offset += written
             }
-        }
-        if fsync(descriptor) != 0 { failed = true }
-        close(descriptor)
+        }) == nil
+        if durable, fsync(descriptor) != 0 { failed = true }
+        if close(descriptor) != 0 { failed = true }
+        if !failed, unlinkingFirst { unlink(url.path) }
         if failed || rename(temporary.path, url.path) != 0 {
             unlink(temporary.path)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
