@@ -70,7 +70,7 @@ struct PlanState {
         head.int(Int64(rowCount))
         try head.bytes.withUnsafeBytes(sink)
         try Self.littleEndian(hashes, sink)
-        try Self.littleEndian(contacts.map { UInt64(bitPattern: $0) }, sink)
+        try Self.littleEndian(contacts, sink)
         try flags.withUnsafeBytes(sink)
         var tail = ByteWriter(capacity: 24 + watches.count * 24 + unseen.count * 8 + candidates.count * 32)
         tail.int(Int64(watches.count))
@@ -90,7 +90,7 @@ struct PlanState {
         try tail.bytes.withUnsafeBytes(sink)
     }
 
-    private static func littleEndian(_ words: [UInt64], _ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+    private static func littleEndian<Word: FixedWidthInteger>(_ words: [Word], _ sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         #if _endian(little)
             try words.withUnsafeBytes(sink)
         #else
@@ -98,13 +98,13 @@ struct PlanState {
         #endif
     }
 
-    private static func words(_ bytes: UnsafeRawBufferPointer, count: Int) -> [UInt64] {
-        [UInt64](unsafeUninitializedCapacity: count) { buffer, initialized in
+    private static func words<Word: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, count: Int) -> [Word] {
+        [Word](unsafeUninitializedCapacity: count) { buffer, initialized in
             if let target = buffer.baseAddress, let source = bytes.baseAddress {
-                UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: count * 8)
+                UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: count * MemoryLayout<Word>.size)
             }
             #if !_endian(little)
-                for position in 0..<count { buffer[position] = UInt64(littleEndian: buffer[position]) }
+                for position in 0..<count { buffer[position] = Word(littleEndian: buffer[position]) }
             #endif
             initialized = count
         }
@@ -122,7 +122,7 @@ struct PlanState {
         positions = MirrorDatabase.ChangeLogPositions(contacts: contacts, base: base, links: links)
         fingerprint = FingerprintHasher(first: first, second: second, count: Int(count))
         hashes = Self.words(hashBytes, count: rowCount)
-        self.contacts = Self.words(contactBytes, count: rowCount).map { Int64(bitPattern: $0) }
+        self.contacts = Self.words(contactBytes, count: rowCount)
         flags = Array(flagBytes)
         guard let watchCount = input.count(of: 24) else { return nil }
         watches = []
