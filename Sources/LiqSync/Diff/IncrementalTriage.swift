@@ -247,16 +247,23 @@ struct IncrementalTriage {
         for (rowid, contact) in try unseenReading.wait() { facts[rowid] = contact }
         for (rowid, contact) in try database.incrementalFacts(rowids: named.filter { facts[$0] == nil }, mask: mask, records: true) { facts[rowid] = contact }
         phases.mark("inc: facts read")
-        let rechecked = dirtyPositions.filter { matched[$0] >= 0 } + requiet
-        let bases = try database.foldedBaseDigests(ids: rechecked.compactMap { facts[matched[$0]]?.id }, mask: mask)
-        for position in rechecked {
+        // A pair is quiet when row, contact and base agree: only the rows that agree with their
+        // contact need the base read (most rows worked out again are edits, on one side).
+        var rechecked: [(position: Int, row: RowKeys, digests: [UInt64], id: String)] = []
+        for position in dirtyPositions.filter({ matched[$0] >= 0 }) + requiet {
             quiet[position] = false
-            guard let contact = facts[matched[position]], let digests = contact.digests else { continue }
-            let base = bases[contact.id]
-            guard let row = dirtyRows[rowIds[position]] else { continue }
+            guard let contact = facts[matched[position]], let digests = contact.digests, let row = dirtyRows[rowIds[position]],
+                PlanContext.quiet(row, mask: mask, digests: { digests[$0] }, base: { digests[$0] })
+            else { continue }
+            rechecked.append((position, row, digests, contact.id))
+        }
+        let bases = try database.foldedBaseDigests(ids: rechecked.map(\.id), mask: mask)
+        for (position, row, digests, id) in rechecked {
+            let base = bases[id]
             quiet[position] = PlanContext.quiet(row, mask: mask, digests: { digests[$0] }, base: { base?[$0] ?? SyncDigest.none })
         }
         unseen = unseen.filter { facts[$0] != nil }
+        let agreedUnseen = Self.agreedBefore(unseen, state: state, unchangedSince: { !dirtyContacts.contains($0) && !requietContacts.contains($0) })
 
         phases.mark("inc: facts")
         // The contacts the work names, in id order (the full index's order).
@@ -317,7 +324,7 @@ struct IncrementalTriage {
             } else if let when = sent[index.ids[position]] {
                 triage.work.append(.unseen(contact: Int32(position), state: .sent(when)))
             } else {
-                triage.work.append(.unseen(contact: Int32(position), state: linked ? .linked : .new))
+                triage.work.append(.unseen(contact: Int32(position), state: linked ? .linked : agreedUnseen.contains(rowid) ? .agreed : .new))
             }
         }
 

@@ -4,12 +4,22 @@ import Foundation
 struct PhaseTimer {
     private let enabled = ProcessInfo.processInfo.environment["LIQSYNC_PROFILE_PLAN"] == "1"
     private var last = ContinuousClock.now
+    private var lastCPU = Self.processCPUSeconds()
 
     mutating func mark(_ phase: String) {
         guard enabled else { return }
         let now = ContinuousClock.now
-        FileHandle.standardError.write(Data("plan: \(phase) \(now - last) (\(Self.residentMemory()))\n".utf8))
-        last = now
+        let cpu = Self.processCPUSeconds()
+        let line = "plan: \(phase) \(now - last), cpu \(String(format: "%.3f", cpu - lastCPU)) s (\(Self.residentMemory()))\n"
+        FileHandle.standardError.write(Data(line.utf8))
+        (last, lastCPU) = (now, cpu)
+    }
+
+    /// CPU time of all the process's threads: against the wall time, how many cores a phase kept busy.
+    private static func processCPUSeconds() -> Double {
+        var time = timespec()
+        guard clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time) == 0 else { return 0 }
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     /// The process's resident memory (and how much of it is mapped files) from `/proc/self/status`,
