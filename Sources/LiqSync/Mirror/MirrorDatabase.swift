@@ -192,6 +192,7 @@ public struct MirrorDatabase: Sendable {
         registerBaseMigrations(&migrator)
         registerPruneMigrations(&migrator)
         registerChangeLogMigrations(&migrator)
+        registerKeyIndexMigrations(&migrator)
         return migrator
     }
 }

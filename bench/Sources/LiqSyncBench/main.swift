@@ -11,6 +11,7 @@ import Sandbox
 //                                   and the same data as two CSVs (DIR/highlevel.csv, DIR/localiq.csv) for csv-diff/daff
 //   LiqSyncBench plan-steady-setup N DIR   the plan target's workload: N contacts and N rows that agreed last night, 2% different tonight
 //   LiqSyncBench plan-run DIR [--sizes]   plan it (run under /usr/bin/time by bench/run); --sizes: print the change-set sizes
+//   LiqSyncBench migrate DIR   open the workspace's mirror, migrating a workload made by an earlier build (not timed)
 //   LiqSyncBench apply-rate N BURST SECONDS   apply a plan over N sandbox contacts at a scaled limit: rate and 429s
 
 func seconds(_ duration: Duration) -> Double {
@@ -392,6 +393,8 @@ case "pull-update":
     try await benchPullUpdate(
         directory: URL(fileURLWithPath: arguments.dropFirst().first ?? "bench/work/plan-steady"),
         file: URL(fileURLWithPath: arguments.dropFirst(2).first ?? "bench/work/contacts.jsonl"), logs: !arguments.contains("--no-logs"))
+case "migrate":
+    _ = try Workspace(root: URL(fileURLWithPath: arguments.dropFirst().first ?? "bench/work/plan")).openMirror()
 case "plan-run":
     try benchPlanRun(directory: URL(fileURLWithPath: arguments.dropFirst().first ?? "bench/work/plan"), sizes: arguments.contains("--sizes"))
 case "apply-rate":
