@@ -62,6 +62,10 @@ extension PlanContext {
             let localiqValue = row.fields[field.name]
             let firstSync = baseValue == nil
             if firstSync { firstSyncFields.insert(field.name) }
+            // The same value on all three sides compares equal, and needs nothing: most fields
+            // of a pair that differs somewhere. (Working out the compared forms — trimmed,
+            // lower-cased, E.164 — of three values per field was most of a pair's diff.)
+            if !firstSync, field.comparison != .tags, let highlevelValue, highlevelValue == localiqValue, highlevelValue == baseValue { continue }
             let b = firstSync ? nil : field.comparable(baseValue)
             let h = field.comparable(highlevelValue)
             let l = field.comparable(localiqValue)
