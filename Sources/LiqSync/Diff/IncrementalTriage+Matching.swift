@@ -52,22 +52,18 @@ extension IncrementalTriage {
         return paired
     }
 
-    /// Of the contacts no row speaks for, those known to have a base without reading it: a row
-    /// of the state was a quiet pair with the contact (row, contact and base agreed in every
-    /// field), and neither the contact nor its base changed since. Such a contact is gone from
-    /// the export, not new to LocaliQ — what the full plan learns by reading the base. Only with
-    /// a mask of some fields: a quiet pair then compared base digests that are never `none`.
-    /// (Rows speaking for no field are quiet with no base at all.)
-    static func agreedBefore(_ unseen: [Int64], state: PlanState, unchangedSince: (Int64) -> Bool) -> ContactSet {
-        var wanted = ContactSet(bound: unseen.max() ?? 0)
-        var agreed = ContactSet(bound: unseen.max() ?? 0)
-        guard let mask = state.mask, mask != 0 else { return agreed }
-        for contact in unseen where unchangedSince(contact) { wanted.insert(contact) }
-        guard !wanted.members.isEmpty else { return agreed }
+    /// Of the given contacts, those a row of the state was a quiet pair with: row, contact and
+    /// base then agreed in every field the rows speak for (`PlanState.quietMeansAgreed`).
+    static func quietBefore(_ contacts: [Int64], state: PlanState) -> ContactSet {
+        var wanted = ContactSet(bound: contacts.max() ?? 0)
+        var quiet = ContactSet(bound: contacts.max() ?? 0)
+        guard state.quietMeansAgreed else { return quiet }
+        for contact in contacts { wanted.insert(contact) }
+        guard !wanted.members.isEmpty else { return quiet }
         for position in 0..<state.rowCount where wanted.contains(state.contacts[position]) && state.quiet(position) {
-            agreed.insert(state.contacts[position])
+            quiet.insert(state.contacts[position])
         }
-        return agreed
+        return quiet
     }
 
     enum Outcome {

@@ -11,6 +11,8 @@ struct IncrementalTriage {
     var links: [String: Int32]
     var triage: PlanContext.Triage
     var state: PlanState
+    /// Pairs whose base equals one side's values (`PlanContext.baseSides`).
+    var baseSides: [Int32: ChangeTarget] = [:]
 
     /// A contact as the incremental triage reads it.
     struct Facts {
@@ -125,7 +127,11 @@ struct IncrementalTriage {
                 if let now { moved((now.id, now.emailKey, now.phoneKey)) }
             }
         }
-        for rowid in try database.contactRowids(ids: Array(logs.base)).values { requietContacts.insert(rowid) }
+        var baseLogged = ContactSet(bound: bound)
+        for rowid in try database.contactRowids(ids: Array(logs.base)).values {
+            requietContacts.insert(rowid)
+            baseLogged.insert(rowid)
+        }
         phases.mark("inc: contact log")
         // 3. Whoever holds a key that moved (a contact took, left or lost it), and the rows
         // watching one. (Ids are unique: a moved id's holder is the contact that moved.)
@@ -263,7 +269,6 @@ struct IncrementalTriage {
             quiet[position] = PlanContext.quiet(row, mask: mask, digests: { digests[$0] }, base: { base?[$0] ?? SyncDigest.none })
         }
         unseen = unseen.filter { facts[$0] != nil }
-        let agreedUnseen = Self.agreedBefore(unseen, state: state, unchangedSince: { !dirtyContacts.contains($0) && !requietContacts.contains($0) })
 
         phases.mark("inc: facts")
         // The contacts the work names, in id order (the full index's order).
@@ -289,7 +294,7 @@ struct IncrementalTriage {
         phases.mark("inc: index")
         var triage = PlanContext.Triage()
         var sharedRows: [Int32: [Int]] = [:]
-        var pairs: [Int32: Int64] = [:]
+        var pairs: [Int32: Int] = [:]
         for position in 0..<count {
             let contact = matched[position]
             if contact == PlanState.ambiguous {
@@ -301,7 +306,7 @@ struct IncrementalTriage {
                 if let at = positionOf[contact] { sharedRows[at, default: []].append(position) }
             } else {
                 triage.matched += 1
-                if !quiet[position], let at = positionOf[contact] { pairs[at] = rowIds[position] }
+                if !quiet[position], let at = positionOf[contact] { pairs[at] = position }
             }
         }
         // The rows a shared contact lists, by LocaliQ id (or line).
@@ -311,9 +316,27 @@ struct IncrementalTriage {
             if let shared = sharedRows[position] {
                 triage.work.append(.shared(contact: position, rows: shared.map(name).sorted()))
             } else if let row = pairs[position] {
-                triage.work.append(.pair(row: row, contact: position))
+                triage.work.append(.pair(row: rowIds[row], contact: position))
             }
         }
+        // What the base holds, known without reading it: a contact that was in step with a row
+        // (a quiet pair) and has not changed since, nor its base, still has that base. A pair
+        // whose row is the one it was in step with (same content, same contact) has a base
+        // equal to the row; one whose contact has not changed, a base equal to the contact.
+        var baseSides: [Int32: ChangeTarget] = [:]
+        func unchanged(_ contact: Int64) -> Bool { logs.contacts[contact] == nil && !baseLogged.contains(contact) }
+        var unchangedPairs: [(at: Int32, contact: Int64)] = []
+        if state.quietMeansAgreed {
+            for (at, position) in pairs where !baseLogged.contains(matched[position]) {
+                if newContact[position] == notDirty, state.quiet(Int(inherited[position])) {
+                    baseSides[at] = .localiq
+                } else if unchanged(matched[position]) {
+                    unchangedPairs.append((at, matched[position]))
+                }
+            }
+        }
+        let wereQuiet = Self.quietBefore(unseen.filter(unchanged) + unchangedPairs.map(\.contact), state: state)
+        for (at, contact) in unchangedPairs where wereQuiet.contains(contact) { baseSides[at] = .highlevel }
         let linkedContacts = Set(links.values.map(\.rowid))
         let unseenSet = Set(unseen)
         for position in 0..<index.count where unseenSet.contains(index.rowids[position]) {
@@ -324,7 +347,7 @@ struct IncrementalTriage {
             } else if let when = sent[index.ids[position]] {
                 triage.work.append(.unseen(contact: Int32(position), state: .sent(when)))
             } else {
-                triage.work.append(.unseen(contact: Int32(position), state: linked ? .linked : agreedUnseen.contains(rowid) ? .agreed : .new))
+                triage.work.append(.unseen(contact: Int32(position), state: linked ? .linked : wereQuiet.contains(rowid) ? .agreed : .new))
             }
         }
 
@@ -349,6 +372,7 @@ struct IncrementalTriage {
             flags: (0..<count).map { PlanState.flags(quiet: quiet[$0], oneToOne: oneToOne[$0]) }, watches: watches, candidates: candidates,
             unseen: unseen.sorted())
         phases.mark("inc: next state")
-        return IncrementalTriage(index: index, links: linkPositions, triage: triage, state: next, records: Records(contacts: facts, rows: keys))
+        return IncrementalTriage(
+            index: index, links: linkPositions, triage: triage, state: next, baseSides: baseSides, records: Records(contacts: facts, rows: keys))
     }
 }

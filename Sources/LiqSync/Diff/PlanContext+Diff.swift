@@ -31,10 +31,19 @@ extension PlanContext {
         return result
     }
 
-    /// One linked pair, field by field.
-    mutating func diff(contact: PlanContact, row: PlanRow) {
+    /// One linked pair, field by field. `baseSide`: the side whose values the base equals (the
+    /// base is then not looked up).
+    mutating func diff(contact: PlanContact, row: PlanRow, baseSide: ChangeTarget? = nil) {
         let key = RecordKey(highlevelId: contact.id, localiqId: row.sourceId, email: row.emailKey ?? contact.emailKey, phone: row.phoneKey ?? contact.phoneKey)
-        let base = self.base[contact.id] ?? [:]
+        let agreed = baseSide == nil ? self.base[contact.id] ?? [:] : [:]
+        /// A field's agreed value, given both sides' (`.null` when agreed empty, nil when never agreed).
+        func agreedValue(_ field: SyncField, highlevel: JSON?, localiq: JSON?) -> JSON? {
+            switch baseSide {
+            case .highlevel?: highlevel ?? .null
+            case .localiq?: localiq ?? .null
+            case nil: agreed[field.name]
+            }
+        }
         if row.fields["archived"] != nil {
             changes.append(
                 Change(
@@ -43,8 +52,10 @@ extension PlanContext {
             // Still a pair: what both sides hold alike is agreed, so that once the archived record
             // leaves the export the contact is known as gone from LocaliQ, not planned as new to it.
             for field in SyncField.all where row.known.contains(field.name) && field.name != "tags" {
-                guard let h = field.comparable(contact.values[field.name]), h == field.comparable(row.fields[field.name]) else { continue }
-                if base[field.name] == nil || field.comparable(base[field.name]) != h { agreements.append((contact.id, field.name, h)) }
+                let (highlevelValue, localiqValue) = (contact.values[field.name], row.fields[field.name])
+                guard let h = field.comparable(highlevelValue), h == field.comparable(localiqValue) else { continue }
+                let baseValue = agreedValue(field, highlevel: highlevelValue, localiq: localiqValue)
+                if baseValue == nil || field.comparable(baseValue) != h { agreements.append((contact.id, field.name, h)) }
             }
             return
         }
@@ -57,9 +68,9 @@ extension PlanContext {
         var firstSyncFields = Set<String>()
         for field in SyncField.all where row.known.contains(field.name) {
             // Each side's value looked up once (string keys: hashing them was a good part of the diff).
-            let baseValue = base[field.name]
             let highlevelValue = contact.values[field.name]
             let localiqValue = row.fields[field.name]
+            let baseValue = agreedValue(field, highlevel: highlevelValue, localiq: localiqValue)
             let firstSync = baseValue == nil
             if firstSync { firstSyncFields.insert(field.name) }
             // The same value on all three sides compares equal, and needs nothing: most fields

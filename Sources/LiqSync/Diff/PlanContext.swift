@@ -8,6 +8,10 @@ struct PlanContext {
     let links: [String: Int32]
     /// The agreed values of the contacts diffed in full.
     var base: [String: [String: JSON]] = [:]
+    /// Pairs whose base the incremental plan knows equal, in every compared field, to one side's
+    /// values (that side has not changed since the pair was last in step): contact position →
+    /// that side. Their base is not read.
+    var baseSides: [Int32: ChangeTarget] = [:]
     let policy: SyncPolicy
     /// HighLevel contacts already sent to LocaliQ in an import file, with when.
     let sent: [String: String]
@@ -291,7 +295,7 @@ struct PlanContext {
             switch item {
             case .pair(let rowId, let position):
                 guard let row = rows[rowId], let contact = contacts[index.ids[Int(position)]] else { continue }
-                diff(contact: contact, row: row)
+                diff(contact: contact, row: row, baseSide: baseSides[position])
             case .unmatched(let rowId):
                 guard let row = rows[rowId] else { continue }
                 planNew(row)

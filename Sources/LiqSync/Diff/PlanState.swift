@@ -45,6 +45,10 @@ struct PlanState {
 
     var rowCount: Int { hashes.count }
     func quiet(_ row: Int) -> Bool { flags[row] & Self.quietFlag != 0 }
+    /// Whether a quiet row says its contact had a base equal to it: with a mask of some fields,
+    /// a quiet pair compared folded base digests, which are never `none` when a base holds
+    /// every one of those fields. (Rows speaking for no field are quiet with no base at all.)
+    var quietMeansAgreed: Bool { (mask ?? 0) != 0 }
     func oneToOne(_ row: Int) -> Bool { flags[row] & Self.oneToOneFlag != 0 }
 
     mutating func setQuiet(_ row: Int, _ quiet: Bool) {

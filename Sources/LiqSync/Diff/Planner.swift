@@ -129,6 +129,7 @@ public struct Planner: Sendable {
         {
             (index, rowIds, next) = (result.index, ids, result.state)
             context = PlanContext(index: index, links: result.links, policy: policy, sent: sent)
+            context.baseSides = result.baseSides
             triage = result.triage
             records = result.records
             incremental = true
@@ -166,10 +167,12 @@ public struct Planner: Sendable {
         let batches = stride(from: 0, to: triage.work.count, by: Self.batchSize).map {
             triage.work[$0..<min($0 + Self.batchSize, triage.work.count)]
         }
+        // Pairs whose base is known to equal one side are diffed without reading it.
+        let baseSides = context.baseSides
         let read = { (batch: ArraySlice<PlanContext.Triage.Work>) -> Background<BatchRecords> in
             let rowIds = batch.compactMap(\.rowId)
             let contacts = batch.compactMap(\.contact).map { (id: index.ids[Int($0)], rowid: index.rowids[Int($0)]) }
-            let base = batch.compactMap(\.pairContact).map { index.ids[Int($0)] }
+            let base = batch.compactMap(\.pairContact).filter { baseSides[$0] == nil }.map { index.ids[Int($0)] }
             let unseen = batch.compactMap { work -> String? in
                 guard case .unseen(let contact, .new) = work else { return nil }
                 return index.ids[Int(contact)]
