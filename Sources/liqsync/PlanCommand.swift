@@ -48,6 +48,7 @@ struct PlanCommand: ParsableCommand {
         let url = workspace.changeSets.appendingPathComponent("plan-\(Self.stamp(now)).lqcs")
         try ChangeSetFile.write(set, to: url)
         let summary = ChangeSetSummary(set, path: url.path)
+        defer { KeptUntilExit.keep(set) }
         if json {
             Output.line(JSONOutput.render(summary))
         } else {

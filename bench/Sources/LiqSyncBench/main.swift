@@ -325,6 +325,8 @@ func benchPlanRun(directory: URL, sizes: Bool) throws {
     let mirror = try workspace.openMirror()
     let start = clock.now
     let (set, statistics) = try Planner(database: mirror).planMeasured(workspace: directory.path)
+    // As `liqsync plan` does: the process ends without freeing the plan change by change.
+    defer { KeptUntilExit.keep(set) }
     let written = clock.now
     let url = workspace.changeSets.appendingPathComponent("bench.lqcs")
     try ChangeSetFile.write(set, to: url)
