@@ -240,7 +240,7 @@ public struct Planner: Sendable {
         swap(&changes, &context.changes)
         changes.removeAll { !direction.includes($0.target) }
         let keys = changes.map(Self.sortKey)
-        changes.permute(into: changes.indices.sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) })
+        changes.permute(into: changes.indices.sorted { a, b in keys[a].withUnsafeBytes { x in keys[b].withUnsafeBytes { y in bytesPrecede(x, y) } } })
         for position in changes.indices { changes[position].id = position + 1 }
         let header = ChangeSetHeader(
             planId: UUID().uuidString.lowercased(), created: Timestamp.format(now), workspace: workspace, direction: direction.rawValue,

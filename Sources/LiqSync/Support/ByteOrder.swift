@@ -1,0 +1,23 @@
+import Foundation
+
+/// Whether `a` sorts before `b` byte by byte (for UTF-8, Unicode scalar order, as SQLite's
+/// BINARY collation sorts): one `memcmp`, where comparing through a collection's elements took
+/// a tenth of a plan's triage on twenty thousand ids.
+func bytesPrecede(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    let common = min(a.count, b.count)
+    if common > 0, let x = a.baseAddress, let y = b.baseAddress {
+        let order = memcmp(x, y, common)
+        if order != 0 { return order < 0 }
+    }
+    return a.count < b.count
+}
+
+extension String {
+    /// `bytesPrecede` over the strings' UTF-8.
+    func utf8Precedes(_ other: String) -> Bool {
+        let inPlace = utf8.withContiguousStorageIfAvailable { x in
+            other.utf8.withContiguousStorageIfAvailable { y in bytesPrecede(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y)) }
+        }
+        return (inPlace ?? nil) ?? utf8.lexicographicallyPrecedes(other.utf8)
+    }
+}
