@@ -42,7 +42,8 @@ struct PlanCommand: ParsableCommand {
         let config = try workspace.loadConfig()
         let mirror = try workspace.openMirror()
         if full { try mirror.forgetPlanState() }
-        let planner = Planner(database: mirror, policy: config.sync)
+        var planner = Planner(database: mirror, policy: config.sync)
+        planner.keepsWorkUntilExit = true
         let now = Date()
         let set = try planner.plan(direction: direction, imports: imports.isEmpty ? nil : imports, workspace: workspace.root.path, now: now)
         let url = workspace.changeSets.appendingPathComponent("plan-\(Self.stamp(now)).lqcs")

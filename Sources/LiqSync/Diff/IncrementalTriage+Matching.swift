@@ -52,17 +52,12 @@ extension IncrementalTriage {
         return paired
     }
 
-    /// Of the given contacts, those a row of the state was a quiet pair with: row, contact and
-    /// base then agreed in every field the rows speak for (`PlanState.quietMeansAgreed`).
-    static func quietBefore(_ contacts: [Int64], state: PlanState) -> ContactSet {
-        var wanted = ContactSet(bound: contacts.max() ?? 0)
-        var quiet = ContactSet(bound: contacts.max() ?? 0)
+    /// The contacts a row of the state was a quiet pair with: row, contact and base then agreed
+    /// in every field the rows speak for (`PlanState.quietMeansAgreed`; otherwise none).
+    static func quietBefore(state: PlanState) -> ContactFlags {
+        var quiet = ContactFlags(bound: state.contacts.max() ?? 0)
         guard state.quietMeansAgreed else { return quiet }
-        for contact in contacts { wanted.insert(contact) }
-        guard !wanted.members.isEmpty else { return quiet }
-        for position in 0..<state.rowCount where wanted.contains(state.contacts[position]) && state.quiet(position) {
-            quiet.insert(state.contacts[position])
-        }
+        for position in 0..<state.rowCount where state.contacts[position] >= 0 && state.quiet(position) { quiet.insert(state.contacts[position]) }
         return quiet
     }
 
@@ -104,4 +99,20 @@ struct ContactSet {
     }
 
     mutating func formUnion(_ other: ContactSet) { for rowid in other.members { insert(rowid) } }
+}
+
+/// A set of contact rowids as one flag per rowid, without a list of its members (for a set of
+/// most contacts, built in one pass).
+struct ContactFlags: Sendable {
+    private var flags: [Bool]
+
+    init(bound: Int64) { flags = [Bool](repeating: false, count: Int(max(bound, 0)) + 1) }
+
+    func contains(_ rowid: Int64) -> Bool { rowid >= 0 && rowid < flags.count && flags[Int(rowid)] }
+
+    /// Rowids from 0 up to the bound given at the start.
+    mutating func insert(_ rowid: Int64) {
+        guard rowid >= 0, rowid < flags.count else { return }
+        flags[Int(rowid)] = true
+    }
 }

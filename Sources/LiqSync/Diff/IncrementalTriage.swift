@@ -216,12 +216,38 @@ struct IncrementalTriage {
         }
 
         phases.mark("inc: rematch")
-        // 5. Rows per touched contact, over the whole import.
+        // Which contacts had a quiet row in the state (the base known from it), worked out
+        // meanwhile: it reads only the state.
+        let quietReading = Background { Self.quietBefore(state: state) }
+        // 5. One pass over the import: each row's contact, its rows per touched contact, and the
+        // flags of the rows followed unchanged whose contact nothing touched (they carry over).
+        // The other rows — matched again, of touched contacts, ambiguous, unmatched, shared or
+        // differing — are listed as open: the steps below look at those alone.
         var matched = [Int64](repeating: PlanState.unmatched, count: count)
+        var flags = [UInt8](repeating: 0, count: count)
+        var open: [Int] = []
         var rowsOf = [Int32](repeating: 0, count: Int(max(bound, touched.members.max() ?? 0)) + 1)
         var seenAsCandidate = ContactSet(bound: bound)
+        let settled = PlanState.quietFlag | PlanState.oneToOneFlag
         for position in 0..<count {
-            let contact = newContact[position] != notDirty ? newContact[position] : state.contacts[Int(inherited[position])]
+            let fresh = newContact[position]
+            let contact: Int64
+            if fresh != notDirty {
+                contact = fresh
+                open.append(position)
+            } else {
+                let old = Int(inherited[position])
+                contact = state.contacts[old]
+                if contact >= 0, !touched.contains(contact) {
+                    matched[position] = contact
+                    flags[position] = state.flags[old] & settled
+                    if flags[position] != settled { open.append(position) }
+                    continue
+                }
+                // Quiet as followed; one-to-one is counted again below.
+                if contact >= 0 { flags[position] = state.flags[old] & PlanState.quietFlag }
+                open.append(position)
+            }
             matched[position] = contact
             if contact >= 0, touched.contains(contact) { rowsOf[Int(contact)] += 1 }
             if contact == PlanState.ambiguous {
@@ -230,18 +256,9 @@ struct IncrementalTriage {
         }
 
         phases.mark("inc: rows per contact")
-        // The new state's rows: quiet and one-to-one as followed, or worked out again.
-        var oneToOne = [Bool](repeating: false, count: count)
-        var quiet = [Bool](repeating: false, count: count)
-        for position in 0..<count where matched[position] >= 0 {
-            let contact = matched[position]
-            if newContact[position] == notDirty {
-                let old = Int(inherited[position])
-                quiet[position] = state.quiet(old)
-                oneToOne[position] = touched.contains(contact) ? rowsOf[Int(contact)] == 1 : state.oneToOne(old)
-            } else {
-                oneToOne[position] = rowsOf[Int(contact)] == 1
-            }
+        // The open rows' one-to-one flags, from the rows per contact.
+        for position in open where matched[position] >= 0 && touched.contains(matched[position]) {
+            if rowsOf[Int(matched[position])] == 1 { flags[position] |= PlanState.oneToOneFlag }
         }
         // Contacts the work names: pairs that differ, shared, unseen, candidates; and the
         // contacts dirty rows matched (their quiet state is worked out from their digests).
@@ -251,7 +268,7 @@ struct IncrementalTriage {
         named.formUnion(seenAsCandidate.members)
         for position in dirtyPositions where matched[position] >= 0 { named.insert(matched[position]) }
         for position in requiet { named.insert(matched[position]) }
-        for position in 0..<count where matched[position] >= 0 && (!oneToOne[position] || (newContact[position] == notDirty && !quiet[position])) {
+        for position in open where matched[position] >= 0 && (!PlanState.isOneToOne(flags[position]) || (newContact[position] == notDirty && !PlanState.isQuiet(flags[position]))) {
             named.insert(matched[position])
         }
         phases.mark("inc: named \(named.count)")
@@ -264,7 +281,7 @@ struct IncrementalTriage {
         // contact need the base read (most rows worked out again are edits, on one side).
         var rechecked: [(position: Int, row: RowKeys, digests: [UInt64], id: String)] = []
         for position in dirtyPositions.filter({ matched[$0] >= 0 }) + requiet {
-            quiet[position] = false
+            flags[position] &= ~PlanState.quietFlag
             guard let contact = facts[matched[position]], let digests = contact.digests, let row = dirtyRows[rowIds[position]],
                 PlanContext.quiet(row, mask: mask, digests: { digests[$0] }, base: { digests[$0] })
             else { continue }
@@ -273,7 +290,9 @@ struct IncrementalTriage {
         let bases = try database.foldedBaseDigests(ids: rechecked.map(\.id), mask: mask)
         for (position, row, digests, id) in rechecked {
             let base = bases[id]
-            quiet[position] = PlanContext.quiet(row, mask: mask, digests: { digests[$0] }, base: { base?[$0] ?? SyncDigest.none })
+            if PlanContext.quiet(row, mask: mask, digests: { digests[$0] }, base: { base?[$0] ?? SyncDigest.none }) {
+                flags[position] |= PlanState.quietFlag
+            }
         }
         unseen = unseen.filter { facts[$0] != nil }
 
@@ -281,7 +300,7 @@ struct IncrementalTriage {
         // The contacts the work names, in id order (the full index's order).
         var listed = Set(unseen)
         listed.formUnion(seenAsCandidate.members)
-        for position in 0..<count where matched[position] >= 0 && (!oneToOne[position] || !quiet[position]) { listed.insert(matched[position]) }
+        for position in open where matched[position] >= 0 && (!PlanState.isOneToOne(flags[position]) || !PlanState.isQuiet(flags[position])) { listed.insert(matched[position]) }
         // Sorted as (rowid, id) pairs: the facts themselves are not copied about.
         let ordered = listed.compactMap { rowid in facts[rowid].map { (rowid: rowid, id: $0.id, deleted: $0.deleted) } }.sorted {
             $0.id.utf8Precedes($1.id)
@@ -302,18 +321,20 @@ struct IncrementalTriage {
         var triage = PlanContext.Triage()
         var sharedRows: [Int32: [Int]] = [:]
         var pairs: [Int32: Int] = [:]
-        for position in 0..<count {
+        // Rows not open are one-to-one and quiet.
+        triage.matched = count - open.count
+        for position in open {
             let contact = matched[position]
             if contact == PlanState.ambiguous {
                 let candidates = newCandidates[position] ?? state.candidates[hashes[position]] ?? []
                 triage.work.append(.ambiguous(row: rowIds[position], candidates: candidates.compactMap { positionOf[$0] }))
             } else if contact == PlanState.unmatched {
                 triage.work.append(.unmatched(row: rowIds[position]))
-            } else if !oneToOne[position] {
+            } else if !PlanState.isOneToOne(flags[position]) {
                 if let at = positionOf[contact] { sharedRows[at, default: []].append(position) }
             } else {
                 triage.matched += 1
-                if !quiet[position], let at = positionOf[contact] { pairs[at] = position }
+                if !PlanState.isQuiet(flags[position]), let at = positionOf[contact] { pairs[at] = position }
             }
         }
         // The rows a shared contact lists, by LocaliQ id (or line).
@@ -342,7 +363,7 @@ struct IncrementalTriage {
                 }
             }
         }
-        let wereQuiet = Self.quietBefore(unseen.filter(unchanged) + unchangedPairs.map(\.contact), state: state)
+        let wereQuiet = try quietReading.wait()
         for (at, contact) in unchangedPairs where wereQuiet.contains(contact) { baseSides[at] = .highlevel }
         let linkedContacts = Set(links.values.map(\.rowid))
         let unseenSet = Set(unseen)
@@ -354,7 +375,7 @@ struct IncrementalTriage {
             } else if let when = sent[index.ids[position]] {
                 triage.work.append(.unseen(contact: Int32(position), state: .sent(when)))
             } else {
-                triage.work.append(.unseen(contact: Int32(position), state: linked ? .linked : wereQuiet.contains(rowid) ? .agreed : .new))
+                triage.work.append(.unseen(contact: Int32(position), state: linked ? .linked : unchanged(rowid) && wereQuiet.contains(rowid) ? .agreed : .new))
             }
         }
 
@@ -376,7 +397,7 @@ struct IncrementalTriage {
         for (sourceId, link) in links { if let at = positionOf[link.rowid] { linkPositions[sourceId] = at } }
         let next = PlanState(
             importId: importId, mask: mask, positions: state.positions, fingerprint: fingerprint, hashes: hashes, contacts: matched,
-            flags: (0..<count).map { PlanState.flags(quiet: quiet[$0], oneToOne: oneToOne[$0]) }, watches: watches, candidates: candidates,
+            flags: flags, watches: watches, candidates: candidates,
             unseen: unseen.sorted())
         phases.mark("inc: next state")
         return IncrementalTriage(

@@ -56,6 +56,8 @@ struct PlanState {
     }
 
     static func flags(quiet: Bool, oneToOne: Bool) -> UInt8 { (quiet ? quietFlag : 0) | (oneToOne ? oneToOneFlag : 0) }
+    static func isQuiet(_ flags: UInt8) -> Bool { flags & quietFlag != 0 }
+    static func isOneToOne(_ flags: UInt8) -> Bool { flags & oneToOneFlag != 0 }
 
     // MARK: Binary form
 

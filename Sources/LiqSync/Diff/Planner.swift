@@ -44,6 +44,10 @@ public enum PlanError: Error, LocalizedError, Equatable {
 public struct Planner: Sendable {
     public let database: MirrorDatabase
     public let policy: SyncPolicy
+    /// The plan's working structures (contact index, matches, records read, the state) are kept
+    /// until the process ends rather than freed when the plan returns (`KeptUntilExit`): for a
+    /// command-line run that writes the change set and exits. A long-running process leaves it off.
+    public var keepsWorkUntilExit = false
 
     public init(database: MirrorDatabase, policy: SyncPolicy = SyncPolicy()) {
         self.database = database
@@ -254,6 +258,8 @@ public struct Planner: Sendable {
             counts: [
                 "changes": changes.count, "conflicts": changes.indices.count { changes[$0].conflict != nil }, "matched": triage.matched, "diffed": diffed,
             ])
+        phases.mark("run recorded")
+        if keepsWorkUntilExit { KeptUntilExit.keep(Unexamined((context, triage, records, index, table, next, rowIds))) }
         return (set, Statistics(matchedPairs: triage.matched, pairsDiffed: diffed, incremental: incremental))
     }
 

@@ -124,9 +124,13 @@ extension MirrorDatabase {
         }
     }
 
-    /// Live contacts holding each email key, phone key and id (emails and phones read side by side).
+    /// Live contacts holding each email key, phone key and id (emails in two halves side by side,
+    /// phones meanwhile: the emails are most of the lookups, each a descent of the key index).
     func liveHolders(emails: [String], phones: [String], ids: [String]) throws -> (email: [String: [Int64]], phone: [String: [Int64]], id: [String: Int64]) {
-        let email = Background { try holders(column: "email_key", keys: Array(Set(emails))) }
+        let email = Background {
+            let parts = try splitRead(Array(Set(emails))) { part in try holders(column: "email_key", keys: part) }
+            return parts.dropFirst().reduce(into: parts.first ?? [:]) { merged, part in merged.merge(part) { taken, _ in taken } }
+        }
         var phone = try holders(column: "phone_key", keys: Array(Set(phones)))
         var byId: [String: Int64] = [:]
         for (id, rowids) in try holders(column: "id", keys: Array(Set(ids))) { byId[id] = rowids.first }

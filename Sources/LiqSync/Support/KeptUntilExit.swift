@@ -11,3 +11,10 @@ public enum KeptUntilExit {
         values.withLock { $0.append(value) }
     }
 }
+
+/// A value handed to `KeptUntilExit` that is never read again: no thread can race on it, so it
+/// need not be `Sendable` itself.
+struct Unexamined: @unchecked Sendable {
+    let value: Any
+    init(_ value: Any) { self.value = value }
+}

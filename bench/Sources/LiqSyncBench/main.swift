@@ -324,7 +324,9 @@ func benchPlanRun(directory: URL, sizes: Bool) throws {
     let workspace = Workspace(root: directory)
     let mirror = try workspace.openMirror()
     let start = clock.now
-    let (set, statistics) = try Planner(database: mirror).planMeasured(workspace: directory.path)
+    var planner = Planner(database: mirror)
+    planner.keepsWorkUntilExit = true
+    let (set, statistics) = try planner.planMeasured(workspace: directory.path)
     // As `liqsync plan` does: the process ends without freeing the plan change by change.
     defer { KeptUntilExit.keep(set) }
     let written = clock.now
