@@ -13,6 +13,8 @@ struct IncrementalTriage {
     var state: PlanState
     /// Pairs whose base equals one side's values (`PlanContext.baseSides`).
     var baseSides: [Int32: ChangeTarget] = [:]
+    /// The import's row ids, in the state's order.
+    var rowIds: [Int64] = []
 
     /// A contact as the incremental triage reads it. A class: the triage and the diff pass tens of
     /// thousands of these through dictionaries, and copying a struct of seven references retained
@@ -54,13 +56,22 @@ struct IncrementalTriage {
     struct Records: Sendable {
         var contacts: [Int64: Facts] = [:]
         var rows: [Int64: MirrorDatabase.StoredRow] = [:]
+        /// The same rows and contacts parsed as the diff reads them, on the other core while the
+        /// triage goes on (nil: left to the diff). By row id and by contact rowid.
+        var parsedRows: Background<[Int64: PlanRow]>?
+        var parsedContacts: Background<[Int64: PlanContact]>?
     }
+
+    /// Records parsed ahead of the diff at most: past this (a night of many changes), they are
+    /// parsed a batch at a time as the diff reads them, so that they are not all held at once.
+    static let parsedAheadLimit = 40_000
     var records = Records()
 
     /// nil when the change since `state` is too large or of a kind this cannot follow (the
     /// caller plans in full).
     static func run(
-        _ database: MirrorDatabase, state: PlanState, mask: UInt32?, importId: Int64, rows: RowHashes, sent: [String: String]
+        _ database: MirrorDatabase, state: PlanState, mask: UInt32?, importId: Int64, rows: RowHashes, sent: [String: String],
+        known: @escaping @Sendable (Int64, [String: JSON]) -> Set<String>
     ) throws -> IncrementalTriage? {
         guard state.mask == mask else { return nil }
         var phases = PhaseTimer()
@@ -184,6 +195,14 @@ struct IncrementalTriage {
             emails: dirtyPositions.compactMap { keys[rowIds[$0]]?.emailKey }, phones: dirtyPositions.compactMap { keys[rowIds[$0]]?.phoneKey },
             ids: Array(highlevelIds.values))
         phases.mark("inc: row holders")
+        // The rows read in full are parsed for the diff on the other core, idle while this one
+        // matches and counts.
+        let parsedRows = keys.count <= Self.parsedAheadLimit ? Background { [keys] in
+            var parsed: [Int64: PlanRow] = [:]
+            parsed.reserveCapacity(keys.count)
+            for (rowId, row) in keys { parsed[rowId] = row.planRow(rowId: rowId, known: known) }
+            return parsed
+        } : nil
         let links = try database.linkedRowids()
         let notDirty = Int64.min
         var newContact = [Int64](repeating: notDirty, count: count)
@@ -277,6 +296,15 @@ struct IncrementalTriage {
         for (rowid, contact) in try unseenReading.wait() { facts[rowid] = contact }
         for (rowid, contact) in try database.incrementalFacts(rowids: named.filter { facts[$0] == nil }, mask: mask, records: true) { facts[rowid] = contact }
         phases.mark("inc: facts read")
+        // Likewise the contacts read in full, but those no row speaks for (the diff names them by
+        // their keys alone).
+        let unseenRowids = Set(unseen)
+        let parsedContacts = facts.count <= Self.parsedAheadLimit ? Background { [facts] in
+            var parsed: [Int64: PlanContact] = [:]
+            parsed.reserveCapacity(facts.count)
+            for (rowid, contact) in facts where !unseenRowids.contains(rowid) { parsed[rowid] = contact.planContact }
+            return parsed
+        } : nil
         // A pair is quiet when row, contact and base agree: only the rows that agree with their
         // contact need the base read (most rows worked out again are edits, on one side).
         var rechecked: [(position: Int, row: RowKeys, digests: [UInt64], id: String)] = []
@@ -401,6 +429,7 @@ struct IncrementalTriage {
             unseen: unseen.sorted())
         phases.mark("inc: next state")
         return IncrementalTriage(
-            index: index, links: linkPositions, triage: triage, state: next, baseSides: baseSides, records: Records(contacts: facts, rows: keys))
+            index: index, links: linkPositions, triage: triage, state: next, baseSides: baseSides, rowIds: rowIds,
+            records: Records(contacts: facts, rows: keys, parsedRows: parsedRows, parsedContacts: parsedContacts))
     }
 }

@@ -50,8 +50,9 @@ extension Planner {
                 case 0:
                     var rows: [Int64: PlanRow] = [:]
                     var missing: [Int64] = []
+                    let parsed = try records.parsedRows?.wait() ?? [:]
                     for rowId in rowIds {
-                        if let row = records.rows[rowId]?.planRow(rowId: rowId, known: known) {
+                        if let row = parsed[rowId] ?? records.rows[rowId]?.planRow(rowId: rowId, known: known) {
                             rows[rowId] = row
                         } else {
                             missing.append(rowId)
@@ -62,9 +63,10 @@ extension Planner {
                 case 1:
                     var contacts: [String: PlanContact] = [:]
                     var missing: [(id: String, rowid: Int64)] = []
+                    let parsed = try records.parsedContacts?.wait() ?? [:]
                     for contact in wanted {
                         if let facts = records.contacts[contact.rowid], facts.id == contact.id,
-                            let read = keysOnly.contains(contact.id) ? facts.keysOnly : facts.planContact
+                            let read = keysOnly.contains(contact.id) ? facts.keysOnly : parsed[contact.rowid] ?? facts.planContact
                         {
                             contacts[contact.id] = read
                         } else {

@@ -6,7 +6,8 @@ extension Planner {
     /// to plan in full. The import's row hashes are those it kept (`rowHashes`) or, for an import
     /// staged before they were kept, come from its rows.
     static func incremental(
-        _ database: MirrorDatabase, state: PlanState, importId: Int64, rowHashes: RowHashes?, mask: UInt32?, sent: [String: String]
+        _ database: MirrorDatabase, state: PlanState, importId: Int64, rowHashes: RowHashes?, mask: UInt32?, sent: [String: String],
+        known: @escaping @Sendable (Int64, [String: JSON]) -> Set<String>
     ) throws -> ([Int64], IncrementalTriage)? {
         var phases = PhaseTimer()
         var rows = rowHashes
@@ -19,8 +20,9 @@ extension Planner {
             rows = hashes
         }
         phases.mark("inc: row hashes")
-        guard let rows, let result = try IncrementalTriage.run(database, state: state, mask: mask, importId: importId, rows: rows, sent: sent) else { return nil }
-        return ((0..<rows.count).map { importId << 32 | Int64(rows.line($0)) }, result)
+        guard let rows, let result = try IncrementalTriage.run(database, state: state, mask: mask, importId: importId, rows: rows, sent: sent, known: known)
+        else { return nil }
+        return (result.rowIds, result)
     }
 
     /// The state a full triage leaves.

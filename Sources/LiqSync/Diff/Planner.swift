@@ -129,7 +129,7 @@ public struct Planner: Sendable {
         let saved = stateful ? try database.planState() : nil
         phases.mark("load state")
         if let state = saved, let rowHashes,
-            let (ids, result) = try Self.incremental(database, state: state, importId: imports[0].id, rowHashes: try rowHashes.wait(), mask: mask, sent: sent)
+            let (ids, result) = try Self.incremental(database, state: state, importId: imports[0].id, rowHashes: try rowHashes.wait(), mask: mask, sent: sent, known: known)
         {
             (index, rowIds, next) = (result.index, ids, result.state)
             context = PlanContext(index: index, links: result.links, policy: policy, sent: sent)

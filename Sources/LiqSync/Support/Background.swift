@@ -18,9 +18,11 @@ final class Background<Value: Sendable>: Sendable {
         }
     }
 
-    /// The value, once computed; rethrows what the work threw.
+    /// The value, once computed; rethrows what the work threw. Any number of waits, from any
+    /// number of threads: each passes the signal on to the next.
     func wait() throws -> Value {
         done.wait()
+        defer { done.signal() }
         return try result.withLock { $0 }.get()
     }
 }

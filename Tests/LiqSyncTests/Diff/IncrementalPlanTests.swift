@@ -160,7 +160,9 @@ struct IncrementalPlanTests {
         return plan.changes
     }
 
-    @Test("thousands of changed contacts and rows (read in two halves side by side) are planned as a full plan plans them")
+    @Test(
+        "thousands of changed contacts and rows (read in two halves side by side, parsed ahead, diffed in several batches) are planned as a full plan plans them"
+    )
     func thousandsOfChanges() throws {
         let workspace = try ImportWorkspace()
         defer { workspace.remove() }
@@ -172,7 +174,9 @@ struct IncrementalPlanTests {
         _ = try Importer(database: workspace.database).run(try workspace.file("localiq.csv", Self.csv(rows)), mapping: mapping)
         _ = try Planner(database: workspace.database).plan(workspace: "w")
         // 2,200 contacts edited in HighLevel and 2,200 other rows in LocaliQ: each read is over the
-        // 2,000 keys from which lookups are split, and under the tenth that sends a plan back to reading everything.
+        // 2,000 keys from which lookups are split, and under the tenth that sends a plan back to
+        // reading everything. With 1,000 rows gone from the export, the diff's work is more than
+        // one batch: each batch takes the records parsed ahead of it.
         let changes = try Self.planAfter(workspace, round: 1) {
             var edited: [Person] = []
             for n in stride(from: 0, to: 22_000, by: 10) {
@@ -181,11 +185,13 @@ struct IncrementalPlanTests {
                 edited.append(people[n])
                 rows[n + 5].city = "Waco"
             }
+            rows.removeSubrange(22_500..<23_500)
             try workspace.database.storeContacts(edited.map(Self.contact))
             _ = try Importer(database: workspace.database).run(try workspace.file("localiq.csv", Self.csv(rows)), mapping: mapping)
         }
         #expect(changes.filter { $0.target == .localiq && $0.op == .update }.count == 2_200)
         #expect(changes.filter { $0.target == .highlevel && $0.op == .update }.count == 2_200)
+        #expect(changes.count { $0.key.localiqId == nil && $0.key.highlevelId != nil && $0.op == .report } == 1_000)
     }
 
     static let phone = "+15125550142"
