@@ -13,9 +13,9 @@ extension PlanContext {
             return
         }
         var after: [String: JSON] = [:]
-        for field in SyncField.all {
-            if let value = row.fields[field.name], let comparable = field.comparable(value) {
-                after[field.name] = field.name == "tags" ? comparable : row.fields[field.name] ?? comparable
+        for (position, field) in SyncField.all.enumerated() {
+            if let value = row.synced[position], let comparable = field.comparable(value) {
+                after[field.name] = field.comparison == .tags ? comparable : value
             }
         }
         if let phone = row.phoneKey { after["phone"] = .string(phone) }
@@ -51,8 +51,8 @@ extension PlanContext {
                     reason: "archived in LocaliQ" + (policy.propagateDeletes ? "" : "; kept in HighLevel (propagate_deletes is off)")))
             // Still a pair: what both sides hold alike is agreed, so that once the archived record
             // leaves the export the contact is known as gone from LocaliQ, not planned as new to it.
-            for field in SyncField.all where row.known.contains(field.name) && field.name != "tags" {
-                let (highlevelValue, localiqValue) = (contact.values[field.name], row.fields[field.name])
+            for (position, field) in SyncField.all.enumerated() where row.knownFields & 1 << position != 0 && field.comparison != .tags {
+                let (highlevelValue, localiqValue) = (contact.synced[position], row.synced[position])
                 guard let h = field.comparable(highlevelValue), h == field.comparable(localiqValue) else { continue }
                 let baseValue = agreedValue(field, highlevel: highlevelValue, localiq: localiqValue)
                 if baseValue == nil || field.comparable(baseValue) != h { agreements.append((contact.id, field.name, h)) }
@@ -66,21 +66,22 @@ extension PlanContext {
         var conflicts: [FieldDiff] = []
         var notWritable: [FieldDiff] = []
         var firstSyncFields = Set<String>()
-        for field in SyncField.all where row.known.contains(field.name) {
-            // Each side's value looked up once (string keys: hashing them was a good part of the diff).
-            let highlevelValue = contact.values[field.name]
-            let localiqValue = row.fields[field.name]
+        for (position, field) in SyncField.all.enumerated() where row.knownFields & 1 << position != 0 {
+            // Each side's value taken by position (hashing the field names was a third of the diff).
+            let highlevelValue = contact.synced[position]
+            let localiqValue = row.synced[position]
             let baseValue = agreedValue(field, highlevel: highlevelValue, localiq: localiqValue)
             let firstSync = baseValue == nil
             if firstSync { firstSyncFields.insert(field.name) }
             // The same value on all three sides compares equal, and needs nothing: most fields
             // of a pair that differs somewhere. (Working out the compared forms — trimmed,
             // lower-cased, E.164 — of three values per field was most of a pair's diff.)
-            if !firstSync, field.comparison != .tags, let highlevelValue, highlevelValue == localiqValue, highlevelValue == baseValue { continue }
+            // (Tags too: the same list on all three sides is the same set.)
+            if !firstSync, let highlevelValue, highlevelValue == localiqValue, highlevelValue == baseValue { continue }
             let b = firstSync ? nil : field.comparable(baseValue)
             let h = field.comparable(highlevelValue)
             let l = field.comparable(localiqValue)
-            if field.name == "tags" {
+            if field.comparison == .tags {
                 let baseTags = firstSync ? nil : Set(b?.array?.compactMap(\.string) ?? [])
                 if let merged = planTags(contact: contact, key: key, base: baseTags, highlevel: h, localiq: l) {
                     toLocaliQ.append(merged)

@@ -38,6 +38,9 @@ public struct SyncField: Sendable, Equatable, Hashable {
 
     public static func named(_ name: String) -> SyncField? { all.first { $0.name == name } }
 
+    /// No value for any field, in `all`'s order.
+    static let none = [JSON?](repeating: nil, count: all.count)
+
     /// Whether HighLevel's `PUT /contacts/:id` accepts the field: its UpdateContactDto has no
     /// `companyName`, so a company can be set when a contact is created, not changed afterwards.
     public var updatableInHighLevel: Bool { highlevelKey != "companyName" }

@@ -10,7 +10,16 @@ public struct PlanContact: Sendable {
     public var dateUpdated: String?
     public var deleted: Bool
     /// The synced fields by canonical name, as HighLevel holds them.
-    public var values: [String: JSON]
+    public let values: [String: JSON]
+    /// The same values in `SyncField.all`'s order (nil: none): the diff takes them by position
+    /// (hashing each field's name on each side was a third of a pair's diff).
+    let synced: [JSON?]
+
+    public init(id: String, emailKey: String?, phoneKey: String?, dateUpdated: String?, deleted: Bool, values: [String: JSON]) {
+        (self.id, self.emailKey, self.phoneKey, self.dateUpdated, self.deleted) = (id, emailKey, phoneKey, dateUpdated, deleted)
+        self.values = values
+        synced = values.isEmpty ? SyncField.none : SyncField.all.map { values[$0.name] }
+    }
 }
 
 /// A staged LocaliQ row as the plan compares it.
@@ -20,9 +29,20 @@ public struct PlanRow: Sendable {
     public var sourceId: String?
     public var emailKey: String?
     public var phoneKey: String?
-    public var fields: [String: JSON]
+    public let fields: [String: JSON]
     /// The fields this row speaks for (a CSV column, or a JSON attribute that is present).
-    public var known: Set<String>
+    public let known: Set<String>
+    /// The synced fields' values in `SyncField.all`'s order (nil: none), and which of them the
+    /// row speaks for (bit `i` for `SyncField.all[i]`): the diff takes them by position.
+    let synced: [JSON?]
+    let knownFields: UInt32
+
+    public init(importId: Int64, line: Int, sourceId: String?, emailKey: String?, phoneKey: String?, fields: [String: JSON], known: Set<String>) {
+        (self.importId, self.line, self.sourceId, self.emailKey, self.phoneKey) = (importId, line, sourceId, emailKey, phoneKey)
+        (self.fields, self.known) = (fields, known)
+        synced = SyncField.all.map { fields[$0.name] }
+        knownFields = SyncField.all.indices.reduce(0) { mask, index in known.contains(SyncField.all[index].name) ? mask | 1 << index : mask }
+    }
 }
 
 /// Links (which LocaliQ record is which HighLevel contact) and the base (what both sides last
