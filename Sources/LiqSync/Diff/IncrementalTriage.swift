@@ -93,7 +93,10 @@ struct IncrementalTriage {
         let unseenReading = Background { try database.incrementalFacts(rowids: state.unseen.filter { logs.contacts[$0] == nil }, mask: mask, records: true) }
         let count = rows.count
         let hashes = rows.hashes
-        let rowIds = (0..<count).map { importId << 32 | Int64(rows.line($0)) }
+        // Row ids by position: worked out where needed; the whole column (for the caller) on the
+        // other core.
+        func rowId(_ position: Int) -> Int64 { importId << 32 | Int64(rows.line(position)) }
+        let rowIdsReading = Background { (0..<count).map { importId << 32 | Int64(rows.line($0)) } }
         // 1. The import's rows, each paired with a row of the state's import with the same
         // content hash (same content, same match).
         let inherited = Self.align(old: state.hashes, new: hashes)
@@ -107,7 +110,7 @@ struct IncrementalTriage {
         }
         if dirty.count(where: { $0 }) > limit { return nil }
         // The rows new or changed in the import are read while the contacts' changes are followed.
-        let changedRows = (0..<count).compactMap { dirty[$0] ? rowIds[$0] : nil }
+        let changedRows = (0..<count).compactMap { dirty[$0] ? rowId($0) : nil }
         let changedRowReading = Background { try database.rowKeys(rowIds: changedRows, records: true) }
         let bound = try database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM contacts") ?? 0 }
         guard bound < 100_000_000 else { return nil }
@@ -183,16 +186,18 @@ struct IncrementalTriage {
         phases.mark("inc: holders and watches")
         // 4. The dirty rows matched again from their keys.
         var (dirtyRows, keys) = try changedRowReading.wait()
-        let more = try database.rowKeys(rowIds: (dirtyPositions + requiet).compactMap { dirtyRows[rowIds[$0]] == nil ? rowIds[$0] : nil }, records: true)
+        let more = try database.rowKeys(rowIds: (dirtyPositions + requiet).compactMap { dirtyRows[rowId($0)] == nil ? rowId($0) : nil }, records: true)
+        dirtyRows.reserveCapacity(dirtyRows.count + more.keys.count)
         dirtyRows.merge(more.keys) { taken, _ in taken }
+        keys.reserveCapacity(keys.count + more.texts.count)
         keys.merge(more.texts) { taken, _ in taken }
         phases.mark("inc: row keys \(dirtyPositions.count) + \(requiet.count)")
         let flagged = dirtyPositions.filter { rows.hasHighLevelId($0) }
-        let flaggedKeys = try database.rowMatchKeys(rowIds: flagged.map { rowIds[$0] })
+        let flaggedKeys = try database.rowMatchKeys(rowIds: flagged.map(rowId))
         var highlevelIds: [Int: String] = [:]
-        for position in flagged { if let id = flaggedKeys[rowIds[position]]?.highlevelId { highlevelIds[position] = id } }
+        for position in flagged { if let id = flaggedKeys[rowId(position)]?.highlevelId { highlevelIds[position] = id } }
         let rowHolders = try database.liveHolders(
-            emails: dirtyPositions.compactMap { keys[rowIds[$0]]?.emailKey }, phones: dirtyPositions.compactMap { keys[rowIds[$0]]?.phoneKey },
+            emails: dirtyPositions.compactMap { keys[rowId($0)]?.emailKey }, phones: dirtyPositions.compactMap { keys[rowId($0)]?.phoneKey },
             ids: Array(highlevelIds.values))
         phases.mark("inc: row holders")
         // The rows read in full are parsed for the diff on the other core, idle while this one
@@ -204,13 +209,14 @@ struct IncrementalTriage {
             return parsed
         } : nil
         let links = try database.linkedRowids()
-        let notDirty = Int64.min
-        var newContact = [Int64](repeating: notDirty, count: count)
+        // The contacts of the rows matched again, by position (the others are followed).
+        var newContact: [Int: Int64] = [:]
+        newContact.reserveCapacity(dirtyPositions.count)
         var newCandidates: [Int: [Int64]] = [:]
         var newWatches: [(key: KeyHash, row: Int)] = []
         for position in dirtyPositions {
             // A row gone since (a concurrent import replaced it) is planned by the next plan.
-            guard let row = dirtyRows[rowIds[position]], row.combined != nil else { return nil }
+            guard let row = dirtyRows[rowId(position)], row.combined != nil else { return nil }
             let text = keys[row.rowId]
             let email = text?.emailKey.map { rowHolders.email[$0] ?? [] } ?? []
             let phone = text?.phoneKey.map { rowHolders.phone[$0] ?? [] } ?? []
@@ -249,10 +255,9 @@ struct IncrementalTriage {
         var seenAsCandidate = ContactSet(bound: bound)
         let settled = PlanState.quietFlag | PlanState.oneToOneFlag
         for position in 0..<count {
-            let fresh = newContact[position]
             let contact: Int64
-            if fresh != notDirty {
-                contact = fresh
+            if dirty[position] {
+                contact = newContact[position] ?? PlanState.unmatched
                 open.append(position)
             } else {
                 let old = Int(inherited[position])
@@ -287,7 +292,7 @@ struct IncrementalTriage {
         named.formUnion(seenAsCandidate.members)
         for position in dirtyPositions where matched[position] >= 0 { named.insert(matched[position]) }
         for position in requiet { named.insert(matched[position]) }
-        for position in open where matched[position] >= 0 && (!PlanState.isOneToOne(flags[position]) || (newContact[position] == notDirty && !PlanState.isQuiet(flags[position]))) {
+        for position in open where matched[position] >= 0 && (!PlanState.isOneToOne(flags[position]) || (!dirty[position] && !PlanState.isQuiet(flags[position]))) {
             named.insert(matched[position])
         }
         phases.mark("inc: named \(named.count)")
@@ -310,7 +315,7 @@ struct IncrementalTriage {
         var rechecked: [(position: Int, row: RowKeys, digests: [UInt64], id: String)] = []
         for position in dirtyPositions.filter({ matched[$0] >= 0 }) + requiet {
             flags[position] &= ~PlanState.quietFlag
-            guard let contact = facts[matched[position]], let digests = contact.digests, let row = dirtyRows[rowIds[position]],
+            guard let contact = facts[matched[position]], let digests = contact.digests, let row = dirtyRows[rowId(position)],
                 PlanContext.quiet(row, mask: mask, digests: { digests[$0] }, base: { digests[$0] })
             else { continue }
             rechecked.append((position, row, digests, contact.id))
@@ -329,10 +334,12 @@ struct IncrementalTriage {
         var listed = Set(unseen)
         listed.formUnion(seenAsCandidate.members)
         for position in open where matched[position] >= 0 && (!PlanState.isOneToOne(flags[position]) || !PlanState.isQuiet(flags[position])) { listed.insert(matched[position]) }
-        // Sorted as (rowid, id) pairs: the facts themselves are not copied about.
-        let ordered = listed.compactMap { rowid in facts[rowid].map { (rowid: rowid, id: $0.id, deleted: $0.deleted) } }.sorted {
-            $0.id.utf8Precedes($1.id)
-        }
+        // Sorted as (rowid, id) pairs, the facts themselves not copied about, by the ids' first
+        // eight bytes as a number (ids seldom share them) and then by the whole id.
+        var ordered: [(prefix: UInt64, rowid: Int64, id: String, deleted: Bool)] = []
+        ordered.reserveCapacity(listed.count)
+        for rowid in listed { if let contact = facts[rowid] { ordered.append((contact.id.utf8Prefix, rowid, contact.id, contact.deleted)) } }
+        ordered.sort { $0.prefix != $1.prefix ? $0.prefix < $1.prefix : $0.id.utf8Precedes($1.id) }
         var index = ContactIndex()
         var positionOf: [Int64: Int32] = [:]
         positionOf.reserveCapacity(ordered.count)
@@ -355,9 +362,9 @@ struct IncrementalTriage {
             let contact = matched[position]
             if contact == PlanState.ambiguous {
                 let candidates = newCandidates[position] ?? state.candidates[hashes[position]] ?? []
-                triage.work.append(.ambiguous(row: rowIds[position], candidates: candidates.compactMap { positionOf[$0] }))
+                triage.work.append(.ambiguous(row: rowId(position), candidates: candidates.compactMap { positionOf[$0] }))
             } else if contact == PlanState.unmatched {
-                triage.work.append(.unmatched(row: rowIds[position]))
+                triage.work.append(.unmatched(row: rowId(position)))
             } else if !PlanState.isOneToOne(flags[position]) {
                 if let at = positionOf[contact] { sharedRows[at, default: []].append(position) }
             } else {
@@ -366,13 +373,13 @@ struct IncrementalTriage {
             }
         }
         // The rows a shared contact lists, by LocaliQ id (or line).
-        let sharing = try database.rowKeys(rowIds: sharedRows.values.flatMap { $0.map { rowIds[$0] } }).keys
-        func name(_ position: Int) -> String { sharing[rowIds[position]]?.sourceId ?? "line \(rows.line(position))" }
+        let sharing = try database.rowKeys(rowIds: sharedRows.values.flatMap { $0.map(rowId) }).keys
+        func name(_ position: Int) -> String { sharing[rowId(position)]?.sourceId ?? "line \(rows.line(position))" }
         for position in 0..<Int32(index.count) {
             if let shared = sharedRows[position] {
                 triage.work.append(.shared(contact: position, rows: shared.map(name).sorted()))
             } else if let row = pairs[position] {
-                triage.work.append(.pair(row: rowIds[row], contact: position))
+                triage.work.append(.pair(row: rowId(row), contact: position))
             }
         }
         // What the base holds, known without reading it: a contact that was in step with a row
@@ -384,7 +391,7 @@ struct IncrementalTriage {
         var unchangedPairs: [(at: Int32, contact: Int64)] = []
         if state.quietMeansAgreed {
             for (at, position) in pairs where !baseLogged.contains(matched[position]) {
-                if newContact[position] == notDirty, state.quiet(Int(inherited[position])) {
+                if !dirty[position], state.quiet(Int(inherited[position])) {
                     baseSides[at] = .localiq
                 } else if unchanged(matched[position]) {
                     unchangedPairs.append((at, matched[position]))
@@ -429,7 +436,7 @@ struct IncrementalTriage {
             unseen: unseen.sorted())
         phases.mark("inc: next state")
         return IncrementalTriage(
-            index: index, links: linkPositions, triage: triage, state: next, baseSides: baseSides, rowIds: rowIds,
+            index: index, links: linkPositions, triage: triage, state: next, baseSides: baseSides, rowIds: try rowIdsReading.wait(),
             records: Records(contacts: facts, rows: keys, parsedRows: parsedRows, parsedContacts: parsedContacts))
     }
 }

@@ -21,3 +21,17 @@ extension String {
         return (inPlace ?? nil) ?? utf8.lexicographicallyPrecedes(other.utf8)
     }
 }
+
+extension String {
+    /// The first eight UTF-8 bytes as a big-endian number (zeros past the end): two strings
+    /// whose prefixes differ are in the prefixes' order, byte by byte, as `utf8Precedes` orders them.
+    var utf8Prefix: UInt64 {
+        var prefix: UInt64 = 0
+        var taken = 0
+        for byte in utf8.prefix(8) {
+            prefix = prefix << 8 | UInt64(byte)
+            taken += 1
+        }
+        return taken == 8 ? prefix : prefix << (8 * UInt64(8 - taken))
+    }
+}
