@@ -167,20 +167,20 @@ public struct DeflatedPiece: Sendable {
         let code = czlib_deflateInit2(&stream, level, -15)
         guard code == Z_OK else { throw GzipError.zlib(code) }
         defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 64)
-        let (result, produced) = input.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target -> (Int32, Int) in
+        // Room for the worst case, not filled in first: a megabyte of lines compresses to a tenth
+        // of that, and zeroing (and so touching) the whole bound cost more than the compressing.
+        let bound = Int(deflateBound(&stream, uLong(input.count))) + 64
+        bytes = try input.withUnsafeBufferPointer { source in
+            try [UInt8](unsafeUninitializedCapacity: bound) { target, produced in
                 stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
                 stream.avail_in = uInt(source.count)
                 stream.next_out = target.baseAddress
                 stream.avail_out = uInt(target.count)
                 let result = deflate(&stream, last ? Z_FINISH : Z_SYNC_FLUSH)
-                return (result, target.count - Int(stream.avail_out))
+                produced = target.count - Int(stream.avail_out)
+                guard result == (last ? Z_STREAM_END : Z_OK), stream.avail_in == 0 else { throw GzipError.zlib(result) }
             }
         }
-        guard result == (last ? Z_STREAM_END : Z_OK), stream.avail_in == 0 else { throw GzipError.zlib(result) }
-        output.removeSubrange(produced...)
-        bytes = output
     }
 }
 

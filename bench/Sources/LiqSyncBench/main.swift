@@ -330,11 +330,13 @@ func benchPlanRun(directory: URL, sizes: Bool) throws {
     // As `liqsync plan` does: the process ends without freeing the plan change by change.
     defer { KeptUntilExit.keep(set) }
     let written = clock.now
+    let cpuBefore = processCPUSeconds()
     let url = workspace.changeSets.appendingPathComponent("bench.lqcs")
     try ChangeSetFile.write(set, to: url)
     let elapsed = seconds(clock.now - start)
     if ProcessInfo.processInfo.environment["LIQSYNC_PROFILE_PLAN"] == "1" {
-        FileHandle.standardError.write(Data("open \(start - opening), plan \(written - start), write change set \(clock.now - written)\n".utf8))
+        let cpu = String(format: "%.3f", processCPUSeconds() - cpuBefore)
+        FileHandle.standardError.write(Data("open \(start - opening), plan \(written - start), write change set \(clock.now - written) (cpu \(cpu) s)\n".utf8))
     }
     guard sizes else { return }
     let compressed = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
@@ -408,4 +410,11 @@ case "apply-rate":
 default:
     FileHandle.standardError.write(Data("usage: LiqSyncBench mirror N | search CONTACTS NOTES | pull N | plan-setup N DIR | plan-run DIR | apply-rate N BURST SECONDS\n".utf8))
     exit(2)
+}
+
+/// CPU time of all the process's threads so far.
+func processCPUSeconds() -> Double {
+    var time = timespec()
+    guard clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time) == 0 else { return 0 }
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
