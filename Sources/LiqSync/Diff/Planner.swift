@@ -292,9 +292,7 @@ public struct Planner: Sendable {
         return (index, result.table ?? RowTable())
     }
 
-    /// The order of a plan's changes: target, entity, operation, record key, then what they write
-    /// (several notes of one contact), as UTF-8 (byte order is Unicode scalar order) separated by NUL.
-    /// Each change's sort key, worked out in two halves side by side.
+    /// Each change's sort key (`sortKey`), worked out in two halves side by side.
     static func sortKeys(_ changes: [Change]) -> [[UInt8]] {
         guard changes.count >= 4_096 else { return changes.map(sortKey) }
         let middle = changes.count / 2
@@ -304,6 +302,8 @@ public struct Planner: Sendable {
         return lower + ((try? upper.wait()) ?? changes[middle...].map(sortKey))
     }
 
+    /// The order of a plan's changes: target, entity, operation, record key, then what they write
+    /// (several notes of one contact), as UTF-8 (byte order is Unicode scalar order) separated by NUL.
     static func sortKey(_ change: Change) -> [UInt8] {
         var key: [UInt8] = []
         key.reserveCapacity(96)
