@@ -15,56 +15,7 @@ struct IncrementalTriage {
     var baseSides: [Int32: ChangeTarget] = [:]
     /// The import's row ids, in the state's order.
     var rowIds: [Int64] = []
-
-    /// A contact as the incremental triage reads it. A class: the triage and the diff pass tens of
-    /// thousands of these through dictionaries, and copying a struct of seven references retained
-    /// each of them (a fifth of the triage's own time).
-    final class Facts: Sendable {
-        let id: String
-        let emailKey: String?
-        let phoneKey: String?
-        let updated: String?
-        let deletedAt: String?
-        /// The stored digests, folded like the full plan's (nil: none stored).
-        let digests: [UInt64]?
-        /// The contact's raw JSON, when read for the diff.
-        let raw: [UInt8]?
-        var deleted: Bool { deletedAt != nil }
-
-        init(id: String, emailKey: String?, phoneKey: String?, updated: String?, deletedAt: String?, digests: [UInt64]?, raw: [UInt8]?) {
-            (self.id, self.emailKey, self.phoneKey, self.updated, self.deletedAt) = (id, emailKey, phoneKey, updated, deletedAt)
-            (self.digests, self.raw) = (digests, raw)
-        }
-
-        /// The contact without its values, for a report that names it by its keys (nil: its raw JSON was not read).
-        var keysOnly: PlanContact? {
-            guard raw != nil else { return nil }
-            return PlanContact(id: id, emailKey: emailKey, phoneKey: phoneKey, dateUpdated: updated, deleted: deleted, values: [:])
-        }
-
-        /// The contact as the diff reads it (nil: its raw JSON was not read).
-        var planContact: PlanContact? {
-            guard let raw else { return nil }
-            return PlanContact(
-                id: id, emailKey: emailKey, phoneKey: phoneKey, dateUpdated: updated, deleted: deleted,
-                values: raw.withUnsafeBytes { MirrorDatabase.syncedValues(raw: $0) })
-        }
-    }
-
-    /// The contacts and rows the triage read in full, by rowid and row id: the diff takes them
-    /// from here instead of reading them again.
-    struct Records: Sendable {
-        var contacts: [Int64: Facts] = [:]
-        var rows: [Int64: MirrorDatabase.StoredRow] = [:]
-        /// The same rows and contacts parsed as the diff reads them, on the other core while the
-        /// triage goes on (nil: left to the diff). By row id and by contact rowid.
-        var parsedRows: Background<[Int64: PlanRow]>?
-        var parsedContacts: Background<[Int64: PlanContact]>?
-    }
-
-    /// Records parsed ahead of the diff at most: past this (a night of many changes), they are
-    /// parsed a batch at a time as the diff reads them, so that they are not all held at once.
-    static let parsedAheadLimit = 40_000
+    /// The contacts and rows read in full (`Records`, in IncrementalTriage+Records.swift).
     var records = Records()
 
     /// nil when the change since `state` is too large or of a kind this cannot follow (the
@@ -202,12 +153,7 @@ struct IncrementalTriage {
         phases.mark("inc: row holders")
         // The rows read in full are parsed for the diff on the other core, idle while this one
         // matches and counts.
-        let parsedRows = keys.count <= Self.parsedAheadLimit ? Background { [keys] in
-            var parsed: [Int64: PlanRow] = [:]
-            parsed.reserveCapacity(keys.count)
-            for (rowId, row) in keys { parsed[rowId] = row.planRow(rowId: rowId, known: known) }
-            return parsed
-        } : nil
+        let parsedRows = Self.parsingAhead(keys, known: known)
         let links = try database.linkedRowids()
         // The contacts of the rows matched again, by position (the others are followed).
         var newContact: [Int: Int64] = [:]
@@ -303,13 +249,7 @@ struct IncrementalTriage {
         phases.mark("inc: facts read")
         // Likewise the contacts read in full, but those no row speaks for (the diff names them by
         // their keys alone).
-        let unseenRowids = Set(unseen)
-        let parsedContacts = facts.count <= Self.parsedAheadLimit ? Background { [facts] in
-            var parsed: [Int64: PlanContact] = [:]
-            parsed.reserveCapacity(facts.count)
-            for (rowid, contact) in facts where !unseenRowids.contains(rowid) { parsed[rowid] = contact.planContact }
-            return parsed
-        } : nil
+        let parsedContacts = Self.parsingAhead(facts, except: Set(unseen))
         // A pair is quiet when row, contact and base agree: only the rows that agree with their
         // contact need the base read (most rows worked out again are edits, on one side).
         var rechecked: [(position: Int, row: RowKeys, digests: [UInt64], id: String)] = []
