@@ -248,6 +248,26 @@ struct IncrementalPlanTests {
         #expect(!settled.contains { $0.conflict?.kind == .ambiguousMatch })
     }
 
+    @Test("a contact whose row leaves the export after its agreed base was removed is new to LocaliQ again, as a full plan plans it")
+    func unseenAfterBaseRemoved() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        try Self.store(workspace.database, [("hl1", "ana@example.com", nil), ("hl2", "bo@example.com", nil)])
+        var rows = [Row(id: "lq1", email: "ana@example.com", phone: "", city: "Austin", tags: "a"), Row(id: "lq2", email: "bo@example.com", phone: "", city: "Austin", tags: "a")]
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        _ = try Importer(database: workspace.database).run(try workspace.file("l.csv", Self.csv(rows)), mapping: mapping)
+        // Each pair agrees; the first plan records it as the base.
+        _ = try Planner(database: workspace.database).plan(workspace: "w")
+        let changes = try Self.planAfter(workspace, round: 1) {
+            let queue = try DatabaseQueue(path: workspace.root.appendingPathComponent("mirror.sqlite").path)
+            try queue.write { db in try db.execute(sql: "DELETE FROM base WHERE contact_id = 'hl1'; DELETE FROM base_digests WHERE contact_id = 'hl1'") }
+            try queue.close()
+            rows.removeFirst()
+            _ = try Importer(database: workspace.database).run(try workspace.file("l.csv", Self.csv(rows)), mapping: mapping)
+        }
+        #expect(changes.contains { $0.target == .localiq && $0.op == .create && $0.key.highlevelId == "hl1" })
+    }
+
     @Test(
         "the state is a file beside the mirror, readable by its owner only; damaged, cut short, gone or left from an earlier plan, it is not read: the next plan reads everything, plans the same changes and keeps a new state"
     )
