@@ -34,7 +34,7 @@ extension IncrementalTriage {
             guard let raw else { return nil }
             return PlanContact(
                 id: id, emailKey: emailKey, phoneKey: phoneKey, dateUpdated: updated, deleted: deleted,
-                values: raw.withUnsafeBytes { MirrorDatabase.syncedValues(raw: $0) })
+                synced: raw.withUnsafeBytes { MirrorDatabase.synced(raw: $0) })
         }
     }
 

@@ -267,25 +267,21 @@ extension MirrorDatabase {
     static func planContact(_ handle: OpaquePointer) -> PlanContact {
         PlanContact(
             id: text(handle, 0) ?? "", emailKey: text(handle, 1), phoneKey: text(handle, 2), dateUpdated: text(handle, 3),
-            deleted: sqlite3_column_type(handle, 4) != SQLITE_NULL, values: syncedValues(raw: bytes(handle, 5)))
+            deleted: sqlite3_column_type(handle, 4) != SQLITE_NULL, synced: synced(raw: bytes(handle, 5)))
     }
 
     static func planContact(_ row: Row) -> PlanContact {
         var text: String = row["raw"]
         return PlanContact(
             id: row["id"], emailKey: row["email_key"], phoneKey: row["phone_key"], dateUpdated: row["date_updated"],
-            deleted: (row["deleted_at"] as String?) != nil, values: text.withUTF8 { syncedValues(raw: UnsafeRawBufferPointer($0)) })
+            deleted: (row["deleted_at"] as String?) != nil, synced: text.withUTF8 { synced(raw: UnsafeRawBufferPointer($0)) })
     }
 
-    /// The synced fields of a contact's raw JSON by canonical name (nulls left out). Only those
-    /// members are built; the rest of the record is stepped over.
-    static func syncedValues(raw: UnsafeRawBufferPointer) -> [String: JSON] {
-        let found = (try? JSONParser.members(of: raw, keys: syncedKeys)) ?? []
-        var values: [String: JSON] = [:]
-        for (field, value) in zip(SyncField.all, found) {
-            if let value, value != .null { values[field.name] = value }
-        }
-        return values
+    /// The synced fields of a contact's raw JSON in `SyncField.all`'s order (nil: absent or null).
+    /// Only those members are built; the rest of the record is stepped over.
+    static func synced(raw: UnsafeRawBufferPointer) -> [JSON?] {
+        guard let found = try? JSONParser.members(of: raw, keys: syncedKeys), found.count == SyncField.all.count else { return SyncField.none }
+        return found.map { $0 == .null ? nil : $0 }
     }
 
     /// HighLevel's names of the synced fields, as bytes, in `SyncField.all`'s order.

@@ -20,6 +20,15 @@ public struct PlanContact: Sendable {
         self.values = values
         synced = values.isEmpty ? SyncField.none : SyncField.all.map { values[$0.name] }
     }
+
+    /// From the synced fields' values in `SyncField.all`'s order (as parsed from raw JSON).
+    init(id: String, emailKey: String?, phoneKey: String?, dateUpdated: String?, deleted: Bool, synced: [JSON?]) {
+        (self.id, self.emailKey, self.phoneKey, self.dateUpdated, self.deleted) = (id, emailKey, phoneKey, dateUpdated, deleted)
+        var values: [String: JSON] = [:]
+        for (field, value) in zip(SyncField.all, synced) { if let value { values[field.name] = value } }
+        self.values = values
+        self.synced = synced
+    }
 }
 
 /// A staged LocaliQ row as the plan compares it.
