@@ -44,9 +44,10 @@ extension IncrementalTriage {
         var contacts: [Int64: Facts] = [:]
         var rows: [Int64: MirrorDatabase.StoredRow] = [:]
         /// The same rows and contacts parsed as the diff reads them, on the other core while the
-        /// triage goes on (nil: left to the diff). By row id and by contact rowid.
-        var parsedRows: Background<[Int64: PlanRow]>?
-        var parsedContacts: Background<[Int64: PlanContact]>?
+        /// triage goes on, and joined by the diff for what is left (nil: left to the diff). By row
+        /// id and by contact rowid.
+        var parsedRows: JoinableMap<Int64, MirrorDatabase.StoredRow, PlanRow>?
+        var parsedContacts: JoinableMap<Int64, Facts, PlanContact>?
     }
 
     /// Records parsed ahead of the diff at most: past this (a night of many changes), they are
@@ -56,26 +57,16 @@ extension IncrementalTriage {
     /// The rows read in full, parsed as the diff reads them on another core (nil: more than are
     /// parsed ahead).
     static func parsingAhead(
-        _ rows: [Int64: MirrorDatabase.StoredRow], known: @escaping @Sendable (Int64, [String: JSON]) -> Set<String>
-    ) -> Background<[Int64: PlanRow]>? {
+        _ rows: [Int64: MirrorDatabase.StoredRow], known: KnownFields
+    ) -> JoinableMap<Int64, MirrorDatabase.StoredRow, PlanRow>? {
         guard rows.count <= parsedAheadLimit else { return nil }
-        return Background {
-            var parsed: [Int64: PlanRow] = [:]
-            parsed.reserveCapacity(rows.count)
-            for (rowId, row) in rows { parsed[rowId] = row.planRow(rowId: rowId, known: known) }
-            return parsed
-        }
+        return JoinableMap(rows.map { ($0.key, $0.value) }) { rowId, row in row.planRow(rowId: rowId, known: known) }
     }
 
     /// The contacts read in full but `except`, parsed as the diff reads them on another core
     /// (nil: more than are parsed ahead).
-    static func parsingAhead(_ contacts: [Int64: Facts], except: Set<Int64>) -> Background<[Int64: PlanContact]>? {
+    static func parsingAhead(_ contacts: [Int64: Facts], except: Set<Int64>) -> JoinableMap<Int64, Facts, PlanContact>? {
         guard contacts.count <= parsedAheadLimit else { return nil }
-        return Background {
-            var parsed: [Int64: PlanContact] = [:]
-            parsed.reserveCapacity(contacts.count)
-            for (rowid, contact) in contacts where !except.contains(rowid) { parsed[rowid] = contact.planContact }
-            return parsed
-        }
+        return JoinableMap(contacts.compactMap { except.contains($0.key) ? nil : ($0.key, $0.value) }) { _, contact in contact.planContact }
     }
 }

@@ -22,7 +22,7 @@ struct IncrementalTriage {
     /// caller plans in full).
     static func run(
         _ database: MirrorDatabase, state: PlanState, mask: UInt32?, importId: Int64, rows: RowHashes, sent: [String: String],
-        known: @escaping @Sendable (Int64, [String: JSON]) -> Set<String>
+        known: KnownFields
     ) throws -> IncrementalTriage? {
         guard state.mask == mask else { return nil }
         var phases = PhaseTimer()

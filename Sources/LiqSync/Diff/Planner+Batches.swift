@@ -39,7 +39,7 @@ extension Planner {
     /// them by their keys), the values are read only for those that turn out new to LocaliQ
     /// (unseen as new, without a base): a nightly plan reports thousands gone from the export.
     static func readBatch(
-        _ database: MirrorDatabase, rowIds: [Int64], known: @escaping @Sendable (Int64, [String: JSON]) -> Set<String>,
+        _ database: MirrorDatabase, rowIds: [Int64], known: KnownFields,
         contacts wanted: [(id: String, rowid: Int64)], base baseIds: [String], unseen: [String], keysOnly: Set<String> = [],
         records: IncrementalTriage.Records
     ) throws -> BatchRecords {
@@ -50,7 +50,7 @@ extension Planner {
                 case 0:
                     var rows: [Int64: PlanRow] = [:]
                     var missing: [Int64] = []
-                    let parsed = try records.parsedRows?.wait() ?? [:]
+                    let parsed = records.parsedRows?.values() ?? [:]
                     for rowId in rowIds {
                         if let row = parsed[rowId] ?? records.rows[rowId]?.planRow(rowId: rowId, known: known) {
                             rows[rowId] = row
@@ -63,7 +63,7 @@ extension Planner {
                 case 1:
                     var contacts: [String: PlanContact] = [:]
                     var missing: [(id: String, rowid: Int64)] = []
-                    let parsed = try records.parsedContacts?.wait() ?? [:]
+                    let parsed = records.parsedContacts?.values() ?? [:]
                     for contact in wanted {
                         if let facts = records.contacts[contact.rowid], facts.id == contact.id,
                             let read = keysOnly.contains(contact.id) ? facts.keysOnly : parsed[contact.rowid] ?? facts.planContact

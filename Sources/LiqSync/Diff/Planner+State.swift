@@ -7,7 +7,7 @@ extension Planner {
     /// staged before they were kept, come from its rows.
     static func incremental(
         _ database: MirrorDatabase, state: PlanState, importId: Int64, rowHashes: RowHashes?, mask: UInt32?, sent: [String: String],
-        known: @escaping @Sendable (Int64, [String: JSON]) -> Set<String>
+        known: KnownFields
     ) throws -> ([Int64], IncrementalTriage)? {
         var phases = PhaseTimer()
         var rows = rowHashes

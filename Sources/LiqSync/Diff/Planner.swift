@@ -102,7 +102,7 @@ public struct Planner: Sendable {
             inputs.append(PlanInput(importId: record.id, file: record.file, sha256: record.sha256, profile: record.profile))
         }
         let columns = knownColumns
-        let known: @Sendable (Int64, [String: JSON]) -> Set<String> = { importId, fields in columns[importId] ?? Set(fields.keys) }
+        let known = KnownFields(columns: columns)
         // The contacts' and the rows' keys and digests, read side by side.
         // When every import is a CSV with the same mapped fields, each record's digests are
         // folded into one over those fields; otherwise (JSON rows speak for the attributes they

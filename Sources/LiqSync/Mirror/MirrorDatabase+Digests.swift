@@ -209,7 +209,7 @@ extension MirrorDatabase {
     }
 
     /// The plan's full view of chosen staged rows.
-    func planRows(rowIds: [Int64], known: (Int64, [String: JSON]) -> Set<String>) throws -> [Int64: PlanRow] {
+    func planRows(rowIds: [Int64], known: KnownFields) throws -> [Int64: PlanRow] {
         guard !rowIds.isEmpty else { return [:] }
         return try writer.read { db in
             try Self.withScanCache(db, kib: 8192) {
@@ -217,10 +217,9 @@ extension MirrorDatabase {
                 result.reserveCapacity(rowIds.count)
                 try db.forEachStatementRow("SELECT row_id, line, source_id, email_key, phone_key, fields FROM staged_rows WHERE row_id IN", keys: rowIds) { handle in
                     let rowId = sqlite3_column_int64(handle, 0)
-                    let fields = (try? JSONParser.parse(bytes: Self.bytes(handle, 5)))?.object ?? [:]
                     result[rowId] = PlanRow(
                         importId: rowId >> 32, line: Int(sqlite3_column_int64(handle, 1)), sourceId: Self.text(handle, 2), emailKey: Self.text(handle, 3),
-                        phoneKey: Self.text(handle, 4), fields: fields, known: known(rowId >> 32, fields))
+                        phoneKey: Self.text(handle, 4), json: Self.bytes(handle, 5), known: known)
                 }
                 return result
             }

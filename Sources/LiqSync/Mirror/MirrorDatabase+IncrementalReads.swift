@@ -35,12 +35,13 @@ extension MirrorDatabase {
         /// The row's `fields` JSON (nil: not asked for).
         var fields: [UInt8]?
 
-        func planRow(rowId: Int64, known: (Int64, [String: JSON]) -> Set<String>) -> PlanRow? {
+        func planRow(rowId: Int64, known: KnownFields) -> PlanRow? {
             guard let fields else { return nil }
-            let parsed = fields.withUnsafeBytes { (try? JSONParser.parse(bytes: $0))?.object ?? [:] }
-            return PlanRow(
-                importId: rowId >> 32, line: Int(rowId & 0xFFFF_FFFF), sourceId: sourceId, emailKey: emailKey, phoneKey: phoneKey, fields: parsed,
-                known: known(rowId >> 32, parsed))
+            return fields.withUnsafeBytes { json in
+                PlanRow(
+                    importId: rowId >> 32, line: Int(rowId & 0xFFFF_FFFF), sourceId: sourceId, emailKey: emailKey, phoneKey: phoneKey, json: json,
+                    known: known)
+            }
         }
     }
 

@@ -50,7 +50,42 @@ public struct PlanRow: Sendable {
         (self.importId, self.line, self.sourceId, self.emailKey, self.phoneKey) = (importId, line, sourceId, emailKey, phoneKey)
         (self.fields, self.known) = (fields, known)
         synced = SyncField.all.map { fields[$0.name] }
-        knownFields = SyncField.all.indices.reduce(0) { mask, index in known.contains(SyncField.all[index].name) ? mask | 1 << index : mask }
+        knownFields = Self.fieldMask(known)
+    }
+
+    /// A row from its fields' JSON, parsed once into the dictionary and the synced values by
+    /// position (a row whose JSON does not parse has no fields).
+    init(importId: Int64, line: Int, sourceId: String?, emailKey: String?, phoneKey: String?, json: UnsafeRawBufferPointer, known: KnownFields) {
+        (self.importId, self.line, self.sourceId, self.emailKey, self.phoneKey) = (importId, line, sourceId, emailKey, phoneKey)
+        let parsed = (try? JSONParser.object(of: json, picking: Self.syncedNames)) ?? ([:], SyncField.none)
+        (fields, synced) = parsed
+        (self.known, knownFields) = known.of(importId: importId, fields: fields)
+    }
+
+    /// Bit `i` set for each `SyncField.all[i]` named in `known`.
+    static func fieldMask(_ known: Set<String>) -> UInt32 {
+        SyncField.all.indices.reduce(0) { mask, index in known.contains(SyncField.all[index].name) ? mask | 1 << index : mask }
+    }
+
+    /// The synced fields' names as a staged row's JSON holds them, as bytes, in `SyncField.all`'s order.
+    private static let syncedNames = SyncField.all.map { Array($0.name.utf8) }
+}
+
+/// The fields a staged row speaks for: its import's mapped columns (a CSV's columns are there on
+/// every row, empty or not), or the attributes a JSON row holds. An import's names and their mask
+/// are worked out once, not per row.
+struct KnownFields: Sendable {
+    private let columns: [Int64: (names: Set<String>, mask: UInt32)]
+
+    /// `columns`: each CSV import's mapped fields, by import id.
+    init(columns: [Int64: Set<String>]) {
+        self.columns = columns.mapValues { ($0, PlanRow.fieldMask($0)) }
+    }
+
+    func of(importId: Int64, fields: [String: JSON]) -> (names: Set<String>, mask: UInt32) {
+        if let known = columns[importId] { return known }
+        let names = Set(fields.keys)
+        return (names, PlanRow.fieldMask(names))
     }
 }
 

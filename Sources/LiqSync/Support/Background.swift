@@ -83,3 +83,53 @@ func splitRead<Key: Comparable & Sendable, Part: Sendable>(_ keys: [Key], _ read
 
 /// Fewer keys than this are read in one go: splitting costs a second transaction and a merge.
 let splitReadThreshold = 2_000
+
+/// A map over many independent items, started on another thread now, which the thread that needs
+/// the result joins instead of waiting for: it takes the chunks not yet taken, so the rest is
+/// done on two cores. (A plan's records parsed ahead of its diff while the triage keeps one core
+/// busy: when the diff begins, a third of them may be left.)
+final class JoinableMap<Key: Hashable & Sendable, Item: Sendable, Value: Sendable>: Sendable {
+    private let items: [(key: Key, item: Item)]
+    private let transform: @Sendable (Key, Item) -> Value?
+    private let chunks: PartCounter
+    private let done = Mutex<[Int: [(Key, Value)]]>([:])
+    private let result = Mutex<[Key: Value]?>(nil)
+    private let started = DispatchGroup()
+    private static var chunkSize: Int { 256 }
+
+    init(_ items: [(key: Key, item: Item)], _ transform: @escaping @Sendable (Key, Item) -> Value?) {
+        self.items = items
+        self.transform = transform
+        chunks = PartCounter((items.count + Self.chunkSize - 1) / Self.chunkSize)
+        DispatchQueue(label: "liqsync.background").async(group: started) { [self] in drain() }
+    }
+
+    /// Takes chunks until none is left.
+    private func drain() {
+        while let chunk = chunks.take() {
+            let lower = chunk * Self.chunkSize
+            var values: [(Key, Value)] = []
+            values.reserveCapacity(Self.chunkSize)
+            for (key, item) in items[lower..<min(lower + Self.chunkSize, items.count)] {
+                if let value = transform(key, item) { values.append((key, value)) }
+            }
+            done.withLock { $0[chunk] = values }
+        }
+    }
+
+    /// Every item's value (items whose transform gave nil left out): the caller does what is left
+    /// of the work, then waits for the chunk in hand on the other thread. Any number of calls.
+    func values() -> [Key: Value] {
+        if let known = result.withLock({ $0 }) { return known }
+        drain()
+        started.wait()
+        return result.withLock { known in
+            if let known { return known }
+            var merged: [Key: Value] = [:]
+            merged.reserveCapacity(items.count)
+            for values in done.withLock({ $0.values }) { for (key, value) in values { merged[key] = value } }
+            known = merged
+            return merged
+        }
+    }
+}
