@@ -2,13 +2,14 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// A HighLevel contact as the plan compares it.
-public struct PlanContact: Sendable {
-    public var id: String
-    public var emailKey: String?
-    public var phoneKey: String?
-    public var dateUpdated: String?
-    public var deleted: Bool
+/// A HighLevel contact as the plan compares it. A class: the plan passes tens of thousands
+/// through dictionaries and batches, and copying a struct of seven references retained each.
+public final class PlanContact: Sendable {
+    public let id: String
+    public let emailKey: String?
+    public let phoneKey: String?
+    public let dateUpdated: String?
+    public let deleted: Bool
     /// The synced fields by canonical name, as HighLevel holds them.
     public let values: [String: JSON]
     /// The same values in `SyncField.all`'s order (nil: none): the diff takes them by position
@@ -31,13 +32,13 @@ public struct PlanContact: Sendable {
     }
 }
 
-/// A staged LocaliQ row as the plan compares it.
-public struct PlanRow: Sendable {
-    public var importId: Int64
-    public var line: Int
-    public var sourceId: String?
-    public var emailKey: String?
-    public var phoneKey: String?
+/// A staged LocaliQ row as the plan compares it (a class, as `PlanContact` is).
+public final class PlanRow: Sendable {
+    public let importId: Int64
+    public let line: Int
+    public let sourceId: String?
+    public let emailKey: String?
+    public let phoneKey: String?
     public let fields: [String: JSON]
     /// The fields this row speaks for (a CSV column, or a JSON attribute that is present).
     public let known: Set<String>
