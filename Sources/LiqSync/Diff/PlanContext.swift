@@ -340,25 +340,33 @@ struct PlanContext {
         }
     }
 
-    /// `finish` over a batch in two halves side by side: items are independent, and each
-    /// half's changes, agreements and creations are appended in the batch's order.
+    /// `finish` over a batch in parts side by side, each core taking the next part not yet taken
+    /// (pairs cost several times what a report line costs, so halves fixed in advance finished
+    /// apart): items are independent, and the parts' changes, agreements and creations are
+    /// appended in the batch's order.
     mutating func finishSideBySide(_ batch: ArraySlice<Triage.Work>, rows: [Int64: PlanRow], contacts: [String: PlanContact]) throws {
         guard batch.count >= 512, ProcessInfo.processInfo.activeProcessorCount > 1 else { return finish(batch, rows: rows, contacts: contacts) }
-        let middle = batch.startIndex + batch.count / 2
+        let size = max(256, batch.count / 16)
+        let count = (batch.count + size - 1) / size
         var helper = self
         helper.changes = []
         helper.agreements = []
         helper.createdFrom = []
-        let upper = Background { [helper, part = batch[middle...]] in
-            var helper = helper
-            helper.finish(part, rows: rows, contacts: contacts)
-            return helper
+        let done = Mutex<[Int: PlanContext]>([:])
+        sideBySide(count) { [helper] part in
+            var context = helper
+            let lower = batch.startIndex + part * size
+            context.finish(batch[lower..<min(lower + size, batch.endIndex)], rows: rows, contacts: contacts)
+            done.withLock { $0[part] = context }
         }
-        finish(batch[..<middle], rows: rows, contacts: contacts)
-        let done = try upper.wait()
-        changes += done.changes
-        agreements += done.agreements
-        createdFrom.formUnion(done.createdFrom)
+        let parts = done.withLock { $0 }
+        for part in 0..<count {
+            // Every part ran: sideBySide returns once all have.
+            guard let context = parts[part] else { throw CancellationError() }
+            changes += context.changes
+            agreements += context.agreements
+            createdFrom.formUnion(context.createdFrom)
+        }
     }
 
     /// The agreements found so far, handed over to be recorded.

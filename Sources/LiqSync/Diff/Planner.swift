@@ -168,8 +168,10 @@ public struct Planner: Sendable {
         // agree on is recorded per batch: memory stays bounded even on a first sync, when every
         // pair is read. The next batch is read while this one is diffed.
         var diffed = 0
-        let batches = stride(from: 0, to: triage.work.count, by: Self.batchSize).map {
-            triage.work[$0..<min($0 + Self.batchSize, triage.work.count)]
+        // (Records the incremental triage read and parsed are in memory already: one batch.)
+        let batchSize = records.parsedRows != nil && records.parsedContacts != nil ? max(Self.batchSize, triage.work.count) : Self.batchSize
+        let batches = stride(from: 0, to: triage.work.count, by: batchSize).map {
+            triage.work[$0..<min($0 + batchSize, triage.work.count)]
         }
         // Pairs whose base is known to equal one side are diffed without reading it.
         let baseSides = context.baseSides
