@@ -2,54 +2,64 @@ import Foundation
 
 // Pairing tonight's rows with last night's, and matching a row again from its keys.
 extension IncrementalTriage {
-    /// For each new row, the old row it is paired with (-1: none): rows with the same content
-    /// hash, in order where the two files agree (an export keeps its order from night to night:
-    /// a row edited, added or dropped leaves the rest in step), then by hash among the rest.
-    static func align(old: [UInt64], new: [UInt64]) -> [Int32] {
+    /// For each new row, the old row it is paired with (-1: none), and which old rows are paired:
+    /// rows with the same content hash, in order where the two files agree (an export keeps its
+    /// order from night to night: a row edited, added or dropped leaves the rest in step), then by
+    /// hash among the rest. (Over buffers: a million rows a night.)
+    static func align(old: [UInt64], new: [UInt64]) -> (paired: [Int32], usedOld: [Bool]) {
         var paired = [Int32](repeating: -1, count: new.count)
         var usedOld = [Bool](repeating: false, count: old.count)
         var leftover: [Int] = []
         let window = 8
-        var i = 0
-        var j = 0
-        while j < new.count {
-            if i < old.count, old[i] == new[j] {
-                paired[j] = Int32(i)
-                usedOld[i] = true
-                i += 1
-                j += 1
-                continue
+        old.withUnsafeBufferPointer { old in
+            new.withUnsafeBufferPointer { new in
+                paired.withUnsafeMutableBufferPointer { paired in
+                    usedOld.withUnsafeMutableBufferPointer { usedOld in
+                        var i = 0
+                        var j = 0
+                        while j < new.count {
+                            if i < old.count, old[i] == new[j] {
+                                paired[j] = Int32(i)
+                                usedOld[i] = true
+                                i += 1
+                                j += 1
+                                continue
+                            }
+                            // Rows dropped from the old file: the new row is a little further on there.
+                            if let skip = (1...window).first(where: { i + $0 < old.count && old[i + $0] == new[j] }) {
+                                paired[j] = Int32(i + skip)
+                                usedOld[i + skip] = true
+                                i += skip + 1
+                                j += 1
+                                continue
+                            }
+                            // Rows added to the new file: the old row is a little further on here.
+                            if i < old.count, let skip = (1...window).first(where: { j + $0 < new.count && new[j + $0] == old[i] }) {
+                                leftover += j..<(j + skip)
+                                paired[j + skip] = Int32(i)
+                                usedOld[i] = true
+                                i += 1
+                                j += skip + 1
+                                continue
+                            }
+                            // An edited row: neither side pairs here.
+                            leftover.append(j)
+                            i += 1
+                            j += 1
+                        }
+                    }
+                }
             }
-            // Rows dropped from the old file: the new row is a little further on there.
-            if let skip = (1...window).first(where: { i + $0 < old.count && old[i + $0] == new[j] }) {
-                paired[j] = Int32(i + skip)
-                usedOld[i + skip] = true
-                i += skip + 1
-                j += 1
-                continue
-            }
-            // Rows added to the new file: the old row is a little further on here.
-            if i < old.count, let skip = (1...window).first(where: { j + $0 < new.count && new[j + $0] == old[i] }) {
-                leftover += j..<(j + skip)
-                paired[j + skip] = Int32(i)
-                usedOld[i] = true
-                i += 1
-                j += skip + 1
-                continue
-            }
-            // An edited row: neither side pairs here.
-            leftover.append(j)
-            i += 1
-            j += 1
         }
-        guard !leftover.isEmpty else { return paired }
+        guard !leftover.isEmpty else { return (paired, usedOld) }
         var unpaired: [UInt64: [Int32]] = [:]
         for position in old.indices.reversed() where !usedOld[position] { unpaired[old[position], default: []].append(Int32(position)) }
         for position in leftover {
             guard let at = unpaired[new[position]]?.popLast() else { continue }
             paired[position] = at
+            usedOld[Int(at)] = true
         }
-        return paired
+        return (paired, usedOld)
     }
 
     /// The contacts a row of the state was a quiet pair with: row, contact and base then agreed

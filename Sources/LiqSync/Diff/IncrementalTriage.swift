@@ -50,23 +50,37 @@ struct IncrementalTriage {
         let rowIdsReading = Background { (0..<count).map { importId << 32 | Int64(rows.line($0)) } }
         // 1. The import's rows, each paired with a row of the state's import with the same
         // content hash (same content, same match).
-        let inherited = Self.align(old: state.hashes, new: hashes)
+        let (inherited, usedOld) = Self.align(old: state.hashes, new: hashes)
+        // A row paired with one of the state's that matched a contact keeps its match; a HighLevel
+        // id column's value is not in the digest record: such rows are matched again.
         var dirty = [Bool](repeating: true, count: count)
-        var usedOld = [Bool](repeating: false, count: state.rowCount)
-        for position in 0..<count where inherited[position] >= 0 {
-            let at = Int(inherited[position])
-            usedOld[at] = true
-            // A HighLevel id column's value is not in the digest record: such rows are matched again.
-            dirty[position] = state.contacts[at] < 0 || rows.hasHighLevelId(position)
+        var dirtyCount = 0
+        inherited.withUnsafeBufferPointer { inherited in
+            state.contacts.withUnsafeBufferPointer { contacts in
+                dirty.withUnsafeMutableBufferPointer { dirty in
+                    for position in 0..<count {
+                        let at = Int(inherited[position])
+                        if at >= 0 { dirty[position] = contacts[at] < 0 || rows.hasHighLevelId(position) }
+                        if dirty[position] { dirtyCount += 1 }
+                    }
+                }
+            }
         }
-        if dirty.count(where: { $0 }) > limit { return nil }
+        if dirtyCount > limit { return nil }
         // The rows new or changed in the import are read while the contacts' changes are followed.
-        let changedRows = (0..<count).compactMap { dirty[$0] ? rowId($0) : nil }
-        let changedRowReading = Background { try database.rowKeys(rowIds: changedRows, records: true) }
+        var changedRows: [Int64] = []
+        changedRows.reserveCapacity(dirtyCount)
+        for position in 0..<count where dirty[position] { changedRows.append(rowId(position)) }
+        let changedRowReading = Background { [changedRows] in try database.rowKeys(rowIds: changedRows, records: true) }
         let bound = try database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM contacts") ?? 0 }
         guard bound < 100_000_000 else { return nil }
         var touched = ContactSet(bound: bound)
-        for position in state.contacts.indices where !usedOld[position] && state.contacts[position] >= 0 { touched.insert(state.contacts[position]) }
+        // The contacts of the state's rows that tonight's rows do not continue.
+        state.contacts.withUnsafeBufferPointer { contacts in
+            usedOld.withUnsafeBufferPointer { usedOld in
+                for position in 0..<contacts.count where !usedOld[position] && contacts[position] >= 0 { touched.insert(contacts[position]) }
+            }
+        }
         for candidates in state.candidates.values { for contact in candidates { touched.insert(contact) } }
 
         phases.mark("inc: align rows")
