@@ -15,7 +15,7 @@ struct PlanContext {
     let policy: SyncPolicy
     /// HighLevel contacts already sent to LocaliQ in an import file, with when.
     let sent: [String: String]
-    var changes: [Change] = []
+    var changes = PlanChanges()
     /// LocaliQ id and the position of the contact its row matched, for every one-to-one match.
     var matchedPairs: [(sourceId: String, contact: Int32)] = []
     /// LocaliQ id → the HighLevel contact its row matched (`indexMatches`).
@@ -349,7 +349,7 @@ struct PlanContext {
         let size = max(256, batch.count / 16)
         let count = (batch.count + size - 1) / size
         var helper = self
-        helper.changes = []
+        helper.changes = PlanChanges()
         helper.agreements = []
         helper.createdFrom = []
         let done = Mutex<[Int: PlanContext]>([:])
@@ -373,5 +373,34 @@ struct PlanContext {
     mutating func takeAgreements() -> [(contactId: String, field: String, value: JSON?)] {
         defer { agreements.removeAll() }
         return agreements
+    }
+}
+
+/// A plan's changes as they are made, each with its sort key (`Planner.sortKey`) worked out then,
+/// on the core that made the change while its strings are in that core's cache: worked out
+/// afterwards, reaching each change's scattered strings again cost 1.5 µs a change.
+struct PlanChanges: Sendable {
+    private var list: [Change] = []
+    private var keys: [[UInt8]] = []
+
+    var count: Int { list.count }
+
+    mutating func append(_ change: Change) {
+        keys.append(Planner.sortKey(change))
+        list.append(change)
+    }
+
+    static func += (changes: inout PlanChanges, more: PlanChanges) {
+        changes.list += more.list
+        changes.keys += more.keys
+    }
+
+    /// The changes and their keys, in the order they were made, moved out (this is left empty:
+    /// a change still held here would be copied when its id is set).
+    mutating func take() -> (changes: [Change], keys: [[UInt8]]) {
+        var taken: (changes: [Change], keys: [[UInt8]]) = ([], [])
+        swap(&taken.changes, &list)
+        swap(&taken.keys, &keys)
+        return taken
     }
 }

@@ -239,14 +239,15 @@ public struct Planner: Sendable {
         }
         phases.mark("notes and tasks")
         // Sorted by a key computed once per change (sorting by a computed tuple made this the
-        // slowest step of a large plan), as bytes (joined strings cost 2 µs a change), then put
-        // in that order in place: copying each change into a new array cost as much as the sort
-        // on a first sync's hundred thousand changes.
-        var changes: [Change] = []
-        swap(&changes, &context.changes)
-        changes.removeAll { !direction.includes($0.target) }
-        let keys = Self.sortKeys(changes)
-        changes.permute(into: changes.indices.sorted { a, b in keys[a].withUnsafeBytes { x in keys[b].withUnsafeBytes { y in bytesPrecede(x, y) } } })
+        // slowest step of a large plan), as bytes (joined strings cost 2 µs a change), as the
+        // change was made (`PlanChanges`), then put in that order in place: copying each change
+        // into a new array cost as much as the sort on a first sync's hundred thousand changes.
+        var (changes, keys) = context.changes.take()
+        if changes.contains(where: { !direction.includes($0.target) }) {
+            let kept = changes.indices.filter { direction.includes(changes[$0].target) }
+            (changes, keys) = (kept.map { changes[$0] }, kept.map { keys[$0] })
+        }
+        changes.permute(into: Self.order(of: keys))
         for position in changes.indices { changes[position].id = position + 1 }
         let header = ChangeSetHeader(
             planId: UUID().uuidString.lowercased(), created: Timestamp.format(now), workspace: workspace, direction: direction.rawValue,
@@ -294,14 +295,40 @@ public struct Planner: Sendable {
         return (index, result.table ?? RowTable())
     }
 
-    /// Each change's sort key (`sortKey`), worked out in two halves side by side.
-    static func sortKeys(_ changes: [Change]) -> [[UInt8]] {
-        guard changes.count >= 4_096 else { return changes.map(sortKey) }
-        let middle = changes.count / 2
-        let upper = Background { changes[middle...].map(sortKey) }
-        let lower = changes[..<middle].map(sortKey)
-        // The work cannot throw: a failure to wait is a cancelled thread, and the keys are worked out here.
-        return lower + ((try? upper.wait()) ?? changes[middle...].map(sortKey))
+    /// The positions of `keys` in the keys' byte order (equal keys in position order, so any sort
+    /// gives the same order): two halves sorted side by side, then merged.
+    static func order(of keys: [[UInt8]]) -> [Int] {
+        guard keys.count >= 4_096 else { return sorted(0..<keys.count, by: keys) }
+        let middle = keys.count / 2
+        let upper = Background { sorted(middle..<keys.count, by: keys) }
+        let lower = sorted(0..<middle, by: keys)
+        // The work cannot throw: a failure to wait is a cancelled thread, and the half is sorted here.
+        let higher = (try? upper.wait()) ?? sorted(middle..<keys.count, by: keys)
+        var merged: [Int] = []
+        merged.reserveCapacity(keys.count)
+        var (i, j) = (0, 0)
+        while i < lower.count, j < higher.count {
+            if precedes(higher[j], lower[i], in: keys) {
+                merged.append(higher[j])
+                j += 1
+            } else {
+                merged.append(lower[i])
+                i += 1
+            }
+        }
+        merged += lower[i...]
+        merged += higher[j...]
+        return merged
+    }
+
+    private static func sorted(_ positions: Range<Int>, by keys: [[UInt8]]) -> [Int] {
+        positions.sorted { precedes($0, $1, in: keys) }
+    }
+
+    /// Whether the key at `a` comes before the one at `b`: by bytes, then by position.
+    private static func precedes(_ a: Int, _ b: Int, in keys: [[UInt8]]) -> Bool {
+        let order = keys[a].withUnsafeBytes { x in keys[b].withUnsafeBytes { y in bytesCompare(x, y) } }
+        return order != 0 ? order < 0 : a < b
     }
 
     /// The order of a plan's changes: target, entity, operation, record key, then what they write

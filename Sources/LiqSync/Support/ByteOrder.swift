@@ -12,6 +12,16 @@ func bytesPrecede(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> B
     return a.count < b.count
 }
 
+/// Byte order as a number: negative when `a` comes first, positive when `b` does, zero when equal.
+func bytesCompare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    let common = min(a.count, b.count)
+    if common > 0, let x = a.baseAddress, let y = b.baseAddress {
+        let order = memcmp(x, y, common)
+        if order != 0 { return Int(order) }
+    }
+    return a.count - b.count
+}
+
 extension String {
     /// `bytesPrecede` over the strings' UTF-8.
     func utf8Precedes(_ other: String) -> Bool {
