@@ -13,15 +13,8 @@ public enum AtomicFile {
         try write(to: url, mode: mode) { put in try data.withUnsafeBytes(put) }
     }
 
-    /// Writes what `body` hands to `put`, run after run, as one file. `durable`: fsync before the
-    /// rename (a file that is only a cache, checked when read, can do without). `unlinkingFirst`:
-    /// the old file is removed before the rename, not renamed over — ext4 writes a file renamed
-    /// over another out there and then (its safeguard for replaced files); readers holding the old
-    /// file keep it, and one opening it in between finds none.
-    static func write(
-        to url: URL, mode: mode_t = 0o644, durable: Bool = true, unlinkingFirst: Bool = false,
-        _ body: (_ put: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
-    ) throws {
+    /// Writes what `body` hands to `put`, run after run, as one file, synced before the rename.
+    static func write(to url: URL, mode: mode_t = 0o644, _ body: (_ put: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
@@ -37,9 +30,8 @@ public enum AtomicFile {
                 offset += written
             }
         }) == nil
-        if durable, fsync(descriptor) != 0 { failed = true }
+        if fsync(descriptor) != 0 { failed = true }
         if close(descriptor) != 0 { failed = true }
-        if !failed, unlinkingFirst { unlink(url.path) }
         if failed || rename(temporary.path, url.path) != 0 {
             unlink(temporary.path)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
