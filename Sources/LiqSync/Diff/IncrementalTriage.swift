@@ -214,28 +214,43 @@ struct IncrementalTriage {
         var rowsOf = [Int32](repeating: 0, count: Int(max(bound, touched.members.max() ?? 0)) + 1)
         var seenAsCandidate = ContactSet(bound: bound)
         let settled = PlanState.quietFlag | PlanState.oneToOneFlag
-        for position in 0..<count {
-            let contact: Int64
-            if dirty[position] {
-                contact = newContact[position] ?? PlanState.unmatched
-                open.append(position)
-            } else {
-                let old = Int(inherited[position])
-                contact = state.contacts[old]
-                if contact >= 0, !touched.contains(contact) {
-                    matched[position] = contact
-                    flags[position] = state.flags[old] & settled
-                    if flags[position] != settled { open.append(position) }
-                    continue
+        // (Over buffers: most of a million rows take the first branch, and bounds checks were a
+        // third of the pass.)
+        dirty.withUnsafeBufferPointer { dirty in
+            inherited.withUnsafeBufferPointer { inherited in
+                state.contacts.withUnsafeBufferPointer { oldContacts in
+                    state.flags.withUnsafeBufferPointer { oldFlags in
+                        matched.withUnsafeMutableBufferPointer { matched in
+                            flags.withUnsafeMutableBufferPointer { flags in
+                                for position in 0..<count {
+                                    let contact: Int64
+                                    if dirty[position] {
+                                        contact = newContact[position] ?? PlanState.unmatched
+                                        open.append(position)
+                                    } else {
+                                        let old = Int(inherited[position])
+                                        contact = oldContacts[old]
+                                        if contact >= 0, !touched.contains(contact) {
+                                            matched[position] = contact
+                                            let carried = oldFlags[old] & settled
+                                            flags[position] = carried
+                                            if carried != settled { open.append(position) }
+                                            continue
+                                        }
+                                        // Quiet as followed; one-to-one is counted again below.
+                                        if contact >= 0 { flags[position] = oldFlags[old] & PlanState.quietFlag }
+                                        open.append(position)
+                                    }
+                                    matched[position] = contact
+                                    if contact >= 0, touched.contains(contact) { rowsOf[Int(contact)] += 1 }
+                                    if contact == PlanState.ambiguous {
+                                        for candidate in newCandidates[position] ?? state.candidates[hashes[position]] ?? [] { seenAsCandidate.insert(candidate) }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
-                // Quiet as followed; one-to-one is counted again below.
-                if contact >= 0 { flags[position] = state.flags[old] & PlanState.quietFlag }
-                open.append(position)
-            }
-            matched[position] = contact
-            if contact >= 0, touched.contains(contact) { rowsOf[Int(contact)] += 1 }
-            if contact == PlanState.ambiguous {
-                for candidate in newCandidates[position] ?? state.candidates[hashes[position]] ?? [] { seenAsCandidate.insert(candidate) }
             }
         }
 
