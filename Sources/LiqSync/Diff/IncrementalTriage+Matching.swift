@@ -62,6 +62,26 @@ extension IncrementalTriage {
         return (paired, usedOld)
     }
 
+    /// What the next state keeps of the watches and candidates: watches of rows followed
+    /// unchanged stay (while a row with the watch's hash was followed unchanged), and re-matched
+    /// rows bring their own; ambiguous rows keep their candidates.
+    static func carried(
+        state: PlanState, hashes: [UInt64], dirty: [Bool], matched: [Int64], newWatches: [(key: KeyHash, row: Int)], newCandidates: [Int: [Int64]]
+    ) -> (watches: [PlanState.Watch], candidates: [UInt64: [Int64]]) {
+        var followed = Set<UInt64>()
+        if !state.watches.isEmpty {
+            let watched = Set(state.watches.map(\.row))
+            for position in hashes.indices where !dirty[position] && watched.contains(hashes[position]) { followed.insert(hashes[position]) }
+        }
+        var watches = state.watches.filter { followed.contains($0.row) }
+        watches += newWatches.map { PlanState.Watch(key: $0.key, row: hashes[$0.row]) }
+        var candidates: [UInt64: [Int64]] = [:]
+        for position in matched.indices where matched[position] == PlanState.ambiguous {
+            candidates[hashes[position]] = newCandidates[position] ?? state.candidates[hashes[position]] ?? []
+        }
+        return (watches, candidates)
+    }
+
     /// The contacts a row of the state was a quiet pair with: row, contact and base then agreed
     /// in every field the rows speak for (`PlanState.quietMeansAgreed`; otherwise none).
     static func quietBefore(state: PlanState) -> ContactFlags {

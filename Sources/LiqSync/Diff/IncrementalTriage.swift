@@ -384,19 +384,8 @@ struct IncrementalTriage {
         }
 
         phases.mark("inc: work")
-        // Watches of rows followed unchanged are kept; re-matched rows bring their own.
-        // A watch stays while a row with its hash was followed unchanged.
-        var followed = Set<UInt64>()
-        if !state.watches.isEmpty {
-            let watched = Set(state.watches.map(\.row))
-            for position in 0..<count where !dirty[position] && watched.contains(hashes[position]) { followed.insert(hashes[position]) }
-        }
-        var watches = state.watches.filter { followed.contains($0.row) }
-        watches += newWatches.map { PlanState.Watch(key: $0.key, row: hashes[$0.row]) }
-        var candidates: [UInt64: [Int64]] = [:]
-        for position in 0..<count where matched[position] == PlanState.ambiguous {
-            candidates[hashes[position]] = newCandidates[position] ?? state.candidates[hashes[position]] ?? []
-        }
+        let (watches, candidates) = Self.carried(
+            state: state, hashes: hashes, dirty: dirty, matched: matched, newWatches: newWatches, newCandidates: newCandidates)
         var linkPositions: [String: Int32] = [:]
         for (sourceId, link) in links { if let at = positionOf[link.rowid] { linkPositions[sourceId] = at } }
         let next = PlanState(
