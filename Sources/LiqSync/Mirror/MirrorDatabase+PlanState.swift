@@ -61,6 +61,7 @@ extension MirrorDatabase {
             try Self.stopChangeLogs(in: db)
         }
         try? FileManager.default.removeItem(at: planStateFile)
+        try? FileManager.default.removeItem(at: StateFile.spare(of: planStateFile))
     }
 }
 
@@ -132,7 +133,7 @@ enum StateFile {
     /// find its token changed: `read`).
     static func write(to file: URL, _ encode: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> StateReference {
         var reference = StateReference()
-        let spare = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).spare").path
+        let spare = Self.spare(of: file).path
         let descriptor = open(spare, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: spare]) }
         struct Failed: Error {}
@@ -170,6 +171,11 @@ enum StateFile {
         }
         if kept { rename(previous, spare) }
         return reference
+    }
+
+    /// The spare file the next state is written over.
+    static func spare(of file: URL) -> URL {
+        file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).spare")
     }
 
     /// `body` over the file's bytes, mapped (nil when the file cannot be read, or when, once

@@ -161,7 +161,7 @@ struct IncrementalPlanTests {
     }
 
     @Test(
-        "thousands of changed contacts and rows (read in two halves side by side, parsed ahead, diffed in several batches) are planned as a full plan plans them"
+        "thousands of changed contacts and rows (read in two halves side by side, parsed ahead, diffed in parts side by side) are planned as a full plan plans them"
     )
     func thousandsOfChanges() throws {
         let workspace = try ImportWorkspace()
@@ -176,7 +176,7 @@ struct IncrementalPlanTests {
         // 2,200 contacts edited in HighLevel and 2,200 other rows in LocaliQ: each read is over the
         // 2,000 keys from which lookups are split, and under the tenth that sends a plan back to
         // reading everything. With 1,000 rows gone from the export, the diff's work is more than
-        // one batch: each batch takes the records parsed ahead of it.
+        // a batch of a full plan; records parsed ahead are diffed in one, in parts side by side.
         let changes = try Self.planAfter(workspace, round: 1) {
             var edited: [Person] = []
             for n in stride(from: 0, to: 22_000, by: 10) {
@@ -305,6 +305,30 @@ struct IncrementalPlanTests {
             let (_, next) = try Planner(database: workspace.database).planMeasured(workspace: "w")
             #expect(next.incremental, "after a state file \(damage)")
         }
+    }
+
+    @Test("each plan writes its state over a spare file kept beside it, readable by its owner only, and the next plan still follows it; forgetting the state removes both files")
+    func spareStateFile() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        try Self.store(workspace.database, [("hl1", "ana@example.com", nil), ("hl2", "bo@example.com", nil)])
+        let rows = [Row(id: "lq1", email: "ana@example.com", phone: "", city: "Austin", tags: "a"), Row(id: "lq2", email: "bo@example.com", phone: "", city: "Austin", tags: "a")]
+        _ = try Importer(database: workspace.database).run(try workspace.file("l.csv", Self.csv(rows)), mapping: try BuiltInProfiles.profile(named: "localiq-contacts"))
+        let state = workspace.root.appendingPathComponent("mirror.sqlite-plan-state")
+        let spare = workspace.root.appendingPathComponent(".mirror.sqlite-plan-state.spare")
+        for round in 0..<4 {
+            try Self.store(workspace.database, [("hl\(round % 2 + 1)", round % 2 == 0 ? "ana@example.com" : "bo@example.com", nil)], updated: round + 1)
+            let (full, _) = try Self.fullPlan(of: workspace, round: round)
+            let (plan, statistics) = try Planner(database: workspace.database).planMeasured(workspace: "w", now: Date(timeIntervalSince1970: 1_790_000_000))
+            #expect(statistics.incremental == (round > 0), "round \(round)")
+            #expect(plan.changes.map(Self.describe) == full.changes.map(Self.describe), "round \(round)")
+        }
+        #expect(FileManager.default.fileExists(atPath: state.path))
+        let attributes = try FileManager.default.attributesOfItem(atPath: spare.path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        try workspace.database.forgetPlanState()
+        #expect(!FileManager.default.fileExists(atPath: state.path))
+        #expect(!FileManager.default.fileExists(atPath: spare.path))
     }
 
     @Test("a link set by hand sends the next plan back to reading everything, with the same result")
