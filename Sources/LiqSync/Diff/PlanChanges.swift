@@ -7,8 +7,6 @@ struct PlanChanges: Sendable {
     private var list: [Change] = []
     private var keys: [[UInt8]] = []
 
-    var count: Int { list.count }
-
     mutating func append(_ change: Change) {
         keys.append(Planner.sortKey(change))
         list.append(change)

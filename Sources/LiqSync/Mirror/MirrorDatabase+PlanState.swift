@@ -136,17 +136,11 @@ enum StateFile {
         let spare = Self.spare(of: file).path
         let descriptor = open(spare, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: spare]) }
-        struct Failed: Error {}
+        // Written from the start (opened without O_APPEND or O_TRUNC), then cut to its length.
         var offset: off_t = 0
         func put(_ bytes: UnsafeRawBufferPointer) throws {
-            var done = 0
-            while done < bytes.count, let base = bytes.baseAddress {
-                let written = pwrite(descriptor, base + done, bytes.count - done, offset)
-                if written < 0, errno == EINTR { continue }
-                guard written > 0 else { throw Failed() }
-                done += written
-                offset += off_t(written)
-            }
+            try AtomicFile.writeAll(descriptor, bytes)
+            offset += off_t(bytes.count)
         }
         var failed = false
         do {

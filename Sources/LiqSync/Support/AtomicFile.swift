@@ -20,21 +20,24 @@ public enum AtomicFile {
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary.path]) }
-        struct Failed: Error {}
-        var failed = (try? body { buffer in
-            var offset = 0
-            while offset < buffer.count, let base = buffer.baseAddress {
-                let written = Glibc.write(descriptor, base + offset, buffer.count - offset)
-                if written < 0, errno == EINTR { continue }
-                guard written > 0 else { throw Failed() }
-                offset += written
-            }
-        }) == nil
+        var failed = (try? body { buffer in try writeAll(descriptor, buffer) }) == nil
         if fsync(descriptor) != 0 { failed = true }
         if close(descriptor) != 0 { failed = true }
         if failed || rename(temporary.path, url.path) != 0 {
             unlink(temporary.path)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
+    }
+
+    /// Writes all of `buffer` at the descriptor's position, as many calls as it takes.
+    static func writeAll(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer) throws {
+        struct Failed: Error {}
+        var offset = 0
+        while offset < buffer.count, let base = buffer.baseAddress {
+            let written = Glibc.write(descriptor, base + offset, buffer.count - offset)
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { throw Failed() }
+            offset += written
         }
     }
 }
