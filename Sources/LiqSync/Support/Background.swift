@@ -45,6 +45,75 @@ func sideBySide(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     group.wait()
 }
 
+/// `make(0)` … `make(count - 1)` on as many threads of their own as there are cores, each taking
+/// the next piece not yet taken, and handed to `consume` in order on the calling thread as each is
+/// ready. At most `ahead` pieces are made and not yet consumed, so memory stays bounded however
+/// many there are. Unlike fixed blocks of pieces made side by side, no core waits for the slowest
+/// piece of a block before the next block starts. What `make` or `consume` throws stops the rest
+/// and is rethrown.
+func madeInOrder<Piece: Sendable>(
+    _ count: Int, ahead: Int, make: @escaping @Sendable (Int) throws -> Piece, consume: (Piece) throws -> Void
+) throws {
+    guard count > 0 else { return }
+    let threads = min(count, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    let pipeline = OrderedPieces<Piece>(count: count, ahead: max(1, ahead), threads: threads)
+    let group = DispatchGroup()
+    for _ in 0..<threads { DispatchQueue(label: "liqsync.part").async(group: group) { pipeline.work(make) } }
+    defer {
+        pipeline.stop()
+        group.wait()
+    }
+    for index in 0..<count { try consume(try pipeline.take(index)) }
+}
+
+/// The pieces of `madeInOrder`: who makes which, and which are ready.
+private final class OrderedPieces<Piece: Sendable>: Sendable {
+    /// One permit per piece that may be made before it is consumed. (Created empty and filled:
+    /// a semaphore freed with fewer permits than it was created with is a crash.)
+    private let slots = DispatchSemaphore(value: 0)
+    private let ready: [DispatchSemaphore]
+    private let parts: PartCounter
+    private let made = Mutex<[Int: Result<Piece, any Error>]>([:])
+    private let stopped = Mutex(false)
+    private let threads: Int
+
+    init(count: Int, ahead: Int, threads: Int) {
+        ready = (0..<count).map { _ in DispatchSemaphore(value: 0) }
+        parts = PartCounter(count)
+        self.threads = threads
+        for _ in 0..<ahead { slots.signal() }
+    }
+
+    /// Makes pieces until none is left or the consumer stopped.
+    func work(_ make: (Int) throws -> Piece) {
+        while true {
+            slots.wait()
+            guard !stopped.withLock({ $0 }), let part = parts.take() else {
+                slots.signal()
+                return
+            }
+            let result = Result { try make(part) }
+            made.withLock { $0[part] = result }
+            ready[part].signal()
+        }
+    }
+
+    /// Piece `index`, once made (in order: each piece is taken once).
+    func take(_ index: Int) throws -> Piece {
+        ready[index].wait()
+        let result = made.withLock { $0.removeValue(forKey: index) }
+        slots.signal()
+        guard let result else { throw CancellationError() }
+        return try result.get()
+    }
+
+    /// No more pieces are started; each thread waiting for a permit gets one and leaves.
+    func stop() {
+        stopped.withLock { $0 = true }
+        for _ in 0..<threads { slots.signal() }
+    }
+}
+
 /// Hands out 0, 1, … `count - 1` once each, to whichever thread asks first.
 private final class PartCounter: Sendable {
     private let next = Mutex(0)

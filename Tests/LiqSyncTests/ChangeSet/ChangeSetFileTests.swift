@@ -51,7 +51,7 @@ struct ChangeSetFileTests {
         #expect(lines.last?.contains(#""conflicts":7"#) == true)
     }
 
-    @Test("a change set of many blocks, compressed in pieces side by side, is one gzip stream: read back equal, lines in order, its trailer the CRC-32 and length of all of it")
+    @Test("a change set of many pieces, compressed on every core and written as each is ready, is one gzip stream: read back equal, lines in order, its trailer the CRC-32 and length of all of it")
     func compressedInPieces() throws {
         let url = temporaryFile()
         defer { try? FileManager.default.removeItem(at: url) }
