@@ -175,6 +175,16 @@ struct ContactIds {
         return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<ends[position]])) }
     }
 
+    /// Whether the id at `position` is `id`, compared as bytes (no string is made).
+    func equals(_ position: Int, _ id: String) -> Bool {
+        withBytes(position) { mine in
+            id.utf8.withContiguousStorageIfAvailable { theirs in
+                guard mine.count == theirs.count, let left = mine.baseAddress, let right = theirs.baseAddress else { return mine.count == theirs.count }
+                return memcmp(left, right, theirs.count) == 0
+            } ?? (String(decoding: mine, as: UTF8.self) == id)
+        }
+    }
+
     /// Byte-wise order of the id at `position` against `other` (SQLite's order for text ids).
     func compare(_ position: Int, _ other: UnsafeRawBufferPointer) -> Int {
         withBytes(position) { mine in

@@ -27,21 +27,21 @@ extension Planner {
     /// The records of one batch of the triage's work, read in full.
     struct BatchRecords: Sendable {
         var rows: [Int64: PlanRow]
-        var contacts: [String: PlanContact]
+        /// By position in the plan's contact index.
+        var contacts: [Int32: PlanContact]
         var base: [String: [String: JSON]]
         /// Of the batch's unseen contacts (as new), those with a base.
         var agreedUnseen: Set<String>
     }
 
-    /// A batch's rows, contacts and base values (and which of its unseen contacts have a base),
-    /// read side by side; the rows and contacts the incremental triage read already are taken
-    /// from `records`. Of the contacts in `keysOnly` (no row speaks for them: a report names
-    /// them by their keys), the values are read only for those that turn out new to LocaliQ
-    /// (unseen as new, without a base): a nightly plan reports thousands gone from the export.
+    /// A batch's rows, contacts (by position in `index`) and base values (and which of its unseen
+    /// contacts have a base), read side by side; the rows and contacts the incremental triage read
+    /// already are taken from `records`. Of the contacts in `keysOnly` (no row speaks for them: a
+    /// report names them by their keys), the values are read only for those that turn out new to
+    /// LocaliQ (unseen as new, without a base): a nightly plan reports thousands gone from the export.
     static func readBatch(
-        _ database: MirrorDatabase, rowIds: [Int64], known: KnownFields,
-        contacts wanted: [(id: String, rowid: Int64)], base baseIds: [String], unseen: [String], keysOnly: Set<String> = [],
-        records: IncrementalTriage.Records
+        _ database: MirrorDatabase, rowIds: [Int64], known: KnownFields, index: ContactIndex, contacts wanted: [Int32], base baseIds: [String],
+        unseen: [Int32], keysOnly: Set<Int32> = [], records: IncrementalTriage.Records
     ) throws -> BatchRecords {
         let read = Mutex<(records: BatchRecords, error: (any Error)?)>((BatchRecords(rows: [:], contacts: [:], base: [:], agreedUnseen: []), nil))
         sideBySide(3) { part in
@@ -49,6 +49,7 @@ extension Planner {
                 switch part {
                 case 0:
                     var rows: [Int64: PlanRow] = [:]
+                    rows.reserveCapacity(rowIds.count)
                     var missing: [Int64] = []
                     let parsed = records.parsedRows?.values() ?? [:]
                     for rowId in rowIds {
@@ -61,23 +62,27 @@ extension Planner {
                     rows.merge(try database.planRows(rowIds: missing, known: known)) { taken, _ in taken }
                     read.withLock { [rows] in $0.records.rows = rows }
                 case 1:
-                    var contacts: [String: PlanContact] = [:]
-                    var missing: [(id: String, rowid: Int64)] = []
+                    // By position, and the ids compared as bytes: tens of thousands of ids made
+                    // into strings and hashed kept one core busy here while the other waited.
+                    var contacts: [Int32: PlanContact] = [:]
+                    contacts.reserveCapacity(wanted.count)
+                    var missing: [Int32] = []
                     let parsed = records.parsedContacts?.values() ?? [:]
-                    for contact in wanted {
-                        if let facts = records.contacts[contact.rowid], facts.id == contact.id,
-                            let read = keysOnly.contains(contact.id) ? facts.keysOnly : parsed[contact.rowid] ?? facts.planContact
+                    for position in wanted {
+                        let rowid = index.rowids[Int(position)]
+                        if let facts = records.contacts[rowid], index.ids.equals(Int(position), facts.id),
+                            let read = keysOnly.contains(position) ? facts.keysOnly : parsed[rowid] ?? facts.planContact
                         {
-                            contacts[contact.id] = read
+                            contacts[position] = read
                         } else {
-                            missing.append(contact)
+                            missing.append(position)
                         }
                     }
-                    contacts.merge(try database.planContacts(missing)) { taken, _ in taken }
+                    try readContacts(missing, index: index, database: database, into: &contacts)
                     read.withLock { [contacts] in $0.records.contacts = contacts }
                 default:
                     let base = try database.baseValues(contactIds: baseIds)
-                    let agreed = try database.contactsWithBase(unseen)
+                    let agreed = try database.contactsWithBase(unseen.map { index.ids[Int($0)] })
                     read.withLock { $0.records.base = base; $0.records.agreedUnseen = agreed }
                 }
             } catch {
@@ -87,19 +92,27 @@ extension Planner {
         var result = read.withLock { $0 }
         if let error = result.error { throw error }
         // Unseen contacts new to LocaliQ are written to its import files: those need their values.
-        let valued = unseen.filter { !result.records.agreedUnseen.contains($0) && result.records.contacts[$0]?.values.isEmpty == true }
+        let valued = unseen.filter { !result.records.agreedUnseen.contains(index.ids[Int($0)]) && result.records.contacts[$0]?.values.isEmpty == true }
         guard !valued.isEmpty else { return result.records }
-        let rowids = Dictionary(wanted.map { ($0.id, $0.rowid) }, uniquingKeysWith: { first, _ in first })
-        var missing: [(id: String, rowid: Int64)] = []
-        for id in valued {
-            guard let rowid = rowids[id] else { continue }
-            if let facts = records.contacts[rowid], facts.id == id, let read = facts.planContact {
-                result.records.contacts[id] = read
+        var missing: [Int32] = []
+        for position in valued {
+            if let facts = records.contacts[index.rowids[Int(position)]], index.ids.equals(Int(position), facts.id), let read = facts.planContact {
+                result.records.contacts[position] = read
             } else {
-                missing.append((id, rowid))
+                missing.append(position)
             }
         }
-        result.records.contacts.merge(try database.planContacts(missing)) { _, read in read }
+        try readContacts(missing, index: index, database: database, into: &result.records.contacts)
         return result.records
+    }
+
+    /// The contacts at `positions` in `index`, read from the mirror into `contacts`.
+    private static func readContacts(_ positions: [Int32], index: ContactIndex, database: MirrorDatabase, into contacts: inout [Int32: PlanContact]) throws {
+        guard !positions.isEmpty else { return }
+        let wanted = positions.map { (id: index.ids[Int($0)], rowid: index.rowids[Int($0)]) }
+        let read = try database.planContacts(wanted)
+        for (position, entry) in zip(positions, wanted) {
+            if let contact = read[entry.id] { contacts[position] = contact }
+        }
     }
 }

@@ -177,19 +177,20 @@ public struct Planner: Sendable {
         let baseSides = context.baseSides
         let read = { (batch: ArraySlice<PlanContext.Triage.Work>) -> Background<BatchRecords> in
             let rowIds = batch.compactMap(\.rowId)
-            let contacts = batch.compactMap(\.contact).map { (id: index.ids[Int($0)], rowid: index.rowids[Int($0)]) }
+            let contacts = batch.compactMap(\.contact)
             let base = batch.compactMap(\.pairContact).filter { baseSides[$0] == nil }.map { index.ids[Int($0)] }
-            let unseen = batch.compactMap { work -> String? in
+            let unseen = batch.compactMap { work -> Int32? in
                 guard case .unseen(let contact, .new) = work else { return nil }
-                return index.ids[Int(contact)]
+                return contact
             }
-            let keysOnly = Set(batch.compactMap { work -> String? in
+            let keysOnly = Set(batch.compactMap { work -> Int32? in
                 guard case .unseen(let contact, _) = work else { return nil }
-                return index.ids[Int(contact)]
+                return contact
             })
-            return Background { [records] in
+            return Background { [records, index] in
                 try Self.readBatch(
-                    database, rowIds: rowIds, known: known, contacts: contacts, base: base, unseen: unseen, keysOnly: keysOnly, records: records)
+                    database, rowIds: rowIds, known: known, index: index, contacts: contacts, base: base, unseen: unseen, keysOnly: keysOnly,
+                    records: records)
             }
         }
         // What a batch's pairs agree on is written while the next batch is diffed (a first sync
