@@ -45,7 +45,7 @@ extension IncrementalTriage {
         var rows: [Int64: MirrorDatabase.StoredRow] = [:]
         /// The same rows and contacts parsed as the diff reads them, on the other core while the
         /// triage goes on, and joined by the diff for what is left (nil: left to the diff). By row
-        /// id and by contact rowid.
+        /// id and by contact rowid; the contacts no row speaks for without their values.
         var parsedRows: JoinableMap<Int64, MirrorDatabase.StoredRow, PlanRow>?
         var parsedContacts: JoinableMap<Int64, Facts, PlanContact>?
     }
@@ -63,10 +63,11 @@ extension IncrementalTriage {
         return JoinableMap(rows.map { ($0.key, $0.value) }) { rowId, row in row.planRow(rowId: rowId, known: known) }
     }
 
-    /// The contacts read in full but `except`, parsed as the diff reads them on another core
+    /// The contacts read in full, parsed as the diff reads them on another core: those in
+    /// `keysOnly` (no row speaks for them: a report names them by their keys) without their values
     /// (nil: more than are parsed ahead).
-    static func parsingAhead(_ contacts: [Int64: Facts], except: Set<Int64>) -> JoinableMap<Int64, Facts, PlanContact>? {
+    static func parsingAhead(_ contacts: [Int64: Facts], keysOnly: Set<Int64>) -> JoinableMap<Int64, Facts, PlanContact>? {
         guard contacts.count <= parsedAheadLimit else { return nil }
-        return JoinableMap(contacts.compactMap { except.contains($0.key) ? nil : ($0.key, $0.value) }) { _, contact in contact.planContact }
+        return JoinableMap(contacts.map { ($0.key, $0.value) }) { rowid, contact in keysOnly.contains(rowid) ? contact.keysOnly : contact.planContact }
     }
 }

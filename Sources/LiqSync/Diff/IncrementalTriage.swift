@@ -86,7 +86,7 @@ struct IncrementalTriage {
         phases.mark("inc: align rows")
         // 2. Contacts changed in the mirror or in the base; the keys they held or hold.
         var fingerprint = state.fingerprint
-        let changed = try changedReading.wait()
+        let changed = try changedReading.take()
         // Contacts whose keys, ids or deletion changed: their rows are matched again. Contacts
         // whose digests or base changed keep their rows' matches; only the pairs' quiet state is
         // worked out again.
@@ -150,7 +150,7 @@ struct IncrementalTriage {
 
         phases.mark("inc: holders and watches")
         // 4. The dirty rows matched again from their keys.
-        var (dirtyRows, keys) = try changedRowReading.wait()
+        var (dirtyRows, keys) = try changedRowReading.take()
         let more = try database.rowKeys(rowIds: (dirtyPositions + requiet).compactMap { dirtyRows[rowId($0)] == nil ? rowId($0) : nil }, records: true)
         dirtyRows.reserveCapacity(dirtyRows.count + more.keys.count)
         dirtyRows.merge(more.keys) { taken, _ in taken }
@@ -272,13 +272,15 @@ struct IncrementalTriage {
         }
         phases.mark("inc: named \(named.count)")
         // Each contact is read once: those read from the log, or as unseen, are not read again.
-        var facts = changed
-        for (rowid, contact) in try unseenReading.wait() { facts[rowid] = contact }
+        var facts = consume changed
+        let unseenFacts = try unseenReading.take()
+        facts.reserveCapacity(facts.count + unseenFacts.count + named.count)
+        for (rowid, contact) in unseenFacts { facts[rowid] = contact }
         for (rowid, contact) in try database.incrementalFacts(rowids: named.filter { facts[$0] == nil }, mask: mask, records: true) { facts[rowid] = contact }
         phases.mark("inc: facts read")
-        // Likewise the contacts read in full, but those no row speaks for (the diff names them by
-        // their keys alone).
-        let parsedContacts = Self.parsingAhead(facts, except: Set(unseen))
+        // Likewise the contacts read in full (those no row speaks for by their keys alone: the
+        // diff names them by those).
+        let parsedContacts = Self.parsingAhead(facts, keysOnly: Set(unseen))
         // A pair is quiet when row, contact and base agree: only the rows that agree with their
         // contact need the base read (most rows worked out again are edits, on one side).
         var rechecked: [(position: Int, row: RowKeys, digests: [UInt64], id: String)] = []

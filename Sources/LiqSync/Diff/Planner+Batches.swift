@@ -70,8 +70,9 @@ extension Planner {
                     let parsed = records.parsedContacts?.values() ?? [:]
                     for position in wanted {
                         let rowid = index.rowids[Int(position)]
+                        // (Parsed ahead, a contact in `keysOnly` is without its values already.)
                         if let facts = records.contacts[rowid], index.ids.equals(Int(position), facts.id),
-                            let read = keysOnly.contains(position) ? facts.keysOnly : parsed[rowid] ?? facts.planContact
+                            let read = parsed[rowid] ?? (keysOnly.contains(position) ? facts.keysOnly : facts.planContact)
                         {
                             contacts[position] = read
                         } else {

@@ -161,7 +161,7 @@ extension MirrorDatabase {
     func baseValues(contactIds: [String]) throws -> [String: [String: JSON]] {
         guard !contactIds.isEmpty else { return [:] }
         let parts = try splitRead(contactIds) { part in try readBaseValues(contactIds: part) }
-        return parts.dropFirst().reduce(into: parts.first ?? [:]) { merged, part in merged.merge(part) { taken, _ in taken } }
+        return merged(parts)
     }
 
     private func readBaseValues(contactIds: [String]) throws -> [String: [String: JSON]] {

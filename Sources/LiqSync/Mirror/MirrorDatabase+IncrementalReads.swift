@@ -50,12 +50,7 @@ extension MirrorDatabase {
     func rowKeys(rowIds: [Int64], records: Bool = false) throws -> (keys: [Int64: RowKeys], texts: [Int64: StoredRow]) {
         guard !rowIds.isEmpty else { return ([:], [:]) }
         let parts = try splitRead(rowIds) { part in try readRowKeys(rowIds: part, records: records) }
-        guard var merged = parts.first else { return ([:], [:]) }
-        for part in parts.dropFirst() {
-            merged.keys.merge(part.keys) { taken, _ in taken }
-            merged.texts.merge(part.texts) { taken, _ in taken }
-        }
-        return merged
+        return (merged(parts.map(\.keys)), merged(parts.map(\.texts)))
     }
 
     private func readRowKeys(rowIds: [Int64], records: Bool) throws -> (keys: [Int64: RowKeys], texts: [Int64: StoredRow]) {
@@ -87,7 +82,7 @@ extension MirrorDatabase {
     func incrementalFacts(rowids: [Int64], mask: UInt32?, records: Bool = false) throws -> [Int64: IncrementalTriage.Facts] {
         guard !rowids.isEmpty else { return [:] }
         let parts = try splitRead(rowids) { part in try readFacts(rowids: part, mask: mask, records: records) }
-        return parts.dropFirst().reduce(into: parts.first ?? [:]) { merged, part in merged.merge(part) { taken, _ in taken } }
+        return merged(parts)
     }
 
     private func readFacts(rowids: [Int64], mask: UInt32?, records: Bool) throws -> [Int64: IncrementalTriage.Facts] {
@@ -130,7 +125,7 @@ extension MirrorDatabase {
     func liveHolders(emails: [String], phones: [String], ids: [String]) throws -> (email: [String: [Int64]], phone: [String: [Int64]], id: [String: Int64]) {
         let email = Background {
             let parts = try splitRead(Array(Set(emails))) { part in try holders(column: "email_key", keys: part) }
-            return parts.dropFirst().reduce(into: parts.first ?? [:]) { merged, part in merged.merge(part) { taken, _ in taken } }
+            return merged(parts)
         }
         var phone = try holders(column: "phone_key", keys: Array(Set(phones)))
         var byId: [String: Int64] = [:]
@@ -168,7 +163,7 @@ extension MirrorDatabase {
     func foldedBaseDigests(ids: [String], mask: UInt32?) throws -> [String: [UInt64]] {
         guard !ids.isEmpty else { return [:] }
         let parts = try splitRead(Array(Set(ids))) { part in try readBaseDigests(ids: part, mask: mask) }
-        return parts.dropFirst().reduce(into: parts.first ?? [:]) { merged, part in merged.merge(part) { taken, _ in taken } }
+        return merged(parts)
     }
 
     private func readBaseDigests(ids: [String], mask: UInt32?) throws -> [String: [UInt64]] {

@@ -18,6 +18,18 @@ final class Background<Value: Sendable>: Sendable {
         }
     }
 
+    /// The value, once computed, moved out: the caller holds the only copy, so a collection taken
+    /// grows or changes without being copied first. Once only, and no `wait` after it.
+    func take() throws -> Value {
+        done.wait()
+        defer { done.signal() }
+        return try result.withLock { stored in
+            let taken = stored
+            stored = .failure(CancellationError())
+            return taken
+        }.get()
+    }
+
     /// The value, once computed; rethrows what the work threw. Any number of waits, from any
     /// number of threads: each passes the signal on to the next.
     func wait() throws -> Value {
@@ -130,24 +142,35 @@ private final class PartCounter: Sendable {
     }
 }
 
-/// `read` over the keys in two halves side by side (each read on a connection of its own) when
-/// there are many: thousands of scattered lookups spend most of their time in the kernel copying
-/// pages, which runs on every core. The halves are of the sorted keys, so each reads its own
-/// stretch of the index.
+/// `read` over the keys in parts side by side (each read on a connection of its own) when there
+/// are many: thousands of scattered lookups spend most of their time in the kernel copying pages,
+/// which runs on every core. The parts are stretches of the sorted keys, so each reads its own
+/// stretch of the index; there are several per core, each taken by whichever core is free, so
+/// that a core slowed by other work does not leave the other waiting for its half.
 func splitRead<Key: Comparable & Sendable, Part: Sendable>(_ keys: [Key], _ read: @escaping @Sendable ([Key]) throws -> Part) throws -> [Part] {
     guard keys.count >= splitReadThreshold, ProcessInfo.processInfo.activeProcessorCount > 1 else { return [try read(keys)] }
     let sorted = keys.sorted()
-    let halves = [Array(sorted[..<(sorted.count / 2)]), Array(sorted[(sorted.count / 2)...])]
+    let count = max(2, min(8, sorted.count / (splitReadThreshold / 2)))
+    let size = (sorted.count + count - 1) / count
+    let parts = (0..<count).map { Array(sorted[min($0 * size, sorted.count)..<min($0 * size + size, sorted.count)]) }
     let results = Mutex<[Int: Result<Part, any Error>]>([:])
-    sideBySide(halves.count) { part in
-        let outcome = Result { try read(halves[part]) }
+    sideBySide(parts.count) { part in
+        let outcome = Result { try read(parts[part]) }
         results.withLock { $0[part] = outcome }
     }
     let done = results.withLock { $0 }
-    return try halves.indices.map { part in
+    return try parts.indices.map { part in
         guard let outcome = done[part] else { throw CancellationError() }
         return try outcome.get()
     }
+}
+
+/// Dictionaries read in parts (`splitRead`) as one, sized once for all of them.
+func merged<Key: Hashable, Value>(_ parts: [[Key: Value]]) -> [Key: Value] {
+    var result: [Key: Value] = [:]
+    result.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+    for part in parts { result.merge(part) { taken, _ in taken } }
+    return result
 }
 
 /// Fewer keys than this are read in one go: splitting costs a second transaction and a merge.
