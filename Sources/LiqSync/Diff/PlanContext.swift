@@ -286,15 +286,17 @@ struct PlanContext {
 
     /// Diffs the pairs that differ, plans the records new on either side, and reports matches
     /// that are not one to one — for one batch of the triage's work, its records read.
-    /// `contacts` by their position in the index.
-    mutating func finish(_ batch: ArraySlice<Triage.Work>, rows: [Int64: PlanRow], contacts: [Int32: PlanContact]) {
+    /// `contacts` by rowid.
+    mutating func finish(_ batch: ArraySlice<Triage.Work>, rows: [Int64: PlanRow], contacts: [Int64: PlanContact]) {
+        func contactAt(_ position: Int32) -> PlanContact? { contacts[index.rowids[Int(position)]] }
         func contactKey(_ position: Int32) -> RecordKey {
-            RecordKey(highlevelId: index.ids[Int(position)], email: contacts[position]?.emailKey, phone: contacts[position]?.phoneKey)
+            let read = contactAt(position)
+            return RecordKey(highlevelId: index.ids[Int(position)], email: read?.emailKey, phone: read?.phoneKey)
         }
         for item in batch {
             switch item {
             case .pair(let rowId, let position):
-                guard let row = rows[rowId], let contact = contacts[position] else { continue }
+                guard let row = rows[rowId], let contact = contactAt(position) else { continue }
                 diff(contact: contact, row: row, baseSide: baseSides[position])
             case .unmatched(let rowId):
                 guard let row = rows[rowId] else { continue }
@@ -332,7 +334,7 @@ struct PlanContext {
                             target: .localiq, entity: .contact, op: .report, key: key,
                             reason: "missing from the LocaliQ export, though it was in step with a LocaliQ record before; not written to LocaliQ again"))
                 case .new:
-                    guard let contact = contacts[position] else { continue }
+                    guard let contact = contactAt(position) else { continue }
                     changes.append(
                         Change(target: .localiq, entity: .contact, op: .create, key: key, after: comparableValues(contact.values), reason: "new in HighLevel"))
                 }
@@ -344,7 +346,7 @@ struct PlanContext {
     /// (pairs cost several times what a report line costs, so halves fixed in advance finished
     /// apart): items are independent, and the parts' changes, agreements and creations are
     /// appended in the batch's order.
-    mutating func finishSideBySide(_ batch: ArraySlice<Triage.Work>, rows: [Int64: PlanRow], contacts: [Int32: PlanContact]) throws {
+    mutating func finishSideBySide(_ batch: ArraySlice<Triage.Work>, rows: [Int64: PlanRow], contacts: [Int64: PlanContact]) throws {
         guard batch.count >= 512, ProcessInfo.processInfo.activeProcessorCount > 1 else { return finish(batch, rows: rows, contacts: contacts) }
         let size = max(256, batch.count / 16)
         let count = (batch.count + size - 1) / size

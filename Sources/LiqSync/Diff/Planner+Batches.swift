@@ -27,14 +27,14 @@ extension Planner {
     /// The records of one batch of the triage's work, read in full.
     struct BatchRecords: Sendable {
         var rows: [Int64: PlanRow]
-        /// By position in the plan's contact index.
-        var contacts: [Int32: PlanContact]
+        /// By rowid.
+        var contacts: [Int64: PlanContact]
         var base: [String: [String: JSON]]
         /// Of the batch's unseen contacts (as new), those with a base.
         var agreedUnseen: Set<String>
     }
 
-    /// A batch's rows, contacts (by position in `index`) and base values (and which of its unseen
+    /// A batch's rows, contacts (by rowid) and base values (and which of its unseen
     /// contacts have a base), read side by side; the rows and contacts the incremental triage read
     /// already are taken from `records`. Of the contacts in `keysOnly` (no row speaks for them: a
     /// report names them by their keys), the values are read only for those that turn out new to
@@ -48,12 +48,11 @@ extension Planner {
             do {
                 switch part {
                 case 0:
-                    var rows: [Int64: PlanRow] = [:]
-                    rows.reserveCapacity(rowIds.count)
+                    // What was parsed ahead as it is (not copied entry by entry), and the rest.
+                    var rows = records.parsedRows?.values() ?? [:]
                     var missing: [Int64] = []
-                    let parsed = records.parsedRows?.values() ?? [:]
-                    for rowId in rowIds {
-                        if let row = parsed[rowId] ?? records.rows[rowId]?.planRow(rowId: rowId, known: known) {
+                    for rowId in rowIds where rows.index(forKey: rowId) == nil {
+                        if let row = records.rows[rowId]?.planRow(rowId: rowId, known: known) {
                             rows[rowId] = row
                         } else {
                             missing.append(rowId)
@@ -62,19 +61,18 @@ extension Planner {
                     rows.merge(try database.planRows(rowIds: missing, known: known)) { taken, _ in taken }
                     read.withLock { [rows] in $0.records.rows = rows }
                 case 1:
-                    // By position, and the ids compared as bytes: tens of thousands of ids made
-                    // into strings and hashed kept one core busy here while the other waited.
-                    var contacts: [Int32: PlanContact] = [:]
-                    contacts.reserveCapacity(wanted.count)
+                    // By rowid: what was parsed ahead as it is (a contact in `keysOnly` without
+                    // its values already), not made entry by entry into a map of its own, which
+                    // kept one core busy here while the other waited; and the rest. (The triage
+                    // built the index from the same contacts, so a rowid names the same contact.)
+                    var contacts = records.parsedContacts?.values() ?? [:]
                     var missing: [Int32] = []
-                    let parsed = records.parsedContacts?.values() ?? [:]
-                    for position in wanted {
+                    for position in wanted where contacts.index(forKey: index.rowids[Int(position)]) == nil {
                         let rowid = index.rowids[Int(position)]
-                        // (Parsed ahead, a contact in `keysOnly` is without its values already.)
                         if let facts = records.contacts[rowid], index.ids.equals(Int(position), facts.id),
-                            let read = parsed[rowid] ?? (keysOnly.contains(position) ? facts.keysOnly : facts.planContact)
+                            let read = keysOnly.contains(position) ? facts.keysOnly : facts.planContact
                         {
-                            contacts[position] = read
+                            contacts[rowid] = read
                         } else {
                             missing.append(position)
                         }
@@ -93,12 +91,15 @@ extension Planner {
         var result = read.withLock { $0 }
         if let error = result.error { throw error }
         // Unseen contacts new to LocaliQ are written to its import files: those need their values.
-        let valued = unseen.filter { !result.records.agreedUnseen.contains(index.ids[Int($0)]) && result.records.contacts[$0]?.values.isEmpty == true }
+        let valued = unseen.filter {
+            !result.records.agreedUnseen.contains(index.ids[Int($0)]) && result.records.contacts[index.rowids[Int($0)]]?.values.isEmpty == true
+        }
         guard !valued.isEmpty else { return result.records }
         var missing: [Int32] = []
         for position in valued {
-            if let facts = records.contacts[index.rowids[Int(position)]], index.ids.equals(Int(position), facts.id), let read = facts.planContact {
-                result.records.contacts[position] = read
+            let rowid = index.rowids[Int(position)]
+            if let facts = records.contacts[rowid], index.ids.equals(Int(position), facts.id), let read = facts.planContact {
+                result.records.contacts[rowid] = read
             } else {
                 missing.append(position)
             }
@@ -107,13 +108,13 @@ extension Planner {
         return result.records
     }
 
-    /// The contacts at `positions` in `index`, read from the mirror into `contacts`.
-    private static func readContacts(_ positions: [Int32], index: ContactIndex, database: MirrorDatabase, into contacts: inout [Int32: PlanContact]) throws {
+    /// The contacts at `positions` in `index`, read from the mirror into `contacts` (by rowid).
+    private static func readContacts(_ positions: [Int32], index: ContactIndex, database: MirrorDatabase, into contacts: inout [Int64: PlanContact]) throws {
         guard !positions.isEmpty else { return }
         let wanted = positions.map { (id: index.ids[Int($0)], rowid: index.rowids[Int($0)]) }
         let read = try database.planContacts(wanted)
-        for (position, entry) in zip(positions, wanted) {
-            if let contact = read[entry.id] { contacts[position] = contact }
+        for entry in wanted {
+            if let contact = read[entry.id] { contacts[entry.rowid] = contact }
         }
     }
 }
