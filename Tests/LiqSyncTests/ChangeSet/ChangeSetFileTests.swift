@@ -61,11 +61,21 @@ struct ChangeSetFileTests {
         let reader = try GzipLineReader(url: url)
         var plain: [UInt8] = []
         var ids: [Int] = []
+        var last: JSON?
         while let line = try reader.nextLine() {
             plain += line + [0x0A]
-            if case .object(let change)? = try JSON.parse(Data(line)).object?["change"], case .number(let id)? = change["id"] { ids.append(Int(id)) }
+            last = try JSON.parse(Data(line))
+            if case .object(let change)? = last?.object?["change"], case .number(let id)? = change["id"] { ids.append(Int(id)) }
         }
         #expect(ids == Array(1...9_000))
+        // The trailer counts every piece's changes: every third for LocaliQ, every seventh a
+        // conflict, every fifth accepted.
+        #expect(last?["type"] == .string("trailer"))
+        #expect(last?["changes"] == .number(9_000))
+        #expect(last?["counts"] == .object(["highlevel/contact/update": .number(6_000), "localiq/contact/update": .number(3_000)]))
+        #expect(last?["conflicts"] == .number(1_285))
+        #expect(last?["accepted"] == .number(1_800))
+        #expect(last?["rejected"] == .number(0))
         let bytes = [UInt8](try Data(contentsOf: url))
         let trailer = bytes.suffix(8).map(UInt32.init)
         let crc = trailer[0] | trailer[1] << 8 | trailer[2] << 16 | trailer[3] << 24
