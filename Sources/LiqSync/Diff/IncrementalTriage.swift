@@ -273,13 +273,11 @@ struct IncrementalTriage {
         phases.mark("inc: named \(named.count)")
         // Each contact is read once: those read from the log, or as unseen, are not read again.
         var facts = consume changed
-        let unseenFacts = try unseenReading.take()
-        facts.reserveCapacity(facts.count + unseenFacts.count + named.count)
-        for (rowid, contact) in unseenFacts { facts[rowid] = contact }
-        for (rowid, contact) in try database.incrementalFacts(rowids: named.filter { facts[$0] == nil }, mask: mask, records: true) { facts[rowid] = contact }
+        facts.reserveCapacity(facts.count + named.count)
+        facts.merge(try unseenReading.take()) { taken, _ in taken }
+        facts.merge(try database.incrementalFacts(rowids: named.filter { facts[$0] == nil }, mask: mask, records: true)) { taken, _ in taken }
         phases.mark("inc: facts read")
-        // Likewise the contacts read in full (those no row speaks for by their keys alone: the
-        // diff names them by those).
+        // Likewise the contacts read in full (those no row speaks for keys-only: a report names them by those).
         let parsedContacts = Self.parsingAhead(facts, keysOnly: Set(unseen))
         // A pair is quiet when row, contact and base agree: only the rows that agree with their
         // contact need the base read (most rows worked out again are edits, on one side).
