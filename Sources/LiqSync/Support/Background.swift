@@ -173,7 +173,8 @@ func merged<Key: Hashable, Value>(_ parts: [[Key: Value]]) -> [Key: Value] {
     return result
 }
 
-/// Fewer keys than this are read in one go: splitting costs a second transaction and a merge.
+/// Fewer keys than this are read in one go: each part costs a transaction of its own and a merge
+/// (a part holds at least half this many keys).
 let splitReadThreshold = 2_000
 
 /// A map over many independent items, started on another thread now, which the thread that needs
