@@ -16,16 +16,28 @@ extension IncrementalTriage {
         let digests: [UInt64]?
         /// The contact's raw JSON, when read for the diff.
         let raw: [UInt8]?
+        /// Taken from the last plan's state (`PlanState.unseenKeys`), not read: its keys only.
+        let fromState: Bool
         var deleted: Bool { deletedAt != nil }
 
         init(id: String, emailKey: String?, phoneKey: String?, updated: String?, deletedAt: String?, digests: [UInt64]?, raw: [UInt8]?) {
             (self.id, self.emailKey, self.phoneKey, self.updated, self.deletedAt) = (id, emailKey, phoneKey, updated, deletedAt)
-            (self.digests, self.raw) = (digests, raw)
+            (self.digests, self.raw, fromState) = (digests, raw, false)
         }
 
-        /// The contact without its values, for a report that names it by its keys (nil: its raw JSON was not read).
+        /// An unchanged contact no row speaks for, as the last plan's state knew it.
+        init(_ keys: PlanState.UnseenKeys) {
+            (id, emailKey, phoneKey, updated, deletedAt) = (keys.id, keys.emailKey, keys.phoneKey, nil, keys.deleted ? "" : nil)
+            (digests, raw, fromState) = (nil, nil, true)
+        }
+
+        /// What the next state keeps of it while no row speaks for it.
+        var unseenKeys: PlanState.UnseenKeys { PlanState.UnseenKeys(id: id, emailKey: emailKey, phoneKey: phoneKey, deleted: deleted) }
+
+        /// The contact without its values, for a report that names it by its keys (nil: neither
+        /// its raw JSON was read nor its keys taken from the state).
         var keysOnly: PlanContact? {
-            guard raw != nil else { return nil }
+            guard raw != nil || fromState else { return nil }
             return PlanContact(id: id, emailKey: emailKey, phoneKey: phoneKey, dateUpdated: updated, deleted: deleted, values: [:])
         }
 

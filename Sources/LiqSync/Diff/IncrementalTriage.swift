@@ -38,10 +38,11 @@ struct IncrementalTriage {
         else { return nil }
 
         phases.mark("inc: logs")
-        // Read while the rows are aligned: the contacts changed since the state, and the ones no
-        // row spoke for then (most stay so, and every plan names them).
+        // Read while the rows are aligned: the contacts changed since the state, and those no row
+        // spoke for then whose keys it does not keep (every plan names them; most stay so).
         let changedReading = Background { try database.incrementalFacts(rowids: Array(logs.contacts.keys), mask: mask, records: true) }
-        let unseenReading = Background { try database.incrementalFacts(rowids: state.unseen.filter { logs.contacts[$0] == nil }, mask: mask, records: true) }
+        let unknownUnseen = state.unseen.filter { logs.contacts[$0] == nil && state.unseenKeys[$0] == nil }
+        let unseenReading = Background { try database.incrementalFacts(rowids: unknownUnseen, mask: mask, records: true) }
         let count = rows.count
         let hashes = rows.hashes
         // Row ids by position: worked out where needed; the whole column (for the caller) on the
@@ -124,10 +125,7 @@ struct IncrementalTriage {
         let holders = try database.liveHolders(emails: Array(emailKeys), phones: Array(phoneKeys), ids: [])
         for list in holders.email.values { for rowid in list { dirtyContacts.insert(rowid) } }
         for list in holders.phone.values { for rowid in list { dirtyContacts.insert(rowid) } }
-        var movedKeys = Set<KeyHash>()
-        for key in emailKeys { movedKeys.insert(KeyHash(key)) }
-        for key in phoneKeys { movedKeys.insert(KeyHash(key)) }
-        for id in ids { movedKeys.insert(PlanState.idKey(id)) }
+        let movedKeys = Set(emailKeys.union(phoneKeys).map { KeyHash($0) } + ids.map(PlanState.idKey))
         var watchedHashes = Set<UInt64>()
         for watch in state.watches where movedKeys.contains(watch.key) { watchedHashes.insert(watch.row) }
         var requiet: [Int] = []
@@ -274,6 +272,8 @@ struct IncrementalTriage {
         // Each contact is read once: those read from the log, or as unseen, are not read again.
         var facts = consume changed
         facts.reserveCapacity(facts.count + named.count)
+        // Those no row speaks for and unchanged since the state: as the state knew them.
+        for rowid in unseen where logs.contacts[rowid] == nil { if let keys = state.unseenKeys[rowid] { facts[rowid] = Facts(keys) } }
         facts.merge(try unseenReading.take()) { taken, _ in taken }
         facts.merge(try database.incrementalFacts(rowids: named.filter { facts[$0] == nil }, mask: mask, records: true)) { taken, _ in taken }
         phases.mark("inc: facts read")
@@ -386,12 +386,11 @@ struct IncrementalTriage {
         phases.mark("inc: work")
         let (watches, candidates) = Self.carried(
             state: state, hashes: hashes, dirty: dirty, matched: matched, newWatches: newWatches, newCandidates: newCandidates)
-        var linkPositions: [String: Int32] = [:]
-        for (sourceId, link) in links { if let at = positionOf[link.rowid] { linkPositions[sourceId] = at } }
+        let linkPositions = links.compactMapValues { positionOf[$0.rowid] }
         let next = PlanState(
             importId: importId, mask: mask, positions: state.positions, fingerprint: fingerprint, hashes: hashes, contacts: matched,
             flags: flags, watches: watches, candidates: candidates,
-            unseen: unseen.sorted())
+            unseen: unseen.sorted(), unseenKeys: Dictionary(uniqueKeysWithValues: unseen.compactMap { rowid in facts[rowid].map { (rowid, $0.unseenKeys) } }))
         phases.mark("inc: next state")
         return IncrementalTriage(
             index: index, links: linkPositions, triage: triage, state: next, baseSides: baseSides, rowIds: try rowIdsReading.wait(),

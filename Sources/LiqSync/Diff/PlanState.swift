@@ -5,9 +5,12 @@ import GRDBSQLite
 /// What a plan's matching found, kept so the next plan can start from it and redo only what
 /// changed since (docs/internals/incremental-plan.md).
 struct PlanState {
-    /// 3: the rows as columns, in a file beside the mirror (`MirrorDatabase+PlanState.swift`);
-    /// 2 (never released) held them row by row in the file, 1 as a blob in `plan_state`.
-    static let version: Int64 = 3
+    /// 4: with the unseen contacts' keys; 3: the rows as columns, in a file beside the mirror
+    /// (`MirrorDatabase+PlanState.swift`); 2 (never released) held them row by row in the file,
+    /// 1 as a blob in `plan_state`.
+    static let version: Int64 = 4
+    /// Versions read: a state of version 3 is one without the unseen contacts' keys.
+    static let readable: ClosedRange<Int64> = 3...4
     /// Outcome codes of a row that matched no single contact.
     static let unmatched: Int64 = -1
     static let ambiguous: Int64 = -2
@@ -39,6 +42,19 @@ struct PlanState {
     var candidates: [UInt64: [Int64]]
     /// Contacts no row speaks for, by rowid.
     var unseen: [Int64]
+    /// What the plan knew of (some of) them: enough to name one in a report line. While such a
+    /// contact is unchanged (not in the contact log), the next plan takes it from here instead
+    /// of reading it: a workspace with many contacts in no LocaliQ export reports them all every
+    /// night. (A full plan knows them only once its batches are read: it leaves this empty.)
+    var unseenKeys: [Int64: UnseenKeys]
+
+    /// A contact no row speaks for, as a report line names it.
+    struct UnseenKeys: Equatable {
+        var id: String
+        var emailKey: String?
+        var phoneKey: String?
+        var deleted: Bool
+    }
 
     /// The watch key of a HighLevel id column's value (apart from email and phone keys).
     static func idKey(_ id: String) -> KeyHash { KeyHash("id\u{0}" + id) }
@@ -78,7 +94,7 @@ struct PlanState {
         try Self.littleEndian(hashes, sink)
         try Self.littleEndian(contacts, sink)
         try flags.withUnsafeBytes(sink)
-        var tail = ByteWriter(capacity: 24 + watches.count * 24 + unseen.count * 8 + candidates.count * 32)
+        var tail = ByteWriter(capacity: 24 + watches.count * 24 + unseen.count * 8 + unseenKeys.count * 96 + candidates.count * 32)
         tail.int(Int64(watches.count))
         for watch in watches {
             tail.word(watch.key.first)
@@ -93,6 +109,14 @@ struct PlanState {
         }
         tail.int(Int64(unseen.count))
         for contact in unseen { tail.int(contact) }
+        tail.int(Int64(unseenKeys.count))
+        for (contact, keys) in unseenKeys.sorted(by: { $0.key < $1.key }) {
+            tail.int(contact)
+            tail.int(keys.deleted ? 1 : 0)
+            tail.text(keys.id)
+            tail.text(keys.emailKey)
+            tail.text(keys.phoneKey)
+        }
         try tail.bytes.withUnsafeBytes(sink)
     }
 
@@ -116,8 +140,8 @@ struct PlanState {
         }
     }
 
-    /// Reads the binary form back; nil when it is cut short or otherwise not one.
-    init?(encoded bytes: UnsafeRawBufferPointer) {
+    /// Reads the binary form of `version` back; nil when it is cut short or otherwise not one.
+    init?(encoded bytes: UnsafeRawBufferPointer, version: Int64 = Self.version) {
         var input = ByteReader(bytes)
         guard let importId = input.int(), let mask = input.int(), let contacts = input.int(), let base = input.int(), let links = input.int(),
             let first = input.word(), let second = input.word(), let count = input.int(), let rowCount = input.count(of: 17),
@@ -155,12 +179,21 @@ struct PlanState {
             guard let contact = input.int() else { return nil }
             unseen.append(contact)
         }
+        unseenKeys = [:]
+        // Rowid, deletion mark and three texts of at least a length each.
+        guard let keyedCount = version < 4 ? 0 : input.count(of: 40) else { return nil }
+        unseenKeys.reserveCapacity(keyedCount)
+        for _ in 0..<keyedCount {
+            guard let contact = input.int(), let deleted = input.int(), let idText = input.text(), let id = idText, let email = input.text(), let phone = input.text()
+            else { return nil }
+            unseenKeys[contact] = UnseenKeys(id: id, emailKey: email, phoneKey: phone, deleted: deleted != 0)
+        }
         guard input.atEnd else { return nil }
     }
 
     init(
         importId: Int64, mask: UInt32?, positions: MirrorDatabase.ChangeLogPositions, fingerprint: FingerprintHasher, hashes: [UInt64],
-        contacts: [Int64], flags: [UInt8], watches: [Watch], candidates: [UInt64: [Int64]], unseen: [Int64]
+        contacts: [Int64], flags: [UInt8], watches: [Watch], candidates: [UInt64: [Int64]], unseen: [Int64], unseenKeys: [Int64: UnseenKeys] = [:]
     ) {
         self.importId = importId
         self.mask = mask
@@ -172,6 +205,7 @@ struct PlanState {
         self.watches = watches
         self.candidates = candidates
         self.unseen = unseen
+        self.unseenKeys = unseenKeys
     }
 }
 
@@ -183,6 +217,15 @@ private struct ByteWriter {
 
     mutating func word(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func int(_ value: Int64) { word(UInt64(bitPattern: value)) }
+
+    /// A text as its length and UTF-8 bytes; none as a length of -1.
+    mutating func text(_ value: String?) {
+        guard var value else { return int(-1) }
+        value.withUTF8 { utf8 in
+            int(Int64(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
 }
 
 private struct ByteReader {
@@ -201,6 +244,14 @@ private struct ByteReader {
     }
 
     mutating func int() -> Int64? { word().map { Int64(bitPattern: $0) } }
+
+    /// A text written by `ByteWriter.text`: `.some(nil)` for none, nil when cut short.
+    mutating func text() -> String?? {
+        guard let length = int() else { return nil }
+        if length == -1 { return .some(nil) }
+        guard length >= 0, length <= bytes.count - offset, let utf8 = take(Int(length)) else { return nil }
+        return .some(String(decoding: utf8, as: UTF8.self))
+    }
 
     /// The next `count` bytes.
     mutating func take(_ count: Int) -> UnsafeRawBufferPointer? {

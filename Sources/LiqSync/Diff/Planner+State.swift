@@ -41,6 +41,17 @@ extension Planner {
             unseen: triage.unseen.map { index.rowids[Int($0)] }.sorted())
     }
 
+    /// Keeps in `state` the keys of the batch's contacts no row speaks for, as they were read:
+    /// the next plan names them from there while they are unchanged.
+    static func keepUnseenKeys(_ batch: ArraySlice<PlanContext.Triage.Work>, contacts: [Int64: PlanContact], index: ContactIndex, into state: inout PlanState?) {
+        for work in batch {
+            guard case .unseen(let position, _) = work else { continue }
+            let rowid = index.rowids[Int(position)]
+            guard let contact = contacts[rowid] else { continue }
+            state?.unseenKeys[rowid] = PlanState.UnseenKeys(id: contact.id, emailKey: contact.emailKey, phoneKey: contact.phoneKey, deleted: contact.deleted)
+        }
+    }
+
     /// Takes the base this plan recorded into its state: when every base change logged since it
     /// started is one of its own agreements, those pairs' quiet state is worked out again from
     /// the new base and the state reads the base log from here on. Otherwise (something else

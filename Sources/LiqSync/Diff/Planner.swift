@@ -206,6 +206,8 @@ public struct Planner: Sendable {
             Self.markAgreed(&batch, agreed: current.agreedUnseen, ids: index.ids)
             context.base = current.base
             try context.finishSideBySide(batch, rows: current.rows, contacts: current.contacts)
+            // A full plan knows the keys of the contacts no row speaks for once their batch is read.
+            if !incremental, next != nil { Self.keepUnseenKeys(batch, contacts: current.contacts, index: index, into: &next) }
             diffed += batch.filter { $0.pairContact != nil }.count
             let agreements = context.takeAgreements()
             for agreement in agreements { agreed.insert(agreement.contactId) }

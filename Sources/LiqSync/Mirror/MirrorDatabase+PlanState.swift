@@ -18,11 +18,12 @@ extension MirrorDatabase {
     func planState() throws -> PlanState? {
         guard
             let row = try writer.read({ db in try Row.fetchOne(db, sql: "SELECT version, state FROM plan_state WHERE id = 1") }),
-            row["version"] as Int64? == PlanState.version, let data = row["state"] as Data?, let reference = StateReference(data)
+            let version = row["version"] as Int64?, PlanState.readable.contains(version), let data = row["state"] as Data?,
+            let reference = StateReference(data)
         else { return nil }
         return StateFile.read(planStateFile, header: reference.header) { bytes in
             guard let payload = reference.payload(of: bytes) else { return nil }
-            return PlanState(encoded: payload)
+            return PlanState(encoded: payload, version: version)
         }
     }
 

@@ -248,6 +248,33 @@ struct IncrementalPlanTests {
         #expect(!settled.contains { $0.conflict?.kind == .ambiguousMatch })
     }
 
+    @Test("a contact no row speaks for is named as the last plan knew it while it is unchanged, and by its new keys once it changes, as a full plan names it")
+    func unseenContactsFollowed() throws {
+        let workspace = try ImportWorkspace()
+        defer { workspace.remove() }
+        try Self.store(workspace.database, [("hl1", "ana@example.com", Self.phone), ("hl2", "bo@example.com", nil), ("hl3", "cy@example.com", nil)])
+        var rows = ["ana", "bo", "cy"].enumerated().map { Row(id: "lq\($0 + 1)", email: "\($1)@example.com", phone: "", city: "Austin", tags: "a") }
+        let mapping = try BuiltInProfiles.profile(named: "localiq-contacts")
+        _ = try Importer(database: workspace.database).run(try workspace.file("l.csv", Self.csv(rows)), mapping: mapping)
+        _ = try Planner(database: workspace.database).plan(workspace: "w")
+        func named(_ changes: [Change]) -> [RecordKey] { changes.filter { $0.key.highlevelId == "hl1" }.map(\.key) }
+        // lq1 leaves the export: hl1 is read, reported, and kept in the state by its keys.
+        rows.removeFirst()
+        let gone = try Self.planAfter(workspace, round: 1) { _ = try Importer(database: workspace.database).run(try workspace.file("l.csv", Self.csv(rows)), mapping: mapping) }
+        #expect(named(gone).map(\.email) == ["ana@example.com"])
+        #expect(named(gone).map(\.phone) == [Self.phone])
+        // Another contact changes; hl1 does not, and is named as the state knew it.
+        let kept = try Self.planAfter(workspace, round: 2) { try Self.store(workspace.database, [("hl2", "bo@example.com", Self.other)], updated: 1) }
+        #expect(named(kept).map(\.email) == ["ana@example.com"])
+        // hl1's email and phone change in HighLevel: it is named by the new ones.
+        let moved = try Self.planAfter(workspace, round: 3) { try Self.store(workspace.database, [("hl1", "ana.new@example.com", nil)], updated: 2) }
+        #expect(named(moved).map(\.email) == ["ana.new@example.com"])
+        #expect(named(moved).map(\.phone) == [nil])
+        // Unchanged again the night after: still by the new ones.
+        let after = try Self.planAfter(workspace, round: 4) { try Self.store(workspace.database, [("hl3", "cy@example.com", Self.other)], updated: 1) }
+        #expect(named(after).map(\.email) == ["ana.new@example.com"])
+    }
+
     @Test("a contact whose row leaves the export after its agreed base was removed is new to LocaliQ again, as a full plan plans it")
     func unseenAfterBaseRemoved() throws {
         let workspace = try ImportWorkspace()
