@@ -41,7 +41,7 @@ struct IncrementalTriage {
         // Read while the rows are aligned: the contacts changed since the state, and those no row
         // spoke for then whose keys it does not keep (every plan names them; most stay so).
         let changedReading = Background { try database.incrementalFacts(rowids: Array(logs.contacts.keys), mask: mask, records: true) }
-        let unknownUnseen = state.unseen.filter { logs.contacts[$0] == nil && state.unseenKeys[$0] == nil }
+        let unknownUnseen = state.unseen.enumerated().compactMap { at, rowid in logs.contacts[rowid] == nil && state.unseenKeys(at: at) == nil ? rowid : nil }
         let unseenReading = Background { try database.incrementalFacts(rowids: unknownUnseen, mask: mask, records: true) }
         let count = rows.count
         let hashes = rows.hashes
@@ -273,7 +273,7 @@ struct IncrementalTriage {
         var facts = consume changed
         facts.reserveCapacity(facts.count + named.count)
         // Those no row speaks for and unchanged since the state: as the state knew them.
-        for rowid in unseen where logs.contacts[rowid] == nil { if let keys = state.unseenKeys[rowid] { facts[rowid] = Facts(keys) } }
+        for rowid in unseen where logs.contacts[rowid] == nil { if let keys = state.unseenKeys(of: rowid) { facts[rowid] = Facts(keys) } }
         facts.merge(try unseenReading.take()) { taken, _ in taken }
         facts.merge(try database.incrementalFacts(rowids: named.filter { facts[$0] == nil }, mask: mask, records: true)) { taken, _ in taken }
         phases.mark("inc: facts read")
@@ -296,7 +296,7 @@ struct IncrementalTriage {
                 flags[position] |= PlanState.quietFlag
             }
         }
-        unseen = unseen.filter { facts[$0] != nil }
+        unseen = unseen.filter { facts[$0] != nil }.sorted()
 
         phases.mark("inc: facts")
         // The contacts the work names, in id order (the full index's order).
@@ -390,7 +390,7 @@ struct IncrementalTriage {
         let next = PlanState(
             importId: importId, mask: mask, positions: state.positions, fingerprint: fingerprint, hashes: hashes, contacts: matched,
             flags: flags, watches: watches, candidates: candidates,
-            unseen: unseen.sorted(), unseenKeys: Dictionary(uniqueKeysWithValues: unseen.compactMap { rowid in facts[rowid].map { (rowid, $0.unseenKeys) } }))
+            unseen: unseen, unseenKeys: unseen.map { facts[$0]?.unseenKeys })
         phases.mark("inc: next state")
         return IncrementalTriage(
             index: index, links: linkPositions, triage: triage, state: next, baseSides: baseSides, rowIds: try rowIdsReading.wait(),

@@ -44,12 +44,16 @@ extension Planner {
     /// Keeps in `state` the keys of the batch's contacts no row speaks for, as they were read:
     /// the next plan names them from there while they are unchanged.
     static func keepUnseenKeys(_ batch: ArraySlice<PlanContext.Triage.Work>, contacts: [Int64: PlanContact], index: ContactIndex, into state: inout PlanState?) {
+        guard var kept = state else { return }
+        state = nil
+        if kept.unseenKeys.isEmpty { kept.unseenKeys = Array(repeating: nil, count: kept.unseen.count) }
         for work in batch {
             guard case .unseen(let position, _) = work else { continue }
             let rowid = index.rowids[Int(position)]
-            guard let contact = contacts[rowid] else { continue }
-            state?.unseenKeys[rowid] = PlanState.UnseenKeys(id: contact.id, emailKey: contact.emailKey, phoneKey: contact.phoneKey, deleted: contact.deleted)
+            guard let contact = contacts[rowid], let at = kept.unseenPosition(rowid) else { continue }
+            kept.unseenKeys[at] = PlanState.UnseenKeys(id: contact.id, emailKey: contact.emailKey, phoneKey: contact.phoneKey, deleted: contact.deleted)
         }
+        state = kept
     }
 
     /// Takes the base this plan recorded into its state: when every base change logged since it
